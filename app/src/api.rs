@@ -1,0 +1,50 @@
+//! Server functions for accounts: sign up, sign in, sign out, who am I.
+
+use leptos::prelude::*;
+
+use crate::{dto::SignedInUser, error::AppError};
+
+/// Creates an organisation and its first admin, signs them in and opens the console.
+#[server(prefix = "/api", endpoint = "sign_up")]
+pub async fn sign_up(
+    organization: String,
+    name: String,
+    email: String,
+    password: String,
+) -> Result<(), AppError> {
+    use crate::server::{app_context, finish_sign_in, into_app_error};
+    let ctx = app_context()?;
+    let input = domain::accounts::SignUp { organization, name, email, password };
+    let actor = domain::accounts::sign_up(&ctx.db, input).await.map_err(into_app_error)?;
+    finish_sign_in(&actor).await
+}
+
+/// Signs in with email and password and opens the console.
+#[server(prefix = "/api", endpoint = "sign_in")]
+pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
+    use crate::server::{app_context, finish_sign_in, into_app_error};
+    let ctx = app_context()?;
+    let actor = domain::accounts::sign_in(&ctx.db, &email, &password).await.map_err(into_app_error)?;
+    finish_sign_in(&actor).await
+}
+
+/// Ends the session (its server-side row is deleted) and returns to the sign-in page.
+#[server(prefix = "/api", endpoint = "sign_out")]
+pub async fn sign_out() -> Result<(), AppError> {
+    use crate::server::{internal, session};
+    session().await?.flush().await.map_err(internal)?;
+    leptos_axum::redirect("/signin");
+    Ok(())
+}
+
+/// The signed-in person.
+#[server(prefix = "/api", endpoint = "current_user")]
+pub async fn current_user() -> Result<SignedInUser, AppError> {
+    let actor = crate::server::actor()?;
+    Ok(SignedInUser {
+        name: actor.display_name.clone(),
+        email: actor.email.clone(),
+        organization: actor.org_name.clone(),
+        is_admin: actor.is_admin(),
+    })
+}

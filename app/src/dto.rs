@@ -1,0 +1,12 @@
+//! Data sent from the server functions to the browser.
+
+use serde::{Deserialize, Serialize};
+
+/// The signed-in person, as the console shows them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedInUser {
+    pub name: String,
+    pub email: String,
+    pub organization: String,
+    pub is_admin: bool,
+}

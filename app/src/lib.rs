@@ -1,0 +1,67 @@
+//! The Scimpad admin console: a Leptos app rendered on the server and hydrated in the browser.
+//!
+//! Pages live in [`pages`], shared pieces in [`components`], and every server function is thin:
+//! it takes the request's signed-in actor, calls a `domain` service and returns a DTO from
+//! [`dto`]. Server-only glue sits behind the `ssr` feature in [`server`].
+
+#![recursion_limit = "256"]
+
+pub mod api;
+pub mod components;
+pub mod dto;
+pub mod error;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod server;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::{
+    components::{ParentRoute, Route, Router, Routes},
+    path,
+};
+
+use crate::{components::layout::ConsoleLayout, pages::*};
+
+/// The HTML document around the app, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The console's routes.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/scimpad.css" />
+        <Title formatter=|page: String| format!("{page} · Scimpad") />
+        <Router>
+            <Routes fallback=NotFound>
+                <Route path=path!("/signin") view=SignInPage />
+                <Route path=path!("/signup") view=SignUpPage />
+                <ParentRoute path=path!("") view=ConsoleLayout>
+                    <Route path=path!("") view=DashboardPage />
+                    <Route path=path!("users") view=UsersPage />
+                    <Route path=path!("groups") view=GroupsPage />
+                    <Route path=path!("log") view=ProvisioningLogPage />
+                    <Route path=path!("settings/profile") view=ProfilePage />
+                    <Route path=path!("settings/api-keys") view=ApiKeysPage />
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}

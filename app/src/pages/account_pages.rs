@@ -1,0 +1,80 @@
+//! The two pages a visitor without a session sees: sign in and sign up. Both are plain forms
+//! that post to a server function, so they also work before (or without) hydration.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::{
+    api::{SignIn, SignUp},
+    components::form::{Field, FormError, LastError},
+};
+
+fn last_error<A>(action: ServerAction<A>) -> LastError
+where
+    A: leptos::server_fn::ServerFn<Output = (), Error = crate::error::AppError>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    A::Output: Send + Sync + 'static,
+{
+    Signal::derive(move || action.value().get().and_then(|r| r.err()))
+}
+
+/// Sign in with email and password.
+#[component]
+pub fn SignInPage() -> impl IntoView {
+    let action = ServerAction::<SignIn>::new();
+    let error = last_error(action);
+    view! {
+        <Title text="Sign in" />
+        <div class="auth-page">
+            <main class="auth-card" id="main">
+                <h1>"Sign in to Scimpad"</h1>
+                <FormError error />
+                <ActionForm action attr:novalidate=true attr:data-testid="signin-form">
+                    <Field name="email" label="Email" kind="email" autocomplete="username" error />
+                    <Field name="password" label="Password" kind="password" autocomplete="current-password" error />
+                    <button type="submit" class="button primary" disabled=move || action.pending().get()>
+                        {move || if action.pending().get() { "Signing in…" } else { "Sign in" }}
+                    </button>
+                </ActionForm>
+                <p class="switch">"New to Scimpad? " <a href="/signup">"Create an organisation"</a></p>
+            </main>
+        </div>
+    }
+}
+
+/// Create an organisation and its first admin.
+#[component]
+pub fn SignUpPage() -> impl IntoView {
+    let action = ServerAction::<SignUp>::new();
+    let error = last_error(action);
+    view! {
+        <Title text="Create your organisation" />
+        <div class="auth-page">
+            <main class="auth-card" id="main">
+                <h1>"Create your organisation"</h1>
+                <p class="lead">"You will be its first admin: you create the API key Microsoft Entra ID uses to provision your people."</p>
+                <FormError error />
+                <ActionForm action attr:novalidate=true attr:data-testid="signup-form">
+                    <Field name="organization" label="Organisation name" autocomplete="organization" error />
+                    <Field name="name" label="Your name" autocomplete="name" error />
+                    <Field name="email" label="Work email" kind="email" autocomplete="email" error />
+                    <Field
+                        name="password"
+                        label="Password"
+                        kind="password"
+                        autocomplete="new-password"
+                        hint="At least 10 characters; avoid common passwords."
+                        error
+                    />
+                    <button type="submit" class="button primary" disabled=move || action.pending().get()>
+                        {move || if action.pending().get() { "Creating…" } else { "Create organisation" }}
+                    </button>
+                </ActionForm>
+                <p class="switch">"Already have an account? " <a href="/signin">"Sign in"</a></p>
+            </main>
+        </div>
+    }
+}

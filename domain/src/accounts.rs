@@ -1,0 +1,215 @@
+//! Console accounts: signing up (a new organisation and its first admin), signing in, and
+//! loading the person behind a session.
+
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
+};
+use serde_json::json;
+
+use crate::{
+    DomainError, DomainResult,
+    clock::now_ms,
+    email::Email,
+    entities::{credential, organization, user},
+    error::is_unique_violation,
+    password, throttle,
+};
+
+/// What a person may do in the console.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Manages keys, SSO, the directory and the provisioning log.
+    Admin,
+    /// A regular member: sees their own profile.
+    Member,
+}
+
+impl Role {
+    /// The stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Member => "member",
+        }
+    }
+
+    /// Parses the stored form; anything unknown is the least privileged role.
+    pub fn parse(s: &str) -> Self {
+        if s == "admin" { Role::Admin } else { Role::Member }
+    }
+}
+
+/// The signed-in person a request acts as.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Actor {
+    pub user_id: String,
+    pub org_id: String,
+    pub org_name: String,
+    pub display_name: String,
+    pub email: String,
+    pub role: Role,
+}
+
+impl Actor {
+    /// Whether this actor administers their organisation.
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+}
+
+/// What the sign-up form sends.
+#[derive(Clone, Debug)]
+pub struct SignUp {
+    pub organization: String,
+    pub name: String,
+    pub email: String,
+    pub password: String,
+}
+
+fn required(field: &'static str, value: &str, what: &str, max: usize) -> DomainResult<String> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(DomainError::invalid(field, format!("Enter {what}.")));
+    }
+    if value.chars().count() > max {
+        return Err(DomainError::invalid(field, format!("Keep {what} under {max} characters.")));
+    }
+    Ok(value.to_owned())
+}
+
+/// A URL-safe slug for an organisation name, made unique with a random suffix.
+fn slug_for(name: &str) -> String {
+    let mut slug = String::new();
+    for c in name.to_lowercase().chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c);
+        } else if !slug.ends_with('-') && !slug.is_empty() {
+            slug.push('-');
+        }
+    }
+    let base: String = slug.trim_end_matches('-').chars().take(40).collect();
+    let suffix = &uuid::Uuid::new_v4().simple().to_string()[..6];
+    if base.is_empty() { format!("org-{suffix}") } else { format!("{base}-{suffix}") }
+}
+
+/// Creates an organisation with `input.name` as its first admin, who can sign in with the given
+/// email and password.
+pub async fn sign_up(db: &DatabaseConnection, input: SignUp) -> DomainResult<Actor> {
+    let org_name = required("organization", &input.organization, "your organisation's name", 100)?;
+    let name = required("name", &input.name, "your name", 100)?;
+    let email = Email::parse(&input.email)?;
+    password::check_policy(&input.password, email.as_str())?;
+    let password_hash = password::hash(input.password).await?;
+
+    let now = now_ms();
+    let org_id = uuid::Uuid::new_v4().to_string();
+    let user_id = uuid::Uuid::new_v4().to_string();
+    let resource = json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": email.as_str(),
+        "displayName": name,
+        "emails": [{"value": email.as_str(), "type": "work", "primary": true}],
+        "active": true,
+    });
+    let txn = db.begin().await?;
+    organization::Entity::insert(organization::ActiveModel {
+        id: Set(org_id.clone()),
+        name: Set(org_name.clone()),
+        slug: Set(slug_for(&org_name)),
+        created_at: Set(now),
+    })
+    .exec(&txn)
+    .await?;
+    user::Entity::insert(user::ActiveModel {
+        id: Set(user_id.clone()),
+        org_id: Set(org_id.clone()),
+        user_name: Set(email.as_str().to_owned()),
+        user_name_lower: Set(email.normalized()),
+        external_id: Set(None),
+        display_name: Set(Some(name.clone())),
+        given_name: Set(None),
+        family_name: Set(None),
+        email: Set(Some(email.as_str().to_owned())),
+        email_lower: Set(Some(email.normalized())),
+        active: Set(true),
+        role: Set(Role::Admin.as_str().to_owned()),
+        source: Set("local".to_owned()),
+        entra_tenant_id: Set(None),
+        entra_object_id: Set(None),
+        resource: Set(resource),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+    })
+    .exec(&txn)
+    .await?;
+    let inserted = credential::Entity::insert(credential::ActiveModel {
+        user_id: Set(user_id.clone()),
+        email_lower: Set(email.normalized()),
+        password_hash: Set(password_hash),
+        updated_at: Set(now),
+    })
+    .exec(&txn)
+    .await;
+    match inserted {
+        Err(e) if is_unique_violation(&e) => {
+            return Err(DomainError::Conflict(
+                "An account with this email already exists. Sign in instead.".into(),
+            ));
+        }
+        other => other?,
+    };
+    txn.commit().await?;
+    Ok(Actor {
+        user_id,
+        org_id,
+        org_name,
+        display_name: name,
+        email: email.as_str().to_owned(),
+        role: Role::Admin,
+    })
+}
+
+/// Checks an email and password. Wrong email and wrong password are the same error and cost the
+/// same work; repeated failures lock the email for a while (see [`throttle`]).
+pub async fn sign_in(db: &DatabaseConnection, email: &str, password: &str) -> DomainResult<Actor> {
+    let key = format!("email:{}", email.trim().to_lowercase());
+    throttle::check(db, &key).await?;
+    let found = credential::Entity::find()
+        .filter(credential::Column::EmailLower.eq(email.trim().to_lowercase()))
+        .one(db)
+        .await?;
+    let hash = found.as_ref().map(|c| c.password_hash.clone());
+    let verified = password::verify(password.to_owned(), hash).await?;
+    let actor = match (verified, found) {
+        (true, Some(cred)) => load_actor(db, &cred.user_id).await?,
+        _ => None,
+    };
+    match actor {
+        Some(actor) => {
+            throttle::reset(db, &key).await?;
+            Ok(actor)
+        }
+        None => {
+            throttle::record_failure(db, &key).await?;
+            Err(DomainError::InvalidCredentials)
+        }
+    }
+}
+
+/// The active person with id `user_id`, or `None` when they are gone or deactivated.
+pub async fn load_actor(db: &DatabaseConnection, user_id: &str) -> DomainResult<Option<Actor>> {
+    let found =
+        user::Entity::find_by_id(user_id.to_owned()).find_also_related(organization::Entity).one(db).await?;
+    Ok(match found {
+        Some((u, Some(org))) if u.active => Some(Actor {
+            display_name: u.display_name.clone().unwrap_or_else(|| u.user_name.clone()),
+            email: u.email.clone().unwrap_or_else(|| u.user_name.clone()),
+            role: Role::parse(&u.role),
+            user_id: u.id,
+            org_id: org.id,
+            org_name: org.name,
+        }),
+        _ => None,
+    })
+}

@@ -1,0 +1,48 @@
+//! The domain's error type. Each edge (console server functions, SCIM responses) maps these
+//! variants to its own wire format; database error text never leaves the server.
+
+use sea_orm::DbErr;
+
+/// What can go wrong in a domain service.
+#[derive(Debug, thiserror::Error)]
+pub enum DomainError {
+    /// Input failed validation; `field` names the offending input for form errors.
+    #[error("{message}")]
+    Invalid { field: &'static str, message: String },
+    /// A uniqueness rule was broken (e.g. an email already has an account).
+    #[error("{0}")]
+    Conflict(String),
+    /// Wrong email or password. Deliberately does not say which.
+    #[error("wrong email or password")]
+    InvalidCredentials,
+    /// Too many failed sign-ins for this account; try again later.
+    #[error("too many failed sign-in attempts; try again in {retry_after_secs} seconds")]
+    Throttled { retry_after_secs: i64 },
+    /// The actor may not do this.
+    #[error("not allowed")]
+    Forbidden,
+    /// The thing asked for does not exist (or belongs to another organisation).
+    #[error("not found")]
+    NotFound,
+    /// The database failed; details are logged, never shown.
+    #[error("database error")]
+    Database(#[from] DbErr),
+    /// Something else failed inside the server (e.g. a worker thread panicked).
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl DomainError {
+    /// An [`DomainError::Invalid`] for `field`.
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        Self::Invalid { field, message: message.into() }
+    }
+}
+
+/// Result of a domain service.
+pub type DomainResult<T> = Result<T, DomainError>;
+
+/// True when `err` is a unique-constraint violation (SQLite or PostgreSQL).
+pub fn is_unique_violation(err: &DbErr) -> bool {
+    matches!(err.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_)))
+}

@@ -1,0 +1,20 @@
+//! Scimpad's business layer: the database entities and the services that act on them.
+//!
+//! Nothing here knows about HTTP or Leptos; the server and the console's server functions call
+//! these services with an already authenticated [`accounts::Actor`]. See ARCHITECTURE.md for the
+//! data model and why console accounts and SCIM-provisioned people share one `users` table.
+
+pub mod accounts;
+pub mod clock;
+pub mod db;
+pub mod email;
+pub mod entities;
+pub mod error;
+pub mod password;
+pub mod session_store;
+#[doc(hidden)]
+pub mod testing;
+pub mod throttle;
+
+pub use error::{DomainError, DomainResult};
+pub use sea_orm;

@@ -1,0 +1,125 @@
+//! The tower-sessions store over our own database, so every instance on one PostgreSQL sees the
+//! same sessions (no ready-made store fits tower-sessions 0.15 with SeaORM 2; see ARCHITECTURE.md).
+//!
+//! The signed-in user's id is copied out of the session data into an indexed `user_id` column with
+//! a cascading foreign key: ending every session of a person (password change, SCIM deactivation,
+//! deletion) is one `DELETE`, and deleting the person deletes their sessions by itself.
+
+use async_trait::async_trait;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, sea_query::OnConflict,
+};
+use tower_sessions::{
+    SessionStore,
+    session::{Id, Record},
+    session_store::{self, ExpiredDeletion},
+};
+
+use crate::{clock::now_ms, entities::session, error::is_unique_violation};
+
+/// Session-data key holding the signed-in user's id.
+pub const USER_ID_KEY: &str = "user_id";
+/// Session-data key holding when (Unix ms) the user signed in, for the absolute lifetime.
+pub const SIGNED_IN_AT_KEY: &str = "signed_in_at";
+
+/// Sessions stored in the `sessions` table.
+#[derive(Clone, Debug)]
+pub struct DbSessionStore {
+    db: DatabaseConnection,
+}
+
+fn backend(e: impl std::fmt::Display) -> session_store::Error {
+    session_store::Error::Backend(e.to_string())
+}
+
+impl DbSessionStore {
+    /// A store over `db`.
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+
+    /// Ends every session of `user_id`, except `keep` (the caller's own, when it should survive).
+    pub async fn delete_for_user(&self, user_id: &str, keep: Option<&Id>) -> Result<u64, sea_orm::DbErr> {
+        let mut delete = session::Entity::delete_many().filter(session::Column::UserId.eq(user_id));
+        if let Some(keep) = keep {
+            delete = delete.filter(session::Column::Id.ne(keep.to_string()));
+        }
+        Ok(delete.exec(&self.db).await?.rows_affected)
+    }
+
+    fn model(record: &Record) -> session_store::Result<session::ActiveModel> {
+        let data =
+            serde_json::to_string(&record.data).map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        let user_id = record.data.get(USER_ID_KEY).and_then(|v| v.as_str()).map(str::to_owned);
+        Ok(session::ActiveModel {
+            id: Set(record.id.to_string()),
+            user_id: Set(user_id),
+            data: Set(data),
+            expires_at: Set(record.expiry_date.unix_timestamp() * 1000),
+            created_at: Set(now_ms()),
+        })
+    }
+}
+
+#[async_trait]
+impl SessionStore for DbSessionStore {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        // Ids are 128 random bits; a collision is astronomically unlikely but must not overwrite.
+        loop {
+            match session::Entity::insert(Self::model(record)?).exec(&self.db).await {
+                Ok(_) => return Ok(()),
+                Err(e) if is_unique_violation(&e) => record.id = Id::default(),
+                Err(e) => return Err(backend(e)),
+            }
+        }
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        session::Entity::insert(Self::model(record)?)
+            .on_conflict(
+                OnConflict::column(session::Column::Id)
+                    .update_columns([
+                        session::Column::UserId,
+                        session::Column::Data,
+                        session::Column::ExpiresAt,
+                    ])
+                    .to_owned(),
+            )
+            .exec(&self.db)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let Some(row) = session::Entity::find_by_id(id.to_string()).one(&self.db).await.map_err(backend)?
+        else {
+            return Ok(None);
+        };
+        if row.expires_at <= now_ms() {
+            return Ok(None);
+        }
+        let data =
+            serde_json::from_str(&row.data).map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        let expiry_date = time::OffsetDateTime::from_unix_timestamp(row.expires_at / 1000)
+            .map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        Ok(Some(Record { id: *id, data, expiry_date }))
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        session::Entity::delete_by_id(id.to_string()).exec(&self.db).await.map_err(backend)?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl ExpiredDeletion for DbSessionStore {
+    async fn delete_expired(&self) -> session_store::Result<()> {
+        session::Entity::delete_many()
+            .filter(session::Column::ExpiresAt.lte(now_ms()))
+            .exec(&self.db)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,87 @@
+//! Console authentication: turns the session cookie into the request's [`Actor`].
+//!
+//! On every console request the session's user is loaded again and must still be active, so a
+//! person deactivated or deleted (by an admin or by SCIM) loses access on their very next request,
+//! not when their cookie expires. Sessions also have an absolute lifetime on top of tower-sessions'
+//! idle expiry (OWASP Session Management Cheat Sheet). Console pages without a session redirect to
+//! the sign-in page; the server functions check the actor themselves.
+
+use axum::{
+    extract::{Request, State},
+    http::{Method, StatusCode},
+    middleware::Next,
+    response::{IntoResponse, Redirect, Response},
+};
+use domain::{
+    accounts::{self, Actor},
+    clock::now_ms,
+    session_store::{SIGNED_IN_AT_KEY, USER_ID_KEY},
+};
+use tower_sessions::Session;
+
+use crate::state::AppState;
+
+/// Idle timeout of a console session.
+pub const IDLE_TIMEOUT: time::Duration = time::Duration::hours(8);
+/// Longest a session lives after sign-in, however active.
+pub const ABSOLUTE_LIFETIME_MS: i64 = 7 * 24 * 60 * 60 * 1000;
+
+/// Paths that never touch the console session (machine clients, static assets).
+fn is_sessionless(path: &str) -> bool {
+    ["/pkg/", "/scim/", "/healthz", "/readyz", "/favicon.svg"].iter().any(|p| path.starts_with(p))
+}
+
+/// Pages a visitor without a session may see.
+fn is_public_page(path: &str) -> bool {
+    matches!(path, "/signin" | "/signup")
+}
+
+/// Loads the signed-in actor of `session`, ending the session if its person is gone, deactivated
+/// or the session is past its absolute lifetime.
+async fn current_actor(state: &AppState, session: &Session) -> Result<Option<Actor>, Response> {
+    let internal = |e: &dyn std::fmt::Display| {
+        tracing::error!(error = %e, "session lookup failed");
+        StatusCode::INTERNAL_SERVER_ERROR.into_response()
+    };
+    let user_id: Option<String> = session.get(USER_ID_KEY).await.map_err(|e| internal(&e))?;
+    let Some(user_id) = user_id else { return Ok(None) };
+    let signed_in_at: i64 = session.get(SIGNED_IN_AT_KEY).await.map_err(|e| internal(&e))?.unwrap_or(0);
+    let actor = if now_ms() - signed_in_at > ABSOLUTE_LIFETIME_MS {
+        None
+    } else {
+        accounts::load_actor(&state.db, &user_id).await.map_err(|e| internal(&e))?
+    };
+    if actor.is_none() {
+        session.flush().await.map_err(|e| internal(&e))?;
+    }
+    Ok(actor)
+}
+
+/// Middleware: attaches the [`Actor`] to the request and guards console pages.
+pub async fn authenticate(
+    State(state): State<AppState>,
+    session: Session,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let path = req.uri().path().to_owned();
+    if is_sessionless(&path) {
+        return next.run(req).await;
+    }
+    let actor = match current_actor(&state, &session).await {
+        Ok(actor) => actor,
+        Err(response) => return response,
+    };
+    let is_page = req.method() == Method::GET && !path.starts_with("/api/");
+    match actor {
+        Some(actor) => {
+            if is_page && is_public_page(&path) {
+                return Redirect::to("/").into_response();
+            }
+            req.extensions_mut().insert(actor);
+        }
+        None if is_page && !is_public_page(&path) => return Redirect::to("/signin").into_response(),
+        None => {}
+    }
+    next.run(req).await
+}

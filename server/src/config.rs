@@ -1,0 +1,134 @@
+//! Server configuration: command-line flags, each with a `SCIMPAD_*` environment fallback,
+//! validated once at start-up so a bad value stops the server with a clear message instead of
+//! failing later. Secrets (the database password) are never printed.
+
+use std::net::SocketAddr;
+
+use clap::Args;
+use url::Url;
+
+/// How the server is configured.
+#[derive(Clone, Debug, Args)]
+pub struct Config {
+    /// Database URL: `sqlite://path?mode=rwc` (embedded, default) or `postgres://user:pw@host/db`.
+    #[arg(long, env = "SCIMPAD_DATABASE_URL", default_value = domain::db::DEFAULT_URL, hide_env_values = true)]
+    pub database_url: String,
+
+    /// Address and port to listen on.
+    #[arg(long, env = "SCIMPAD_BIND", default_value = "127.0.0.1:3000")]
+    pub bind: SocketAddr,
+
+    /// The URL people and Entra ID use to reach this server (scheme, host, port; no path). The
+    /// SCIM Tenant URL is this plus `/scim/v2`. Defaults to `http://<bind>`.
+    #[arg(long, env = "SCIMPAD_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Mark the session cookie `Secure` (sent over HTTPS only). Turn off only for plain-http
+    /// local runs.
+    #[arg(long, env = "SCIMPAD_SECURE_COOKIES", default_value_t = true, action = clap::ArgAction::Set)]
+    pub secure_cookies: bool,
+
+    /// Log filter, e.g. `info` or `server=debug,tower_http=info`.
+    #[arg(long, env = "SCIMPAD_LOG", default_value = "info")]
+    pub log: String,
+
+    /// Where the built console assets live (`pkg/scimpad.{js,wasm,css}`).
+    #[arg(long, env = "SCIMPAD_SITE_ROOT", default_value = "target/site")]
+    pub site_root: String,
+}
+
+/// A configuration value that cannot work.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("--public-url {0:?} is not a valid http(s) URL: {1}")]
+    PublicUrl(String, String),
+    #[error(
+        "--public-url {0} is plain http on a non-loopback host while secure cookies are on: \
+         browsers would never send the session cookie. Serve over https, or pass \
+         --secure-cookies=false for a local plain-http run."
+    )]
+    InsecurePublicUrl(String),
+    #[error("--log {0:?} is not a valid log filter: {1}")]
+    Log(String, String),
+    #[error("--site-root {0:?} has no pkg/scimpad.js: build the console first (cargo xtask build)")]
+    SiteRoot(String),
+}
+
+/// The configuration after validation.
+#[derive(Clone, Debug)]
+pub struct ValidConfig {
+    pub raw: Config,
+    /// The public origin, without a trailing slash, e.g. `https://scimpad.example.com`.
+    pub public_url: String,
+}
+
+impl Config {
+    /// Checks every value. `require_site` also checks the console assets exist (serving needs
+    /// them; administrative commands do not).
+    pub fn validate(self, require_site: bool) -> Result<ValidConfig, ConfigError> {
+        let public = self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.bind));
+        let url = Url::parse(&public).map_err(|e| ConfigError::PublicUrl(public.clone(), e.to_string()))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(ConfigError::PublicUrl(public, "use http:// or https:// with a host".into()));
+        }
+        if url.path() != "/" || url.query().is_some() {
+            return Err(ConfigError::PublicUrl(public, "give only scheme, host and port (no path)".into()));
+        }
+        let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+        if url.scheme() == "http" && self.secure_cookies && !loopback {
+            return Err(ConfigError::InsecurePublicUrl(public));
+        }
+        tracing_subscriber::EnvFilter::try_new(&self.log)
+            .map_err(|e| ConfigError::Log(self.log.clone(), e.to_string()))?;
+        if require_site && !std::path::Path::new(&self.site_root).join("pkg/scimpad.js").is_file() {
+            return Err(ConfigError::SiteRoot(self.site_root.clone()));
+        }
+        let public_url = url.as_str().trim_end_matches('/').to_owned();
+        Ok(ValidConfig { raw: self, public_url })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct T {
+        #[command(flatten)]
+        c: Config,
+    }
+
+    fn parse(args: &[&str]) -> Config {
+        T::try_parse_from(std::iter::once("t").chain(args.iter().copied())).unwrap().c
+    }
+
+    #[test]
+    fn defaults_are_local_sqlite_on_loopback() {
+        let c = parse(&[]).validate(false).unwrap();
+        assert_eq!(c.public_url, "http://127.0.0.1:3000");
+        assert_eq!(c.raw.database_url, "sqlite://data/scimpad.db?mode=rwc");
+        assert!(c.raw.secure_cookies);
+    }
+
+    #[test]
+    fn rejects_bad_values_with_clear_messages() {
+        let err = |args: &[&str]| parse(args).validate(false).unwrap_err().to_string();
+        assert!(err(&["--public-url", "not a url"]).contains("not a valid http(s) URL"));
+        assert!(err(&["--public-url", "ftp://x.example"]).contains("use http:// or https://"));
+        assert!(err(&["--public-url", "https://x.example/app"]).contains("no path"));
+        assert!(err(&["--public-url", "http://x.example"]).contains("--secure-cookies=false"));
+        assert!(err(&["--log", "info,=="]).contains("not a valid log filter"));
+        let site = parse(&["--site-root", "/nonexistent"]).validate(true).unwrap_err().to_string();
+        assert!(site.contains("build the console first"));
+    }
+
+    #[test]
+    fn plain_http_is_fine_with_secure_cookies_off() {
+        let c = parse(&["--public-url", "http://scimpad.internal:8080/", "--secure-cookies=false"])
+            .validate(false)
+            .unwrap();
+        assert_eq!(c.public_url, "http://scimpad.internal:8080");
+    }
+}

@@ -1,0 +1,42 @@
+//! What every handler shares.
+
+use std::sync::Arc;
+
+use domain::{sea_orm::DatabaseConnection, session_store::DbSessionStore};
+use leptos::config::LeptosOptions;
+
+use crate::config::ValidConfig;
+
+/// The server's shared state (cheap to clone).
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub sessions: DbSessionStore,
+    pub config: Arc<ValidConfig>,
+    pub leptos: LeptosOptions,
+}
+
+impl AppState {
+    /// State over an open, migrated database.
+    pub fn new(db: DatabaseConnection, config: ValidConfig) -> Self {
+        let leptos = LeptosOptions::builder()
+            .output_name("scimpad")
+            .site_root(config.raw.site_root.as_str())
+            .site_pkg_dir("pkg")
+            .site_addr(config.raw.bind)
+            .env(leptos::config::Env::PROD)
+            .build();
+        Self { sessions: DbSessionStore::new(db.clone()), db, config: Arc::new(config), leptos }
+    }
+
+    /// The context the console's server functions see.
+    pub fn app_context(&self) -> app::server::AppContext {
+        app::server::AppContext { db: self.db.clone(), public_url: self.config.public_url.clone() }
+    }
+}
+
+impl axum::extract::FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos.clone()
+    }
+}

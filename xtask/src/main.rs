@@ -1,0 +1,37 @@
+//! `cargo xtask <command>`: the project's build and test driver, with no tools beyond cargo.
+//!
+//! - `run [--release]`: build everything and start the server on SQLite at http://127.0.0.1:3000.
+//! - `build [--release]`: the wasm frontend (+ wasm-bindgen, as a library), assets, the server.
+//! - `test`: fmt, clippy, unit and integration tests on SQLite and PostgreSQL, Playwright.
+//! - `e2e`: only the Playwright suite (SQLite).
+//!
+//! Setup steps (wasm target, Chromium, npm packages, the local PostgreSQL cluster) are done here,
+//! idempotently, with a clear message when one cannot be done.
+
+mod build;
+mod cmd;
+mod setup;
+mod test;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: cargo xtask <run|build|test|e2e> [--release]";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let release = args.iter().any(|a| a == "--release");
+    let result = match args.first().map(String::as_str) {
+        Some("run") => build::run(release),
+        Some("build") => build::build(release).map(|_| ()),
+        Some("test") => test::all(),
+        Some("e2e") => build::build(false).and_then(|built| test::e2e(&built, &test::sqlite_e2e_url())),
+        _ => Err(USAGE.to_owned()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! `cargo xtask test`: every check CI runs, in order of cost.
+//!
+//! Packages are tested one invocation at a time with the same features the binaries use, so no
+//! second copy of the dependency graph is compiled (a workspace-wide `cargo test` would unify the
+//! console's `ssr` and `hydrate` features).
+
+use std::process::Command;
+
+use crate::{
+    build::{self, Built},
+    cmd::{self, cargo, root, target_dir},
+    setup,
+};
+
+/// The host-side packages and the feature that makes `app` server-side.
+const HOST_PACKAGES: &[&str] =
+    &["-p", "scim", "-p", "migrations", "-p", "domain", "-p", "app", "-p", "server", "--features", "app/ssr"];
+
+fn with_host_packages(args: &[&str]) -> Vec<String> {
+    args.iter().chain(HOST_PACKAGES).map(|s| s.to_string()).collect()
+}
+
+fn cargo_owned(args: Vec<String>) -> Command {
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    cargo(&refs)
+}
+
+/// A fresh SQLite file for one Playwright pass.
+pub fn sqlite_e2e_url() -> String {
+    let path = target_dir().join("e2e").join("scimpad-e2e.db");
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    format!("sqlite://{}?mode=rwc", path.display())
+}
+
+/// Runs the Playwright suite against `built`, with the server on `database_url`.
+pub fn e2e(built: &Built, database_url: &str) -> Result<(), String> {
+    setup::chromium()?;
+    setup::npm_packages()?;
+    cmd::run(
+        Command::new("npx")
+            .args(["playwright", "test"])
+            .current_dir(root().join("end2end"))
+            .env("SERVER_BIN", &built.server_bin)
+            .env("SCIMPAD_SITE_ROOT", &built.site_root)
+            .env("SCIMPAD_DATABASE_URL", database_url)
+            .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"),
+    )
+}
+
+/// Everything: formatting, lints, tests on both databases, the browser suite on both databases.
+pub fn all() -> Result<(), String> {
+    cmd::run(&mut cargo(&["fmt", "--all", "--check"]))?;
+    setup::wasm_target()?;
+    cmd::run(cargo_owned(with_host_packages(&["clippy", "--all-targets"])).args(["--", "-D", "warnings"]))?;
+    cmd::run(&mut cargo(&[
+        "clippy",
+        "-p",
+        "frontend",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    cmd::run(&mut cargo(&["clippy", "-p", "xtask", "--release", "--", "-D", "warnings"]))?;
+    let built = build::build(false)?;
+
+    eprintln!("xtask: == tests on SQLite ==");
+    cmd::run(cargo_owned(with_host_packages(&["test"])).env_remove("TEST_DATABASE_URL"))?;
+
+    eprintln!("xtask: == tests on PostgreSQL ==");
+    let pg = setup::postgres("scimpad_test")?;
+    cmd::run(Command::new(&built.server_bin).args(["--database-url", &pg, "migrate"]))?;
+    cmd::run(
+        cargo(&["test", "-p", "domain", "-p", "server", "--features", "app/ssr"])
+            .env("TEST_DATABASE_URL", &pg),
+    )?;
+
+    eprintln!("xtask: == browser tests (Chromium) on SQLite ==");
+    e2e(&built, &sqlite_e2e_url())?;
+    eprintln!("xtask: == browser tests (Chromium) on PostgreSQL ==");
+    let pg_e2e = setup::postgres("scimpad_e2e")?;
+    e2e(&built, &pg_e2e)?;
+    eprintln!("xtask: all checks passed");
+    Ok(())
+}
