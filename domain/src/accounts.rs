@@ -213,3 +213,15 @@ pub async fn load_actor(db: &DatabaseConnection, user_id: &str) -> DomainResult<
         _ => None,
     })
 }
+
+/// The active person who signs in with `email` (for the command line's `api-key create`).
+pub async fn actor_by_email(db: &DatabaseConnection, email: &str) -> DomainResult<Option<Actor>> {
+    let found = credential::Entity::find()
+        .filter(credential::Column::EmailLower.eq(email.trim().to_lowercase()))
+        .one(db)
+        .await?;
+    match found {
+        Some(cred) => load_actor(db, &cred.user_id).await,
+        None => Ok(None),
+    }
+}

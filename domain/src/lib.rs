@@ -5,12 +5,15 @@
 //! data model and why console accounts and SCIM-provisioned people share one `users` table.
 
 pub mod accounts;
+pub mod api_keys;
 pub mod clock;
 pub mod db;
+pub mod directory;
 pub mod email;
 pub mod entities;
 pub mod error;
 pub mod password;
+pub mod provisioning_log;
 pub mod session_store;
 #[doc(hidden)]
 pub mod testing;

@@ -32,6 +32,9 @@ impl MigrationTrait for Migration {
         index(manager, "ux_groups_org_display_name", "groups", &["org_id", "display_name_lower"], true)
             .await?;
         index(manager, "ix_groups_org_external_id", "groups", &["org_id", "external_id"], false).await?;
+        index(manager, "ix_groups_org_created", "groups", &["org_id", "created_at", "id"], false).await?;
+        // The default order of SCIM user lists.
+        index(manager, "ix_users_org_created", "users", &["org_id", "created_at", "id"], false).await?;
 
         // Memberships are rows, so adding and removing members are set operations whose cost is
         // the number of members in the request, never the size of the group.

@@ -24,6 +24,48 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Manage organisations (automation and recovery).
+    Org {
+        #[command(subcommand)]
+        action: OrgCommand,
+    },
+    /// Manage API keys (automation and recovery).
+    ApiKey {
+        #[command(subcommand)]
+        action: ApiKeyCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum OrgCommand {
+    /// Create an organisation and its first admin; the admin's password is read from stdin.
+    Create {
+        /// The organisation's name.
+        #[arg(long)]
+        name: String,
+        /// The admin's name.
+        #[arg(long)]
+        admin_name: String,
+        /// The admin's email (their sign-in).
+        #[arg(long)]
+        admin_email: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ApiKeyCommand {
+    /// Create an API key owned by an admin; prints the key (only this once) on stdout.
+    Create {
+        /// The email of the admin who owns the key.
+        #[arg(long)]
+        admin_email: String,
+        /// A name for the key, e.g. "Entra ID provisioning".
+        #[arg(long)]
+        name: String,
+        /// Days until the key expires (default: never).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=3650))]
+        expires_in_days: Option<u32>,
+    },
 }
 
 /// Why a command failed.
@@ -37,6 +79,12 @@ enum CliError {
     Bind { addr: std::net::SocketAddr, source: std::io::Error },
     #[error("server: {0}")]
     Serve(std::io::Error),
+    #[error("{0}")]
+    Domain(#[from] domain::DomainError),
+    #[error("reading the password from stdin: {0}")]
+    Stdin(std::io::Error),
+    #[error("no active account signs in with {0}")]
+    NoSuchAdmin(String),
 }
 
 impl Cli {
@@ -59,13 +107,18 @@ impl Cli {
         let db = domain::db::connect(&url)
             .await
             .map_err(|source| CliError::Database { url: domain::db::redact(&url), source })?;
-        if !serving {
-            println!("Database {} is up to date.", domain::db::redact(&url));
-            return Ok(());
+        match self.command {
+            None | Some(Command::Serve) => {}
+            Some(Command::Migrate) => {
+                println!("Database {} is up to date.", domain::db::redact(&url));
+                return Ok(());
+            }
+            Some(Command::Org { action }) => return org(&db, action).await,
+            Some(Command::ApiKey { action }) => return api_key(&db, action).await,
         }
         let addr = config.raw.bind;
         let public_url = config.public_url.clone();
-        let state = AppState::new(db, config);
+        let (state, log_writer) = AppState::start(db, config);
         let cleanup = tokio::spawn(delete_expired_sessions(state.sessions.clone()));
         let listener =
             tokio::net::TcpListener::bind(addr).await.map_err(|source| CliError::Bind { addr, source })?;
@@ -74,9 +127,37 @@ impl Cli {
         let served =
             axum::serve(listener, build_router(state)).with_graceful_shutdown(shutdown_signal()).await;
         cleanup.abort();
+        log_writer.finish().await;
         tracing::info!("stopped");
         served.map_err(CliError::Serve)
     }
+}
+
+async fn org(db: &domain::sea_orm::DatabaseConnection, action: OrgCommand) -> Result<(), CliError> {
+    let OrgCommand::Create { name, admin_name, admin_email } = action;
+    let mut password = String::new();
+    std::io::stdin().read_line(&mut password).map_err(CliError::Stdin)?;
+    let password = password.trim_end_matches(['\r', '\n']).to_owned();
+    let input =
+        domain::accounts::SignUp { organization: name, name: admin_name, email: admin_email, password };
+    let actor = domain::accounts::sign_up(db, input).await?;
+    println!("Created organisation {} with admin {}.", actor.org_name, actor.email);
+    Ok(())
+}
+
+async fn api_key(db: &domain::sea_orm::DatabaseConnection, action: ApiKeyCommand) -> Result<(), CliError> {
+    let ApiKeyCommand::Create { admin_email, name, expires_in_days } = action;
+    let actor = domain::accounts::actor_by_email(db, &admin_email)
+        .await?
+        .ok_or_else(|| CliError::NoSuchAdmin(admin_email.clone()))?;
+    let expires_at = expires_in_days.map(|d| domain::clock::now_ms() + i64::from(d) * 24 * 3600 * 1000);
+    let key = domain::api_keys::create(db, &actor, &name, expires_at).await?;
+    eprintln!(
+        "Created API key \"{}\" ({}) for {}. This is the only time it is shown:",
+        key.info.name, key.info.prefix, actor.org_name
+    );
+    println!("{}", key.secret);
+    Ok(())
 }
 
 /// Deletes expired session rows every five minutes, for as long as the server runs.

@@ -32,6 +32,10 @@ pub struct Config {
     #[arg(long, env = "SCIMPAD_LOG", default_value = "info")]
     pub log: String,
 
+    /// Days the provisioning log keeps its events.
+    #[arg(long, env = "SCIMPAD_LOG_RETENTION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub log_retention_days: u32,
+
     /// Where the built console assets live (`pkg/scimpad.{js,wasm,css}`).
     #[arg(long, env = "SCIMPAD_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,

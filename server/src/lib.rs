@@ -10,6 +10,7 @@ pub mod config;
 pub mod csrf;
 pub mod health;
 pub mod router;
+pub mod scim_api;
 pub mod state;
 pub mod telemetry;
 

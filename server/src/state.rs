@@ -2,7 +2,11 @@
 
 use std::sync::Arc;
 
-use domain::{sea_orm::DatabaseConnection, session_store::DbSessionStore};
+use domain::{
+    provisioning_log::{self, LogSender, LogWriter},
+    sea_orm::DatabaseConnection,
+    session_store::DbSessionStore,
+};
 use leptos::config::LeptosOptions;
 
 use crate::config::ValidConfig;
@@ -14,11 +18,13 @@ pub struct AppState {
     pub sessions: DbSessionStore,
     pub config: Arc<ValidConfig>,
     pub leptos: LeptosOptions,
+    pub provisioning_log: LogSender,
 }
 
 impl AppState {
-    /// State over an open, migrated database.
-    pub fn new(db: DatabaseConnection, config: ValidConfig) -> Self {
+    /// State over an open, migrated database, and the provisioning-log writer it feeds (await
+    /// [`LogWriter::finish`] after the server stops to store the last events).
+    pub fn start(db: DatabaseConnection, config: ValidConfig) -> (Self, LogWriter) {
         let leptos = LeptosOptions::builder()
             .output_name("scimpad")
             .site_root(config.raw.site_root.as_str())
@@ -26,7 +32,15 @@ impl AppState {
             .site_addr(config.raw.bind)
             .env(leptos::config::Env::PROD)
             .build();
-        Self { sessions: DbSessionStore::new(db.clone()), db, config: Arc::new(config), leptos }
+        let (provisioning_log, writer) = provisioning_log::start(db.clone(), config.raw.log_retention_days);
+        let state = Self {
+            sessions: DbSessionStore::new(db.clone()),
+            db,
+            config: Arc::new(config),
+            leptos,
+            provisioning_log,
+        };
+        (state, writer)
     }
 
     /// The context the console's server functions see.

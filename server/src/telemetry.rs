@@ -1,4 +1,4 @@
-//! Logging: `tracing` to stderr, one span per request carrying a request id (taken from an
+//! Logging: `tracing` to stderr (stdout stays clean for command output such as a new API key), one span per request carrying a request id (taken from an
 //! incoming `x-request-id` or generated) that is also returned to the client.
 
 use axum::http::Request;
@@ -12,7 +12,11 @@ use tracing::Span;
 pub fn init(filter: &str) {
     let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| "info".into());
     // A second init (tests) is harmless: the first subscriber stays.
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 /// Sets `x-request-id` on the request (if absent) …

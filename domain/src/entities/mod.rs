@@ -1,7 +1,11 @@
 //! SeaORM entities, one module per table (see the migrations crate for the DDL).
 
+pub mod api_key;
 pub mod credential;
+pub mod group;
+pub mod group_member;
 pub mod organization;
+pub mod provisioning_event;
 pub mod session;
 pub mod sign_in_throttle;
 pub mod user;

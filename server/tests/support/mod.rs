@@ -24,6 +24,7 @@ struct Args {
 impl TestApp {
     /// Starts a server; `secure` sets the cookie's Secure flag.
     pub async fn spawn_with(secure: bool) -> Self {
+        server::telemetry::init("warn");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let url = format!("http://{addr}");
@@ -36,7 +37,8 @@ impl TestApp {
             .validate(false)
             .unwrap();
         let db = domain::db::connect(&db_url).await.unwrap();
-        let router = server::build_router(server::AppState::new(db.clone(), config));
+        let (state, _log_writer) = server::AppState::start(db.clone(), config);
+        let router = server::build_router(state);
         tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
         Self { url, db }
     }
@@ -81,4 +83,132 @@ impl TestApp {
 /// The `Location` a response redirects to (a real 3xx or Leptos' server-function redirect).
 pub fn location(res: &Response) -> Option<String> {
     res.headers().get("location").map(|v| v.to_str().unwrap().to_owned())
+}
+
+/// An organisation with an admin and an API key, made directly through the domain services.
+pub struct ScimOrg {
+    pub key: String,
+    pub admin: domain::accounts::Actor,
+}
+
+/// A SCIM response: status, headers, JSON body (`Null` when empty).
+pub struct Reply {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: serde_json::Value,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// A SCIM client with a bearer token, like Entra's provisioning service.
+#[derive(Clone)]
+pub struct Scim {
+    pub client: Client,
+    pub base: String,
+    pub token: String,
+}
+
+impl Scim {
+    pub async fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> Reply {
+        let mut req = self.client.request(method, format!("{}{path}", self.base)).bearer_auth(&self.token);
+        if let Some(body) = body {
+            req = req.header("content-type", "application/scim+json").body(body.to_string());
+        }
+        let res = req.send().await.unwrap();
+        let (status, headers) = (res.status().as_u16(), res.headers().clone());
+        let text = res.text().await.unwrap();
+        let body =
+            if text.is_empty() { serde_json::Value::Null } else { serde_json::from_str(&text).unwrap() };
+        Reply { status, headers, body }
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.request(reqwest::Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: serde_json::Value) -> Reply {
+        self.request(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, body: serde_json::Value) -> Reply {
+        self.request(reqwest::Method::PUT, path, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, body: serde_json::Value) -> Reply {
+        self.request(reqwest::Method::PATCH, path, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Reply {
+        self.request(reqwest::Method::DELETE, path, None).await
+    }
+
+    /// The users a `userName eq` filter finds.
+    pub async fn find_user(&self, user_name: &str) -> Vec<serde_json::Value> {
+        let filter = format!("userName eq \"{user_name}\"");
+        let r = self.get(&format!("/Users?filter={}", urlencode(&filter))).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.body["Resources"].as_array().cloned().unwrap_or_default()
+    }
+}
+
+/// Percent-encodes a query value the way Entra does (spaces as `+`).
+pub fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+impl TestApp {
+    /// A new organisation with an admin and an API key.
+    pub async fn scim_org(&self) -> ScimOrg {
+        let input = domain::accounts::SignUp {
+            organization: "Contoso".into(),
+            name: "Ada Admin".into(),
+            email: domain::testing::unique_email("admin"),
+            password: PASSWORD.into(),
+        };
+        let admin = domain::accounts::sign_up(&self.db, input).await.unwrap();
+        let key = domain::api_keys::create(&self.db, &admin, "Entra ID", None).await.unwrap();
+        ScimOrg { key: key.secret, admin }
+    }
+
+    /// A SCIM client for `token`.
+    pub fn scim(&self, token: &str) -> Scim {
+        Scim { client: Client::new(), base: format!("{}/scim/v2", self.url), token: token.to_owned() }
+    }
+}
+
+/// An Entra-shaped user (entra-scim.md §2.2).
+pub fn entra_user(user_name: &str) -> serde_json::Value {
+    serde_json::json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
+        "externalId": format!("ext-{user_name}"),
+        "userName": user_name,
+        "active": true,
+        "emails": [{"primary": true, "type": "work", "value": user_name}],
+        "meta": {"resourceType": "User"},
+        "name": {"formatted": "Alice Smith", "familyName": "Smith", "givenName": "Alice"},
+        "roles": [],
+        "addresses": null,
+        "manager": null
+    })
+}
+
+/// Creates a user and returns its id.
+pub async fn create_user(scim: &Scim, user_name: &str) -> String {
+    let r = scim.post("/Users", entra_user(user_name)).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    r.body["id"].as_str().unwrap().to_owned()
+}
+
+/// A unique `userName`.
+pub fn unique_user(prefix: &str) -> String {
+    domain::testing::unique_email(prefix)
 }

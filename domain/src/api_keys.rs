@@ -1,0 +1,303 @@
+//! API keys: the Secret Token an admin pastes into Entra's provisioning settings.
+//!
+//! Modelled on crates.io's tokens: `scimpad_<public id>_<secret>`, where the fixed prefix lets
+//! secret scanners recognise a leaked key, the public id (shown in the console) finds the row, and
+//! the secret is 256 random bits. Only the SHA-256 of the whole key is stored — a slow KDF adds
+//! nothing at 256 bits of entropy — and it is compared in constant time. The plaintext exists once,
+//! in the response that created it. Regenerating revokes the old key and creates the new one in
+//! one transaction, so the old key stops working the moment the new one exists. A key
+//! authenticates only while unrevoked, unexpired, and while its owner is an active admin.
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use rand::{Rng, RngCore, distributions::Alphanumeric, rngs::OsRng};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    QueryFilter, QueryOrder, TransactionTrait,
+};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::{
+    DomainError, DomainResult,
+    accounts::{Actor, Role},
+    clock::now_ms,
+    entities::{api_key, user},
+};
+
+/// NEVER CHANGE: existing keys carry it, and secret scanners match on it.
+pub const KEY_PREFIX: &str = "scimpad_";
+const PUBLIC_ID_LEN: usize = 12;
+/// Keys an organisation may hold at once (revoked ones do not count).
+pub const MAX_ACTIVE_KEYS: usize = 50;
+/// How often `last_used_at` is written at most: a provisioning burst must not turn every request
+/// into a write.
+const LAST_USED_RESOLUTION_MS: i64 = 60_000;
+
+/// A key's public description (never the secret).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiKeyInfo {
+    pub id: String,
+    pub name: String,
+    /// What the console shows to recognise the key: `scimpad_<public id>_…`.
+    pub prefix: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub expires_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+impl From<api_key::Model> for ApiKeyInfo {
+    fn from(m: api_key::Model) -> Self {
+        Self {
+            prefix: format!("{KEY_PREFIX}{}_…", m.public_id),
+            id: m.id,
+            name: m.name,
+            created_at: m.created_at,
+            last_used_at: m.last_used_at,
+            expires_at: m.expires_at,
+            revoked_at: m.revoked_at,
+        }
+    }
+}
+
+/// A newly created key: the only time its plaintext exists.
+#[derive(Clone, PartialEq, Eq)]
+pub struct NewKey {
+    pub info: ApiKeyInfo,
+    pub secret: String,
+}
+
+impl std::fmt::Debug for NewKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewKey").field("info", &self.info).field("secret", &"[redacted]").finish()
+    }
+}
+
+/// Who a valid key acts for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyPrincipal {
+    pub key_id: String,
+    pub org_id: String,
+    pub owner_id: String,
+}
+
+/// A refused token: why (logged; the client only learns "401"), and which key of which
+/// organisation it named, when it named a real one (so that organisation's log shows the refusal).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refused {
+    pub reason: KeyRefusal,
+    pub org_id: Option<String>,
+    pub key_id: Option<String>,
+}
+
+/// Why a bearer token was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum KeyRefusal {
+    #[error("not a Scimpad API key")]
+    Malformed,
+    #[error("unknown key")]
+    Unknown,
+    #[error("wrong secret")]
+    WrongSecret,
+    #[error("key revoked")]
+    Revoked,
+    #[error("key expired")]
+    Expired,
+    #[error("key owner is no longer an active admin")]
+    OwnerNotAdmin,
+}
+
+fn digest(key: &str) -> String {
+    Sha256::digest(key.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn generate() -> (String, String) {
+    let public_id: String = OsRng
+        .sample_iter(&Alphanumeric)
+        .take(PUBLIC_ID_LEN)
+        .map(|c| (c as char).to_ascii_lowercase())
+        .collect();
+    let mut secret = [0u8; 32];
+    OsRng.fill_bytes(&mut secret);
+    let key = format!("{KEY_PREFIX}{public_id}_{}", URL_SAFE_NO_PAD.encode(secret));
+    (public_id, key)
+}
+
+fn parse(token: &str) -> Option<&str> {
+    let rest = token.strip_prefix(KEY_PREFIX)?;
+    let (public_id, secret) = rest.split_once('_')?;
+    (public_id.len() == PUBLIC_ID_LEN && secret.len() == 43).then_some(public_id)
+}
+
+fn require_admin(actor: &Actor) -> DomainResult<()> {
+    if actor.is_admin() { Ok(()) } else { Err(DomainError::Forbidden) }
+}
+
+fn validate_name(name: &str) -> DomainResult<String> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(DomainError::invalid("name", "Give the key a name, e.g. \"Entra ID provisioning\"."));
+    }
+    if name.chars().count() > 100 {
+        return Err(DomainError::invalid("name", "Keep the name under 100 characters."));
+    }
+    Ok(name.to_owned())
+}
+
+async fn insert(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    name: String,
+    expires_at: Option<i64>,
+) -> DomainResult<NewKey> {
+    let (public_id, secret) = generate();
+    let model = api_key::ActiveModel {
+        id: Set(uuid::Uuid::new_v4().to_string()),
+        org_id: Set(actor.org_id.clone()),
+        owner_id: Set(actor.user_id.clone()),
+        name: Set(name),
+        public_id: Set(public_id),
+        secret_hash: Set(digest(&secret)),
+        created_at: Set(now_ms()),
+        last_used_at: Set(None),
+        expires_at: Set(expires_at),
+        revoked_at: Set(None),
+    }
+    .insert(db)
+    .await?;
+    Ok(NewKey { info: model.into(), secret })
+}
+
+async fn find_active(db: &impl ConnectionTrait, actor: &Actor, key_id: &str) -> DomainResult<api_key::Model> {
+    api_key::Entity::find_by_id(key_id.to_owned())
+        .filter(api_key::Column::OrgId.eq(&actor.org_id))
+        .filter(api_key::Column::RevokedAt.is_null())
+        .one(db)
+        .await?
+        .ok_or(DomainError::NotFound)
+}
+
+/// Creates a key named `name` for `actor`'s organisation, optionally expiring at `expires_at`.
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    name: &str,
+    expires_at: Option<i64>,
+) -> DomainResult<NewKey> {
+    require_admin(actor)?;
+    let name = validate_name(name)?;
+    if expires_at.is_some_and(|at| at <= now_ms()) {
+        return Err(DomainError::invalid("expires_at", "Choose an expiry date in the future."));
+    }
+    let active = list(db, actor).await?.into_iter().filter(|k| k.revoked_at.is_none()).count();
+    if active >= MAX_ACTIVE_KEYS {
+        return Err(DomainError::Conflict(format!(
+            "Your organisation already has {MAX_ACTIVE_KEYS} active keys; revoke one first."
+        )));
+    }
+    insert(db, actor, name, expires_at).await
+}
+
+/// Every key of `actor`'s organisation, newest first (revoked ones included, marked).
+pub async fn list(db: &DatabaseConnection, actor: &Actor) -> DomainResult<Vec<ApiKeyInfo>> {
+    require_admin(actor)?;
+    let keys = api_key::Entity::find()
+        .filter(api_key::Column::OrgId.eq(&actor.org_id))
+        .order_by_desc(api_key::Column::CreatedAt)
+        .all(db)
+        .await?;
+    Ok(keys.into_iter().map(Into::into).collect())
+}
+
+/// Revokes a key: it stops authenticating immediately.
+pub async fn revoke(db: &DatabaseConnection, actor: &Actor, key_id: &str) -> DomainResult<ApiKeyInfo> {
+    require_admin(actor)?;
+    let mut key: api_key::ActiveModel = find_active(db, actor, key_id).await?.into();
+    key.revoked_at = Set(Some(now_ms()));
+    Ok(key.update(db).await?.into())
+}
+
+/// Replaces a key by a new one with the same name (and the same lifetime, if it had one): the old
+/// key is revoked in the same transaction.
+pub async fn regenerate(db: &DatabaseConnection, actor: &Actor, key_id: &str) -> DomainResult<NewKey> {
+    require_admin(actor)?;
+    let txn = db.begin().await?;
+    let old = find_active(&txn, actor, key_id).await?;
+    let now = now_ms();
+    let expires_at = old.expires_at.map(|at| now + (at - old.created_at).max(0));
+    let name = old.name.clone();
+    let mut revoked: api_key::ActiveModel = old.into();
+    revoked.revoked_at = Set(Some(now));
+    revoked.update(&txn).await?;
+    let new = insert(&txn, actor, name, expires_at).await?;
+    txn.commit().await?;
+    Ok(new)
+}
+
+/// Checks a bearer token. On success records the use (at most once a minute per key).
+pub async fn authenticate(
+    db: &DatabaseConnection,
+    token: &str,
+) -> DomainResult<Result<KeyPrincipal, Refused>> {
+    let refuse = |reason, key: Option<&api_key::Model>| {
+        Ok(Err(Refused { reason, org_id: key.map(|k| k.org_id.clone()), key_id: key.map(|k| k.id.clone()) }))
+    };
+    let Some(public_id) = parse(token) else { return refuse(KeyRefusal::Malformed, None) };
+    let Some(key) = api_key::Entity::find().filter(api_key::Column::PublicId.eq(public_id)).one(db).await?
+    else {
+        return refuse(KeyRefusal::Unknown, None);
+    };
+    if !bool::from(digest(token).as_bytes().ct_eq(key.secret_hash.as_bytes())) {
+        return refuse(KeyRefusal::WrongSecret, Some(&key));
+    }
+    let now = now_ms();
+    if key.revoked_at.is_some() {
+        return refuse(KeyRefusal::Revoked, Some(&key));
+    }
+    if key.expires_at.is_some_and(|at| at <= now) {
+        return refuse(KeyRefusal::Expired, Some(&key));
+    }
+    let owner = user::Entity::find_by_id(key.owner_id.clone()).one(db).await?;
+    let owner_ok =
+        owner.is_some_and(|o| o.active && o.org_id == key.org_id && Role::parse(&o.role) == Role::Admin);
+    if !owner_ok {
+        return refuse(KeyRefusal::OwnerNotAdmin, Some(&key));
+    }
+    if key.last_used_at.is_none_or(|at| now - at >= LAST_USED_RESOLUTION_MS) {
+        api_key::Entity::update_many()
+            .col_expr(api_key::Column::LastUsedAt, sea_orm::sea_query::Expr::value(now))
+            .filter(api_key::Column::Id.eq(&key.id))
+            .exec(db)
+            .await?;
+    }
+    Ok(Ok(KeyPrincipal { key_id: key.id, org_id: key.org_id, owner_id: key.owner_id }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_have_the_documented_shape_and_parse_back() {
+        let (public_id, key) = generate();
+        assert!(key.starts_with(KEY_PREFIX));
+        assert_eq!(key.len(), KEY_PREFIX.len() + PUBLIC_ID_LEN + 1 + 43);
+        assert_eq!(parse(&key), Some(public_id.as_str()));
+        assert_ne!(generate().1, key);
+        assert_eq!(digest(&key).len(), 64);
+    }
+
+    #[test]
+    fn malformed_tokens_do_not_parse() {
+        for bad in [
+            "",
+            "scimpad_",
+            "scimpad_short_secret",
+            "Bearer x",
+            "cio123",
+            &format!("{KEY_PREFIX}{}", "a".repeat(60)),
+        ] {
+            assert_eq!(parse(bad), None, "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,249 @@
+//! SCIM Groups (RFC 7643 §4.2, RFC 7644 §3.3–§3.6). `displayName` is unique per organisation,
+//! case-insensitively (Entra matches groups on it). Members live in `group_members` and change only
+//! through set operations (see `memberships`), never by rewriting a member list.
+
+use scim::{
+    ListQuery, ResourceKind, ScimError, apply_patch, group_members, parse_patch, prepare_resource,
+    split_member_ops,
+};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    QueryFilter, QuerySelect, TransactionTrait,
+};
+use serde_json::{Value, json};
+
+use super::{
+    Projection, ScimResult, Scope, Written, check_if_match, db_error, internal, listing,
+    memberships::{self, MemberDelta},
+    strip_server_fields, with_meta,
+};
+use crate::{clock::now_ms, entities::group};
+
+const KIND: ResourceKind = ResourceKind::Group;
+const DUPLICATE: &str = "a group with this displayName already exists";
+
+fn display_name(resource: &Value) -> ScimResult<String> {
+    resource
+        .get("displayName")
+        .and_then(Value::as_str)
+        .filter(|d| !d.trim().is_empty())
+        .map(str::to_owned)
+        .ok_or_else(|| ScimError::invalid_value("displayName is required"))
+}
+
+fn apply_columns(model: &mut group::ActiveModel, resource: Value, now: i64) -> ScimResult<()> {
+    let name = display_name(&resource)?;
+    model.display_name_lower = Set(name.to_lowercase());
+    model.display_name = Set(name);
+    model.external_id = Set(resource.get("externalId").and_then(Value::as_str).map(str::to_owned));
+    model.resource = Set(resource);
+    model.updated_at = Set(now);
+    Ok(())
+}
+
+/// A group as sent, prepared for storage, and the member ids it names.
+fn prepare(body: &Value) -> ScimResult<(Value, Vec<String>)> {
+    let mut resource = prepare_resource(body, KIND)?;
+    let members = group_members(&resource);
+    strip_server_fields(&mut resource, KIND);
+    display_name(&resource)?;
+    Ok((resource, members))
+}
+
+async fn render(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    model: &group::Model,
+    projection: &Projection,
+) -> ScimResult<Value> {
+    let mut resource = with_meta(
+        model.resource.clone(),
+        KIND,
+        scope,
+        &model.id,
+        (model.created_at, model.updated_at, model.version),
+    );
+    if projection.returns("members") {
+        let members = memberships::members_of(db, std::slice::from_ref(&model.id)).await?;
+        memberships::set_members(&mut resource, members.get(&model.id), scope);
+    }
+    Ok(projection.apply(&resource, KIND))
+}
+
+async fn find(db: &impl ConnectionTrait, scope: &Scope, id: &str, lock: bool) -> ScimResult<group::Model> {
+    let mut query = group::Entity::find_by_id(id.to_owned()).filter(group::Column::OrgId.eq(&scope.org_id));
+    if lock {
+        query = query.lock_exclusive();
+    }
+    query
+        .one(db)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| ScimError::not_found(format!("no Group with id \"{id}\"")))
+}
+
+/// Records a change of the group: new version and modification time.
+async fn bump(
+    txn: &impl ConnectionTrait,
+    current: group::Model,
+    resource: Option<Value>,
+) -> ScimResult<group::Model> {
+    let version = current.version + 1;
+    let mut model: group::ActiveModel = current.into();
+    match resource {
+        Some(resource) => apply_columns(&mut model, resource, now_ms())?,
+        None => model.updated_at = Set(now_ms()),
+    }
+    model.version = Set(version);
+    model.update(txn).await.map_err(db_error(DUPLICATE))
+}
+
+fn summary(action: &str, name: &str, delta: &MemberDelta) -> String {
+    if delta.is_empty() && delta.unknown.is_empty() {
+        format!("{action} group {name}")
+    } else {
+        format!("{action} group {name}: {}", delta.describe())
+    }
+}
+
+/// `POST /Groups`: 201; members named in the body are linked (Entra sends none and PATCHes later).
+pub async fn create(
+    db: &DatabaseConnection,
+    scope: &Scope,
+    body: &Value,
+    projection: &Projection,
+) -> ScimResult<Written> {
+    let (resource, members) = prepare(body)?;
+    let now = now_ms();
+    let txn = db.begin().await.map_err(internal)?;
+    let mut model = group::ActiveModel {
+        id: Set(uuid::Uuid::new_v4().to_string()),
+        org_id: Set(scope.org_id.clone()),
+        version: Set(1),
+        created_at: Set(now),
+        ..Default::default()
+    };
+    apply_columns(&mut model, resource, now)?;
+    let model = model.insert(&txn).await.map_err(db_error(DUPLICATE))?;
+    let delta = if members.is_empty() {
+        MemberDelta::default()
+    } else {
+        memberships::apply(&txn, scope, &model.id, vec![scim::MemberChange::Add(members)]).await?
+    };
+    let resource = render(&txn, scope, &model, projection).await?;
+    txn.commit().await.map_err(internal)?;
+    let summary = summary("created", &model.display_name, &delta);
+    Ok(Written { resource, id: model.id, version: model.version, summary })
+}
+
+/// `GET /Groups/{id}` (with `excludedAttributes=members`, no membership query at all).
+pub async fn get(
+    db: &DatabaseConnection,
+    scope: &Scope,
+    id: &str,
+    projection: &Projection,
+) -> ScimResult<Written> {
+    let model = find(db, scope, id, false).await?;
+    let resource = render(db, scope, &model, projection).await?;
+    Ok(Written { resource, id: model.id, version: model.version, summary: String::new() })
+}
+
+/// `PUT /Groups/{id}`: replaces the attributes and sets the members exactly.
+pub async fn replace(
+    db: &DatabaseConnection,
+    scope: &Scope,
+    id: &str,
+    body: &Value,
+    if_match: Option<&str>,
+    projection: &Projection,
+) -> ScimResult<Written> {
+    let (resource, members) = prepare(body)?;
+    let txn = db.begin().await.map_err(internal)?;
+    let current = find(&txn, scope, id, true).await?;
+    check_if_match(if_match, current.version)?;
+    let delta =
+        memberships::apply(&txn, scope, &current.id, vec![scim::MemberChange::Replace(members)]).await?;
+    let model = bump(&txn, current, Some(resource)).await?;
+    let resource = render(&txn, scope, &model, projection).await?;
+    txn.commit().await.map_err(internal)?;
+    let summary = summary("replaced", &model.display_name, &delta);
+    Ok(Written { resource, id: model.id, version: model.version, summary })
+}
+
+/// `PATCH /Groups/{id}`: attribute operations through the PATCH engine, member operations as set
+/// operations, all in one transaction (RFC 7644 §3.5.2: atomic).
+pub async fn patch(
+    db: &DatabaseConnection,
+    scope: &Scope,
+    id: &str,
+    body: &Value,
+    if_match: Option<&str>,
+    projection: &Projection,
+) -> ScimResult<Written> {
+    let (member_changes, ops) = split_member_ops(parse_patch(body, KIND)?)?;
+    let txn = db.begin().await.map_err(internal)?;
+    let current = find(&txn, scope, id, true).await?;
+    check_if_match(if_match, current.version)?;
+    let mut resource = current.resource.clone();
+    resource["id"] = json!(current.id);
+    let outcome = apply_patch(&mut resource, &ops, KIND)?;
+    strip_server_fields(&mut resource, KIND);
+    let delta = memberships::apply(&txn, scope, &current.id, member_changes).await?;
+    let mut text = summary("patched", &current.display_name, &delta);
+    if !outcome.ignored.is_empty() {
+        text.push_str(&format!("; ignored {}", outcome.ignored.join(", ")));
+    }
+    let model = match (outcome.changed, delta.is_empty()) {
+        (false, true) => {
+            text.push_str(" (no change)");
+            current
+        }
+        (changed, _) => bump(&txn, current, changed.then_some(resource)).await?,
+    };
+    let resource = render(&txn, scope, &model, projection).await?;
+    txn.commit().await.map_err(internal)?;
+    Ok(Written { resource, id: model.id, version: model.version, summary: text })
+}
+
+/// `DELETE /Groups/{id}`: the group and its memberships; the users stay.
+pub async fn delete(
+    db: &DatabaseConnection,
+    scope: &Scope,
+    id: &str,
+    if_match: Option<&str>,
+) -> ScimResult<String> {
+    let txn = db.begin().await.map_err(internal)?;
+    let current = find(&txn, scope, id, true).await?;
+    check_if_match(if_match, current.version)?;
+    group::Entity::delete_by_id(current.id.clone()).exec(&txn).await.map_err(internal)?;
+    txn.commit().await.map_err(internal)?;
+    Ok(format!("deleted group {}", current.display_name))
+}
+
+/// `GET /Groups` and `POST /Groups/.search`.
+pub async fn list(db: &DatabaseConnection, scope: &Scope, query: &ListQuery) -> ScimResult<Value> {
+    let projection =
+        Projection { attributes: query.attributes.clone(), excluded: query.excluded_attributes.clone() };
+    let page =
+        listing::page::<group::Entity>(db, scope, KIND, query, group::Column::OrgId, group::Column::Id)
+            .await?;
+    let ids: Vec<String> = page.rows.iter().map(|m| m.id.clone()).collect();
+    let members = if projection.returns("members") {
+        memberships::members_of(db, &ids).await?
+    } else {
+        Default::default()
+    };
+    let resources = page
+        .rows
+        .iter()
+        .map(|m| {
+            let mut r =
+                with_meta(m.resource.clone(), KIND, scope, &m.id, (m.created_at, m.updated_at, m.version));
+            if projection.returns("members") {
+                memberships::set_members(&mut r, members.get(&m.id), scope);
+            }
+            projection.apply(&r, KIND)
+        })
+        .collect();
+    Ok(scim::list::list_response(page.total, query.start_index, resources))
+}

@@ -1,0 +1,239 @@
+//! Group memberships as set operations on `group_members` (DESIGN.md, "Memberships are set
+//! operations"): adding inserts only the missing rows, removing deletes only the named ones, so a
+//! request costs what it names, not the group's size, and concurrent PATCHes to one group cannot
+//! lose each other's changes (no read-modify-write of a member array). Only users of the group's
+//! own organisation are ever linked.
+
+use std::collections::HashMap;
+
+use scim::MemberChange;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QuerySelect, RelationTrait,
+    sea_query::OnConflict,
+};
+use serde_json::{Value, json};
+
+use super::{ScimResult, Scope, internal};
+use crate::{
+    clock::now_ms,
+    entities::{group, group_member, user},
+};
+
+/// Ids per statement: far below SQLite's and PostgreSQL's parameter limits.
+const CHUNK: usize = 500;
+
+/// A linked resource as shown inside another: its id and display name.
+pub(crate) type Link = (String, Option<String>);
+
+/// What a PATCH did to a group's members, for the provisioning log.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct MemberDelta {
+    pub added: u64,
+    pub removed: u64,
+    /// Ids named in the request that are not users of this organisation (never linked).
+    pub unknown: Vec<String>,
+}
+
+impl MemberDelta {
+    pub fn is_empty(&self) -> bool {
+        self.added == 0 && self.removed == 0
+    }
+
+    pub fn describe(&self) -> String {
+        let mut parts = vec![format!("members +{} -{}", self.added, self.removed)];
+        if !self.unknown.is_empty() {
+            parts.push(format!("ignored unknown member ids {}", self.unknown.join(", ")));
+        }
+        parts.join("; ")
+    }
+}
+
+/// The subset of `ids` that are users of the scope's organisation.
+async fn existing_users(db: &impl ConnectionTrait, scope: &Scope, ids: &[String]) -> ScimResult<Vec<String>> {
+    let mut found = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(CHUNK) {
+        let rows: Vec<String> = user::Entity::find()
+            .select_only()
+            .column(user::Column::Id)
+            .filter(user::Column::OrgId.eq(&scope.org_id))
+            .filter(user::Column::Id.is_in(chunk.iter().cloned()))
+            .into_tuple()
+            .all(db)
+            .await
+            .map_err(internal)?;
+        found.extend(rows);
+    }
+    Ok(found)
+}
+
+async fn add(db: &impl ConnectionTrait, group_id: &str, users: &[String]) -> ScimResult<u64> {
+    let now = now_ms();
+    let mut added = 0;
+    for chunk in users.chunks(CHUNK) {
+        let rows = chunk.iter().map(|uid| group_member::ActiveModel {
+            group_id: sea_orm::Set(group_id.to_owned()),
+            user_id: sea_orm::Set(uid.clone()),
+            created_at: sea_orm::Set(now),
+        });
+        added += group_member::Entity::insert_many(rows)
+            .on_conflict(
+                OnConflict::columns([group_member::Column::GroupId, group_member::Column::UserId])
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(db)
+            .await
+            .map_err(internal)?;
+    }
+    Ok(added)
+}
+
+async fn remove(db: &impl ConnectionTrait, group_id: &str, users: &[String]) -> ScimResult<u64> {
+    let mut removed = 0;
+    for chunk in users.chunks(CHUNK) {
+        removed += group_member::Entity::delete_many()
+            .filter(group_member::Column::GroupId.eq(group_id))
+            .filter(group_member::Column::UserId.is_in(chunk.iter().cloned()))
+            .exec(db)
+            .await
+            .map_err(internal)?
+            .rows_affected;
+    }
+    Ok(removed)
+}
+
+fn dedup(ids: Vec<String>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    ids.into_iter().filter(|id| seen.insert(id.clone())).collect()
+}
+
+/// Applies `changes` in order to group `group_id`.
+pub(crate) async fn apply(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    group_id: &str,
+    changes: Vec<MemberChange>,
+) -> ScimResult<MemberDelta> {
+    let mut delta = MemberDelta::default();
+    for change in changes {
+        match change {
+            MemberChange::Add(ids) => {
+                let ids = dedup(ids);
+                let valid = existing_users(db, scope, &ids).await?;
+                delta.unknown.extend(ids.into_iter().filter(|id| !valid.contains(id)));
+                delta.added += add(db, group_id, &valid).await?;
+            }
+            MemberChange::Remove(ids) => delta.removed += remove(db, group_id, &dedup(ids)).await?,
+            MemberChange::RemoveAll => {
+                delta.removed += group_member::Entity::delete_many()
+                    .filter(group_member::Column::GroupId.eq(group_id))
+                    .exec(db)
+                    .await
+                    .map_err(internal)?
+                    .rows_affected;
+            }
+            MemberChange::Replace(ids) => {
+                let ids = dedup(ids);
+                let valid = existing_users(db, scope, &ids).await?;
+                delta.unknown.extend(ids.into_iter().filter(|id| !valid.contains(id)));
+                let current: Vec<String> = group_member::Entity::find()
+                    .select_only()
+                    .column(group_member::Column::UserId)
+                    .filter(group_member::Column::GroupId.eq(group_id))
+                    .into_tuple()
+                    .all(db)
+                    .await
+                    .map_err(internal)?;
+                let keep: std::collections::HashSet<&String> = valid.iter().collect();
+                let gone: Vec<String> = current.into_iter().filter(|id| !keep.contains(id)).collect();
+                delta.removed += remove(db, group_id, &gone).await?;
+                delta.added += add(db, group_id, &valid).await?;
+            }
+        }
+    }
+    Ok(delta)
+}
+
+/// The groups each of `user_ids` belongs to.
+pub(crate) async fn groups_of(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    user_ids: &[String],
+) -> ScimResult<HashMap<String, Vec<Link>>> {
+    let mut out: HashMap<String, Vec<Link>> = HashMap::new();
+    for chunk in user_ids.chunks(CHUNK) {
+        let rows: Vec<(String, String, String)> = group_member::Entity::find()
+            .select_only()
+            .column(group_member::Column::UserId)
+            .column(group::Column::Id)
+            .column(group::Column::DisplayName)
+            .join(JoinType::InnerJoin, group_member::Relation::Group.def())
+            .filter(group::Column::OrgId.eq(&scope.org_id))
+            .filter(group_member::Column::UserId.is_in(chunk.iter().cloned()))
+            .into_tuple()
+            .all(db)
+            .await
+            .map_err(internal)?;
+        for (uid, gid, name) in rows {
+            out.entry(uid).or_default().push((gid, Some(name)));
+        }
+    }
+    Ok(out)
+}
+
+/// The members of each of `group_ids`.
+pub(crate) async fn members_of(
+    db: &impl ConnectionTrait,
+    group_ids: &[String],
+) -> ScimResult<HashMap<String, Vec<Link>>> {
+    let mut out: HashMap<String, Vec<Link>> = HashMap::new();
+    for chunk in group_ids.chunks(CHUNK) {
+        let rows: Vec<(String, String, Option<String>, String)> = group_member::Entity::find()
+            .select_only()
+            .column(group_member::Column::GroupId)
+            .column(user::Column::Id)
+            .column(user::Column::DisplayName)
+            .column(user::Column::UserName)
+            .join(JoinType::InnerJoin, group_member::Relation::User.def())
+            .filter(group_member::Column::GroupId.is_in(chunk.iter().cloned()))
+            .into_tuple()
+            .all(db)
+            .await
+            .map_err(internal)?;
+        for (gid, uid, display, user_name) in rows {
+            out.entry(gid).or_default().push((uid, display.or(Some(user_name))));
+        }
+    }
+    Ok(out)
+}
+
+fn links(scope: &Scope, endpoint: &str, links: Option<&Vec<Link>>, kind: Option<&str>) -> Value {
+    let items: Vec<Value> = links
+        .map(|l| l.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .map(|(id, display)| {
+            let mut v = json!({"value": id, "$ref": format!("{}/{endpoint}/{id}", scope.base_url)});
+            if let Some(d) = display {
+                v["display"] = json!(d);
+            }
+            if let Some(k) = kind {
+                v["type"] = json!(k);
+            }
+            v
+        })
+        .collect();
+    Value::Array(items)
+}
+
+/// Sets a user's read-only `groups` (RFC 7643 §4.1.2); omitted when there are none.
+pub(crate) fn set_groups(resource: &mut Value, groups: Option<&Vec<Link>>, scope: &Scope) {
+    if groups.is_some_and(|g| !g.is_empty()) {
+        resource["groups"] = links(scope, "Groups", groups, Some("direct"));
+    }
+}
+
+/// Sets a group's `members`.
+pub(crate) fn set_members(resource: &mut Value, members: Option<&Vec<Link>>, scope: &Scope) {
+    resource["members"] = links(scope, "Users", members, Some("User"));
+}

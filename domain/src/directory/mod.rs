@@ -1,0 +1,155 @@
+//! An organisation's directory as SCIM sees it (RFC 7643 resources, RFC 7644 operations): the users
+//! and groups Entra provisions. The `scim` crate does the protocol (parsing, PATCH semantics,
+//! projections); this module stores resources and answers queries, with every write in a
+//! transaction and uniqueness enforced by the database so several instances stay correct.
+
+pub mod filter_sql;
+pub mod groups;
+mod listing;
+mod memberships;
+pub mod users;
+
+use scim::{AttrPath, ResourceKind, ScimError};
+use sea_orm::DbErr;
+use serde_json::{Value, json};
+
+use crate::{clock::to_rfc3339, error::is_unique_violation};
+
+/// The organisation a request acts on and the SCIM base URL its resources live under.
+#[derive(Clone, Debug)]
+pub struct Scope {
+    pub org_id: String,
+    /// e.g. `https://scimpad.example.com/scim/v2`.
+    pub base_url: String,
+}
+
+/// A SCIM service result: errors are already RFC 7644 §3.12 errors.
+pub type ScimResult<T> = Result<T, ScimError>;
+
+/// The largest page a list returns (advertised as `filter.maxResults`).
+pub const MAX_PAGE_SIZE: u64 = 1000;
+
+/// Which attributes the client asked for (RFC 7644 §3.4.2.5).
+#[derive(Clone, Debug, Default)]
+pub struct Projection {
+    pub attributes: Vec<AttrPath>,
+    pub excluded: Vec<AttrPath>,
+}
+
+impl Projection {
+    /// Whether top-level attribute `name` will be returned (used to skip membership queries).
+    pub fn returns(&self, name: &str) -> bool {
+        let named = |list: &[AttrPath]| list.iter().any(|a| a.name.eq_ignore_ascii_case(name));
+        if self.attributes.is_empty() { !named(&self.excluded) } else { named(&self.attributes) }
+    }
+
+    fn apply(&self, resource: &Value, kind: ResourceKind) -> Value {
+        scim::projection::project(resource, kind, &self.attributes, &self.excluded)
+    }
+}
+
+/// A write's result: the resource as returned and a one-line summary for the provisioning log.
+#[derive(Clone, Debug)]
+pub struct Written {
+    pub resource: Value,
+    pub id: String,
+    pub version: i64,
+    pub summary: String,
+}
+
+/// The weak ETag of a resource version (RFC 7644 §3.14).
+pub fn etag(version: i64) -> String {
+    format!("W/\"{version}\"")
+}
+
+/// Checks an `If-Match` header value against the current version: `*` or any listed ETag
+/// matches; otherwise 412.
+pub fn check_if_match(if_match: Option<&str>, version: i64) -> ScimResult<()> {
+    let Some(header) = if_match else { return Ok(()) };
+    let current = etag(version);
+    let strong = format!("\"{version}\"");
+    let matches = header.split(',').map(str::trim).any(|tag| tag == "*" || tag == current || tag == strong);
+    if matches {
+        Ok(())
+    } else {
+        Err(ScimError::precondition_failed(format!("the resource has changed: its version is {current}")))
+    }
+}
+
+/// Maps a database error: unique violations become 409 `uniqueness` with `what` as detail,
+/// anything else is logged and becomes a 500 without database text.
+pub(crate) fn db_error(what: &str) -> impl Fn(DbErr) -> ScimError + '_ {
+    move |e| {
+        if is_unique_violation(&e) {
+            ScimError::conflict_uniqueness(what.to_owned())
+        } else {
+            tracing::error!(error = %e, "SCIM database operation failed");
+            ScimError::internal("the server could not complete the request")
+        }
+    }
+}
+
+/// Logs and hides a database error that cannot be a uniqueness conflict.
+pub(crate) fn internal(e: DbErr) -> ScimError {
+    db_error("")(e)
+}
+
+/// Adds `id` and `meta` (RFC 7643 §3.1) to a stored resource.
+pub(crate) fn with_meta(
+    mut resource: Value,
+    kind: ResourceKind,
+    scope: &Scope,
+    id: &str,
+    (created, modified, version): (i64, i64, i64),
+) -> Value {
+    if let Value::Object(map) = &mut resource {
+        map.insert("id".into(), json!(id));
+        map.insert(
+            "meta".into(),
+            json!({
+                "resourceType": kind.name(),
+                "created": to_rfc3339(created),
+                "lastModified": to_rfc3339(modified),
+                "location": format!("{}/{}/{id}", scope.base_url, kind.endpoint().trim_start_matches('/')),
+                "version": etag(version),
+            }),
+        );
+    }
+    resource
+}
+
+/// Removes the server-managed attributes before a resource is stored.
+pub(crate) fn strip_server_fields(resource: &mut Value, kind: ResourceKind) {
+    if let Value::Object(map) = resource {
+        map.remove("id");
+        map.remove("meta");
+        map.remove(match kind {
+            ResourceKind::User => "groups",
+            ResourceKind::Group => "members",
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn if_match_accepts_star_and_the_current_tag_only() {
+        assert!(check_if_match(None, 3).is_ok());
+        assert!(check_if_match(Some("*"), 3).is_ok());
+        assert!(check_if_match(Some("W/\"3\""), 3).is_ok());
+        assert!(check_if_match(Some("W/\"1\", W/\"3\""), 3).is_ok());
+        assert_eq!(check_if_match(Some("W/\"2\""), 3).unwrap_err().status, 412);
+    }
+
+    #[test]
+    fn projection_knows_whether_members_are_wanted() {
+        let members = vec![AttrPath::new("members")];
+        assert!(Projection::default().returns("members"));
+        assert!(!Projection { excluded: members.clone(), ..Default::default() }.returns("members"));
+        assert!(Projection { attributes: members, ..Default::default() }.returns("members"));
+        let only_name = vec![AttrPath::new("displayName")];
+        assert!(!Projection { attributes: only_name, ..Default::default() }.returns("members"));
+    }
+}

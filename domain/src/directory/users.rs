@@ -1,0 +1,303 @@
+//! SCIM Users (RFC 7643 §4.1, RFC 7644 §3.3–§3.6): create, read, replace, patch, delete, list.
+//!
+//! The stored `resource` is the prepared SCIM JSON without `id`, `meta` and `groups`, which are
+//! server-managed and added when the resource is returned. The indexed columns are derived from
+//! it on every write, in the same transaction. Deactivating or deleting a person ends their
+//! console sessions in that transaction too, so they are locked out on their next request.
+
+use scim::{ListQuery, ResourceKind, ScimError, apply_patch, parse_patch, prepare_resource};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    QueryFilter, QuerySelect, TransactionTrait,
+};
+use serde_json::{Value, json};
+
+use super::{
+    Projection, ScimResult, Scope, Written, check_if_match, db_error, internal, listing, memberships,
+    strip_server_fields, with_meta,
+};
+use crate::{
+    accounts::Role,
+    clock::now_ms,
+    entities::{session, user},
+};
+
+const KIND: ResourceKind = ResourceKind::User;
+const DUPLICATE: &str = "a user with this userName already exists";
+
+/// The indexed columns of a user, derived from its resource.
+struct Columns {
+    user_name: String,
+    external_id: Option<String>,
+    display_name: Option<String>,
+    given_name: Option<String>,
+    family_name: Option<String>,
+    email: Option<String>,
+    active: bool,
+}
+
+fn text(v: Option<&Value>) -> Option<String> {
+    v.and_then(Value::as_str).map(str::to_owned)
+}
+
+/// The work email Entra maps (`emails[type eq "work"].value`), else the primary, else the first.
+fn work_email(resource: &Value) -> Option<String> {
+    let emails = resource.get("emails")?.as_array()?;
+    let by_type = emails
+        .iter()
+        .find(|e| e.get("type").and_then(Value::as_str).is_some_and(|t| t.eq_ignore_ascii_case("work")));
+    let primary = || emails.iter().find(|e| e.get("primary") == Some(&Value::Bool(true)));
+    text(by_type.or_else(primary).or(emails.first())?.get("value"))
+}
+
+fn columns(resource: &Value) -> ScimResult<Columns> {
+    let user_name = text(resource.get("userName"))
+        .filter(|u| !u.trim().is_empty())
+        .ok_or_else(|| ScimError::invalid_value("userName is required"))?;
+    Ok(Columns {
+        user_name,
+        external_id: text(resource.get("externalId")),
+        display_name: text(resource.get("displayName")),
+        given_name: text(resource.pointer("/name/givenName")),
+        family_name: text(resource.pointer("/name/familyName")),
+        email: work_email(resource),
+        active: resource.get("active").and_then(Value::as_bool).unwrap_or(true),
+    })
+}
+
+fn apply_columns(model: &mut user::ActiveModel, c: Columns, resource: Value, now: i64) {
+    model.user_name_lower = Set(c.user_name.to_lowercase());
+    model.user_name = Set(c.user_name);
+    model.external_id = Set(c.external_id);
+    model.display_name = Set(c.display_name);
+    model.given_name = Set(c.given_name);
+    model.family_name = Set(c.family_name);
+    model.email_lower = Set(c.email.as_ref().map(|e| e.to_lowercase()));
+    model.email = Set(c.email);
+    model.active = Set(c.active);
+    model.resource = Set(resource);
+    model.updated_at = Set(now);
+}
+
+/// A resource as sent, prepared for storage: validated, canonical, `active` explicit.
+fn prepare(body: &Value) -> ScimResult<(Value, Columns)> {
+    let mut resource = prepare_resource(body, KIND)?;
+    strip_server_fields(&mut resource, KIND);
+    if resource.get("active").is_none() {
+        resource["active"] = json!(true);
+    }
+    let cols = columns(&resource)?;
+    Ok((resource, cols))
+}
+
+async fn render(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    model: &user::Model,
+    projection: &Projection,
+) -> ScimResult<Value> {
+    let mut resource = with_meta(
+        model.resource.clone(),
+        KIND,
+        scope,
+        &model.id,
+        (model.created_at, model.updated_at, model.version),
+    );
+    if projection.returns("groups") {
+        let groups = memberships::groups_of(db, scope, std::slice::from_ref(&model.id)).await?;
+        memberships::set_groups(&mut resource, groups.get(&model.id), scope);
+    }
+    Ok(projection.apply(&resource, KIND))
+}
+
+async fn find(db: &impl ConnectionTrait, scope: &Scope, id: &str, lock: bool) -> ScimResult<user::Model> {
+    let mut query = user::Entity::find_by_id(id.to_owned()).filter(user::Column::OrgId.eq(&scope.org_id));
+    if lock {
+        query = query.lock_exclusive();
+    }
+    query
+        .one(db)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| ScimError::not_found(format!("no User with id \"{id}\"")))
+}
+
+async fn end_sessions(db: &impl ConnectionTrait, user_id: &str) -> ScimResult<()> {
+    session::Entity::delete_many()
+        .filter(session::Column::UserId.eq(user_id))
+        .exec(db)
+        .await
+        .map_err(internal)?;
+    Ok(())
+}
+
+/// `POST /Users`: 201 with the new user, 409 `uniqueness` when the `userName` exists in the
+/// organisation (case-insensitively).
+pub async fn create(
+    db: &DatabaseConnection,
+    scope: &Scope,
+    body: &Value,
+    projection: &Projection,
+) -> ScimResult<Written> {
+    let (resource, cols) = prepare(body)?;
+    let now = now_ms();
+    let summary = format!("created user {}{}", cols.user_name, if cols.active { "" } else { " (inactive)" });
+    let mut model = user::ActiveModel {
+        id: Set(uuid::Uuid::new_v4().to_string()),
+        org_id: Set(scope.org_id.clone()),
+        role: Set(Role::Member.as_str().to_owned()),
+        source: Set("scim".to_owned()),
+        entra_tenant_id: Set(None),
+        entra_object_id: Set(None),
+        version: Set(1),
+        created_at: Set(now),
+        ..Default::default()
+    };
+    apply_columns(&mut model, cols, resource, now);
+    let model = model.insert(db).await.map_err(db_error(DUPLICATE))?;
+    let resource = render(db, scope, &model, projection).await?;
+    Ok(Written { resource, id: model.id, version: model.version, summary })
+}
+
+/// `GET /Users/{id}`.
+pub async fn get(
+    db: &DatabaseConnection,
+    scope: &Scope,
+    id: &str,
+    projection: &Projection,
+) -> ScimResult<Written> {
+    let model = find(db, scope, id, false).await?;
+    let resource = render(db, scope, &model, projection).await?;
+    Ok(Written { resource, id: model.id, version: model.version, summary: String::new() })
+}
+
+/// Stores `resource` as the new state of `current` (in `txn`), returning the written result.
+async fn store(
+    txn: &impl ConnectionTrait,
+    scope: &Scope,
+    current: user::Model,
+    resource: Value,
+    projection: &Projection,
+    mut summary: String,
+) -> ScimResult<Written> {
+    let cols = columns(&resource)?;
+    let deactivated = current.active && !cols.active;
+    if deactivated {
+        summary.push_str("; deactivated (sessions ended)");
+    } else if !current.active && cols.active {
+        summary.push_str("; reactivated");
+    }
+    let version = current.version + 1;
+    let id = current.id.clone();
+    let mut model: user::ActiveModel = current.into();
+    apply_columns(&mut model, cols, resource, now_ms());
+    model.version = Set(version);
+    let model = model.update(txn).await.map_err(db_error(DUPLICATE))?;
+    if deactivated {
+        end_sessions(txn, &id).await?;
+    }
+    let resource = render(txn, scope, &model, projection).await?;
+    Ok(Written { resource, id, version, summary })
+}
+
+/// `PUT /Users/{id}`: replaces every writable attribute (RFC 7644 §3.5.1).
+pub async fn replace(
+    db: &DatabaseConnection,
+    scope: &Scope,
+    id: &str,
+    body: &Value,
+    if_match: Option<&str>,
+    projection: &Projection,
+) -> ScimResult<Written> {
+    let (resource, cols) = prepare(body)?;
+    let txn = db.begin().await.map_err(internal)?;
+    let current = find(&txn, scope, id, true).await?;
+    check_if_match(if_match, current.version)?;
+    let summary = format!("replaced user {}", cols.user_name);
+    let written = store(&txn, scope, current, resource, projection, summary).await?;
+    txn.commit().await.map_err(internal)?;
+    Ok(written)
+}
+
+/// `PATCH /Users/{id}`: applies the operations atomically (RFC 7644 §3.5.2), in either Entra
+/// dialect; 200 with the resource.
+pub async fn patch(
+    db: &DatabaseConnection,
+    scope: &Scope,
+    id: &str,
+    body: &Value,
+    if_match: Option<&str>,
+    projection: &Projection,
+) -> ScimResult<Written> {
+    let ops = parse_patch(body, KIND)?;
+    let txn = db.begin().await.map_err(internal)?;
+    let current = find(&txn, scope, id, true).await?;
+    check_if_match(if_match, current.version)?;
+    let mut resource = current.resource.clone();
+    resource["id"] = json!(current.id);
+    let outcome = apply_patch(&mut resource, &ops, KIND)?;
+    strip_server_fields(&mut resource, KIND);
+    let paths: Vec<String> = ops
+        .iter()
+        .map(|op| format!("{:?} {}", op.op, op.path.as_ref().map(|p| p.to_string()).unwrap_or_default()))
+        .collect();
+    let mut summary = format!("patched user {}: {}", current.user_name, paths.join(", ").to_lowercase());
+    if !outcome.ignored.is_empty() {
+        summary.push_str(&format!("; ignored {}", outcome.ignored.join(", ")));
+    }
+    if !outcome.changed {
+        let resource = render(&txn, scope, &current, projection).await?;
+        txn.commit().await.map_err(internal)?;
+        return Ok(Written {
+            resource,
+            id: current.id,
+            version: current.version,
+            summary: summary + " (no change)",
+        });
+    }
+    let written = store(&txn, scope, current, resource, projection, summary).await?;
+    txn.commit().await.map_err(internal)?;
+    Ok(written)
+}
+
+/// `DELETE /Users/{id}`: removes the person, their memberships, credentials and sessions.
+pub async fn delete(
+    db: &DatabaseConnection,
+    scope: &Scope,
+    id: &str,
+    if_match: Option<&str>,
+) -> ScimResult<String> {
+    let txn = db.begin().await.map_err(internal)?;
+    let current = find(&txn, scope, id, true).await?;
+    check_if_match(if_match, current.version)?;
+    user::Entity::delete_by_id(current.id.clone()).exec(&txn).await.map_err(internal)?;
+    txn.commit().await.map_err(internal)?;
+    Ok(format!("deleted user {}", current.user_name))
+}
+
+/// `GET /Users` and `POST /Users/.search`: a filtered, sorted page (RFC 7644 §3.4.2).
+pub async fn list(db: &DatabaseConnection, scope: &Scope, query: &ListQuery) -> ScimResult<Value> {
+    let projection =
+        Projection { attributes: query.attributes.clone(), excluded: query.excluded_attributes.clone() };
+    let page =
+        listing::page::<user::Entity>(db, scope, KIND, query, user::Column::OrgId, user::Column::Id).await?;
+    let ids: Vec<String> = page.rows.iter().map(|m| m.id.clone()).collect();
+    let groups = if projection.returns("groups") {
+        memberships::groups_of(db, scope, &ids).await?
+    } else {
+        Default::default()
+    };
+    let resources = page
+        .rows
+        .iter()
+        .map(|m| {
+            let mut r =
+                with_meta(m.resource.clone(), KIND, scope, &m.id, (m.created_at, m.updated_at, m.version));
+            if projection.returns("groups") {
+                memberships::set_groups(&mut r, groups.get(&m.id), scope);
+            }
+            projection.apply(&r, KIND)
+        })
+        .collect();
+    Ok(scim::list::list_response(page.total, query.start_index, resources))
+}

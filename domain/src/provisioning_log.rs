@@ -1,0 +1,132 @@
+//! The provisioning log: one row per SCIM request (time, key, method, path, resource, a short
+//! summary of what changed, status, SCIM error type, duration). Never bodies, never tokens.
+//!
+//! Requests hand their event to an in-memory queue and a single writer task inserts queued events
+//! in batches, so logging costs a SCIM request no write of its own (on SQLite one fsync per batch
+//! instead of one per request). The price, documented in ARCHITECTURE.md: events of the last
+//! fraction of a second before a crash can be lost; the provisioned data itself cannot. Rows older
+//! than the retention period are deleted by the same task.
+
+use std::time::Duration;
+
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
+};
+use tokio::sync::mpsc;
+
+use crate::{clock::now_ms, entities::provisioning_event as event};
+
+/// Events waiting for the writer at most; beyond that new events are dropped (and counted in
+/// the log), never blocking a SCIM request.
+const QUEUE: usize = 50_000;
+/// Events per insert batch.
+const BATCH: usize = 500;
+/// How often old rows are purged.
+const PURGE_EVERY: Duration = Duration::from_secs(3600);
+
+/// One SCIM request as recorded.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Event {
+    pub org_id: String,
+    pub at: i64,
+    pub api_key_id: Option<String>,
+    pub method: String,
+    pub path: String,
+    pub resource_type: Option<String>,
+    pub resource_id: Option<String>,
+    pub operation: String,
+    pub summary: String,
+    pub status: u16,
+    pub scim_type: Option<String>,
+    pub detail: Option<String>,
+    pub duration_ms: u32,
+}
+
+impl From<Event> for event::ActiveModel {
+    fn from(e: Event) -> Self {
+        event::ActiveModel {
+            id: Default::default(),
+            org_id: Set(e.org_id),
+            at: Set(e.at),
+            api_key_id: Set(e.api_key_id),
+            method: Set(e.method),
+            path: Set(e.path.chars().take(512).collect()),
+            resource_type: Set(e.resource_type),
+            resource_id: Set(e.resource_id.map(|id| id.chars().take(36).collect())),
+            operation: Set(e.operation),
+            summary: Set(e.summary.chars().take(2000).collect()),
+            status: Set(i16::try_from(e.status).unwrap_or(i16::MAX)),
+            scim_type: Set(e.scim_type),
+            detail: Set(e.detail.map(|d| d.chars().take(2000).collect())),
+            duration_ms: Set(i32::try_from(e.duration_ms).unwrap_or(i32::MAX)),
+        }
+    }
+}
+
+/// Where requests send their events.
+#[derive(Clone, Debug)]
+pub struct LogSender {
+    tx: mpsc::Sender<Event>,
+}
+
+impl LogSender {
+    /// Queues `event` without waiting.
+    pub fn record(&self, event: Event) {
+        if let Err(e) = self.tx.try_send(event) {
+            tracing::warn!(error = %e, "provisioning log queue full or closed; event dropped");
+        }
+    }
+}
+
+/// The writer task's handle: [`LogWriter::flush`] waits until everything queued so far is stored.
+#[derive(Debug)]
+pub struct LogWriter {
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// Starts the writer over `db`, keeping `retention_days` of events.
+pub fn start(db: DatabaseConnection, retention_days: u32) -> (LogSender, LogWriter) {
+    let (tx, rx) = mpsc::channel(QUEUE);
+    let task = tokio::spawn(write_loop(db, rx, retention_days));
+    (LogSender { tx }, LogWriter { task })
+}
+
+impl LogWriter {
+    /// Waits for the queue to drain (all senders dropped) and the last batch to be stored.
+    pub async fn finish(self) {
+        let _ = self.task.await;
+    }
+}
+
+async fn write_loop(db: DatabaseConnection, mut rx: mpsc::Receiver<Event>, retention_days: u32) {
+    // `None` until the first purge, which runs with the first batch (an `Instant` in the past
+    // cannot be made on a machine that has been up for less than `PURGE_EVERY`).
+    let mut last_purge: Option<std::time::Instant> = None;
+    let mut batch = Vec::with_capacity(BATCH);
+    while rx.recv_many(&mut batch, BATCH).await > 0 {
+        if let Err(e) = insert(&db, &batch).await {
+            tracing::error!(error = %e, "writing provisioning events failed");
+        }
+        batch.clear();
+        if last_purge.is_none_or(|at| at.elapsed() >= PURGE_EVERY) {
+            last_purge = Some(std::time::Instant::now());
+            if let Err(e) = purge(&db, retention_days).await {
+                tracing::warn!(error = %e, "purging old provisioning events failed");
+            }
+        }
+    }
+}
+
+async fn insert(db: &DatabaseConnection, events: &[Event]) -> Result<(), sea_orm::DbErr> {
+    let txn = db.begin().await?;
+    event::Entity::insert_many(events.iter().cloned().map(event::ActiveModel::from))
+        .exec_without_returning(&txn)
+        .await?;
+    txn.commit().await
+}
+
+/// Deletes events older than `retention_days`.
+pub async fn purge(db: &DatabaseConnection, retention_days: u32) -> Result<u64, sea_orm::DbErr> {
+    let cutoff = now_ms() - i64::from(retention_days) * 24 * 3600 * 1000;
+    Ok(event::Entity::delete_many().filter(event::Column::At.lt(cutoff)).exec(db).await?.rows_affected)
+}
