@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use super::{
     Projection, ScimResult, Scope, Written, check_if_match, db_error, internal, listing,
     memberships::{self, MemberDelta},
-    strip_server_fields, with_meta,
+    render, render_all, strip_server_fields,
 };
 use crate::{clock::now_ms, entities::group};
 
@@ -48,26 +48,6 @@ fn prepare(body: &Value) -> ScimResult<(Value, Vec<String>)> {
     strip_server_fields(&mut resource, KIND);
     display_name(&resource)?;
     Ok((resource, members))
-}
-
-async fn render(
-    db: &impl ConnectionTrait,
-    scope: &Scope,
-    model: &group::Model,
-    projection: &Projection,
-) -> ScimResult<Value> {
-    let mut resource = with_meta(
-        model.resource.clone(),
-        KIND,
-        scope,
-        &model.id,
-        (model.created_at, model.updated_at, model.version),
-    );
-    if projection.returns("members") {
-        let members = memberships::members_of(db, std::slice::from_ref(&model.id)).await?;
-        memberships::set_members(&mut resource, members.get(&model.id), scope);
-    }
-    Ok(projection.apply(&resource, KIND))
 }
 
 async fn find(db: &impl ConnectionTrait, scope: &Scope, id: &str, lock: bool) -> ScimResult<group::Model> {
@@ -130,7 +110,7 @@ pub async fn create(
     } else {
         memberships::apply(&txn, scope, &model.id, vec![scim::MemberChange::Add(members)]).await?
     };
-    let resource = render(&txn, scope, &model, projection).await?;
+    let resource = render(&txn, scope, KIND, &model, projection).await?;
     txn.commit().await.map_err(internal)?;
     let summary = summary("created", &model.display_name, &delta);
     Ok(Written { resource, id: model.id, version: model.version, summary })
@@ -144,7 +124,7 @@ pub async fn get(
     projection: &Projection,
 ) -> ScimResult<Written> {
     let model = find(db, scope, id, false).await?;
-    let resource = render(db, scope, &model, projection).await?;
+    let resource = render(db, scope, KIND, &model, projection).await?;
     Ok(Written { resource, id: model.id, version: model.version, summary: String::new() })
 }
 
@@ -164,7 +144,7 @@ pub async fn replace(
     let delta =
         memberships::apply(&txn, scope, &current.id, vec![scim::MemberChange::Replace(members)]).await?;
     let model = bump(&txn, current, Some(resource)).await?;
-    let resource = render(&txn, scope, &model, projection).await?;
+    let resource = render(&txn, scope, KIND, &model, projection).await?;
     txn.commit().await.map_err(internal)?;
     let summary = summary("replaced", &model.display_name, &delta);
     Ok(Written { resource, id: model.id, version: model.version, summary })
@@ -200,7 +180,7 @@ pub async fn patch(
         }
         (changed, _) => bump(&txn, current, changed.then_some(resource)).await?,
     };
-    let resource = render(&txn, scope, &model, projection).await?;
+    let resource = render(&txn, scope, KIND, &model, projection).await?;
     txn.commit().await.map_err(internal)?;
     Ok(Written { resource, id: model.id, version: model.version, summary: text })
 }
@@ -227,23 +207,6 @@ pub async fn list(db: &DatabaseConnection, scope: &Scope, query: &ListQuery) -> 
     let page =
         listing::page::<group::Entity>(db, scope, KIND, query, group::Column::OrgId, group::Column::Id)
             .await?;
-    let ids: Vec<String> = page.rows.iter().map(|m| m.id.clone()).collect();
-    let members = if projection.returns("members") {
-        memberships::members_of(db, &ids).await?
-    } else {
-        Default::default()
-    };
-    let resources = page
-        .rows
-        .iter()
-        .map(|m| {
-            let mut r =
-                with_meta(m.resource.clone(), KIND, scope, &m.id, (m.created_at, m.updated_at, m.version));
-            if projection.returns("members") {
-                memberships::set_members(&mut r, members.get(&m.id), scope);
-            }
-            projection.apply(&r, KIND)
-        })
-        .collect();
+    let resources = render_all(db, scope, KIND, &page.rows, &projection).await?;
     Ok(scim::list::list_response(page.total, query.start_index, resources))
 }

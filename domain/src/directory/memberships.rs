@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use scim::MemberChange;
+use scim::{MemberChange, ResourceKind};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QuerySelect, RelationTrait,
     sea_query::OnConflict,
@@ -226,14 +226,35 @@ fn links(scope: &Scope, endpoint: &str, links: Option<&Vec<Link>>, kind: Option<
     Value::Array(items)
 }
 
-/// Sets a user's read-only `groups` (RFC 7643 §4.1.2); omitted when there are none.
-pub(crate) fn set_groups(resource: &mut Value, groups: Option<&Vec<Link>>, scope: &Scope) {
-    if groups.is_some_and(|g| !g.is_empty()) {
-        resource["groups"] = links(scope, "Groups", groups, Some("direct"));
+/// The attribute that shows memberships: a user's `groups`, a group's `members`.
+pub(crate) fn link_attribute(kind: ResourceKind) -> &'static str {
+    match kind {
+        ResourceKind::User => "groups",
+        ResourceKind::Group => "members",
     }
 }
 
-/// Sets a group's `members`.
-pub(crate) fn set_members(resource: &mut Value, members: Option<&Vec<Link>>, scope: &Scope) {
-    resource["members"] = links(scope, "Users", members, Some("User"));
+/// The memberships of each of `ids` (resources of `kind`).
+pub(crate) async fn links_of(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    kind: ResourceKind,
+    ids: &[String],
+) -> ScimResult<HashMap<String, Vec<Link>>> {
+    match kind {
+        ResourceKind::User => groups_of(db, scope, ids).await,
+        ResourceKind::Group => members_of(db, ids).await,
+    }
+}
+
+/// Sets a user's read-only `groups` (RFC 7643 §4.1.2; omitted when there are none) or a group's
+/// `members`.
+pub(crate) fn set_links(resource: &mut Value, kind: ResourceKind, found: Option<&Vec<Link>>, scope: &Scope) {
+    match kind {
+        ResourceKind::User if found.is_some_and(|g| !g.is_empty()) => {
+            resource["groups"] = links(scope, "Groups", found, Some("direct"));
+        }
+        ResourceKind::User => {}
+        ResourceKind::Group => resource["members"] = links(scope, "Users", found, Some("User")),
+    }
 }

@@ -95,7 +95,7 @@ pub(crate) fn internal(e: DbErr) -> ScimError {
 }
 
 /// Adds `id` and `meta` (RFC 7643 §3.1) to a stored resource.
-pub(crate) fn with_meta(
+fn with_meta(
     mut resource: Value,
     kind: ResourceKind,
     scope: &Scope,
@@ -116,6 +116,72 @@ pub(crate) fn with_meta(
         );
     }
     resource
+}
+
+/// A stored SCIM resource row.
+pub(crate) trait Stored {
+    fn id(&self) -> &str;
+    fn resource(&self) -> &Value;
+    /// (created, last modified, version).
+    fn stamps(&self) -> (i64, i64, i64);
+}
+
+macro_rules! stored {
+    ($model:ty) => {
+        impl Stored for $model {
+            fn id(&self) -> &str {
+                &self.id
+            }
+            fn resource(&self) -> &Value {
+                &self.resource
+            }
+            fn stamps(&self) -> (i64, i64, i64) {
+                (self.created_at, self.updated_at, self.version)
+            }
+        }
+    };
+}
+stored!(crate::entities::user::Model);
+stored!(crate::entities::group::Model);
+
+/// Resources as returned: `id`, `meta`, memberships (one query for all of them, skipped when the
+/// projection leaves them out), then the projection.
+pub(crate) async fn render_all<M: Stored>(
+    db: &impl sea_orm::ConnectionTrait,
+    scope: &Scope,
+    kind: ResourceKind,
+    models: &[M],
+    projection: &Projection,
+) -> ScimResult<Vec<Value>> {
+    let with_links = projection.returns(memberships::link_attribute(kind));
+    let links = if with_links {
+        let ids: Vec<String> = models.iter().map(|m| m.id().to_owned()).collect();
+        memberships::links_of(db, scope, kind, &ids).await?
+    } else {
+        Default::default()
+    };
+    Ok(models
+        .iter()
+        .map(|m| {
+            let mut resource = with_meta(m.resource().clone(), kind, scope, m.id(), m.stamps());
+            if with_links {
+                memberships::set_links(&mut resource, kind, links.get(m.id()), scope);
+            }
+            projection.apply(&resource, kind)
+        })
+        .collect())
+}
+
+/// One resource as returned (see [`render_all`]).
+pub(crate) async fn render<M: Stored>(
+    db: &impl sea_orm::ConnectionTrait,
+    scope: &Scope,
+    kind: ResourceKind,
+    model: &M,
+    projection: &Projection,
+) -> ScimResult<Value> {
+    let mut all = render_all(db, scope, kind, std::slice::from_ref(model), projection).await?;
+    Ok(all.pop().unwrap_or_default())
 }
 
 /// Removes the server-managed attributes before a resource is stored.

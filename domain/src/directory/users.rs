@@ -13,8 +13,8 @@ use sea_orm::{
 use serde_json::{Value, json};
 
 use super::{
-    Projection, ScimResult, Scope, Written, check_if_match, db_error, internal, listing, memberships,
-    strip_server_fields, with_meta,
+    Projection, ScimResult, Scope, Written, check_if_match, db_error, internal, listing, render, render_all,
+    strip_server_fields,
 };
 use crate::{
     accounts::Role,
@@ -90,26 +90,6 @@ fn prepare(body: &Value) -> ScimResult<(Value, Columns)> {
     Ok((resource, cols))
 }
 
-async fn render(
-    db: &impl ConnectionTrait,
-    scope: &Scope,
-    model: &user::Model,
-    projection: &Projection,
-) -> ScimResult<Value> {
-    let mut resource = with_meta(
-        model.resource.clone(),
-        KIND,
-        scope,
-        &model.id,
-        (model.created_at, model.updated_at, model.version),
-    );
-    if projection.returns("groups") {
-        let groups = memberships::groups_of(db, scope, std::slice::from_ref(&model.id)).await?;
-        memberships::set_groups(&mut resource, groups.get(&model.id), scope);
-    }
-    Ok(projection.apply(&resource, KIND))
-}
-
 async fn find(db: &impl ConnectionTrait, scope: &Scope, id: &str, lock: bool) -> ScimResult<user::Model> {
     let mut query = user::Entity::find_by_id(id.to_owned()).filter(user::Column::OrgId.eq(&scope.org_id));
     if lock {
@@ -155,7 +135,7 @@ pub async fn create(
     };
     apply_columns(&mut model, cols, resource, now);
     let model = model.insert(db).await.map_err(db_error(DUPLICATE))?;
-    let resource = render(db, scope, &model, projection).await?;
+    let resource = render(db, scope, KIND, &model, projection).await?;
     Ok(Written { resource, id: model.id, version: model.version, summary })
 }
 
@@ -167,7 +147,7 @@ pub async fn get(
     projection: &Projection,
 ) -> ScimResult<Written> {
     let model = find(db, scope, id, false).await?;
-    let resource = render(db, scope, &model, projection).await?;
+    let resource = render(db, scope, KIND, &model, projection).await?;
     Ok(Written { resource, id: model.id, version: model.version, summary: String::new() })
 }
 
@@ -196,7 +176,7 @@ async fn store(
     if deactivated {
         end_sessions(txn, &id).await?;
     }
-    let resource = render(txn, scope, &model, projection).await?;
+    let resource = render(txn, scope, KIND, &model, projection).await?;
     Ok(Written { resource, id, version, summary })
 }
 
@@ -246,7 +226,7 @@ pub async fn patch(
         summary.push_str(&format!("; ignored {}", outcome.ignored.join(", ")));
     }
     if !outcome.changed {
-        let resource = render(&txn, scope, &current, projection).await?;
+        let resource = render(&txn, scope, KIND, &current, projection).await?;
         txn.commit().await.map_err(internal)?;
         return Ok(Written {
             resource,
@@ -281,23 +261,6 @@ pub async fn list(db: &DatabaseConnection, scope: &Scope, query: &ListQuery) -> 
         Projection { attributes: query.attributes.clone(), excluded: query.excluded_attributes.clone() };
     let page =
         listing::page::<user::Entity>(db, scope, KIND, query, user::Column::OrgId, user::Column::Id).await?;
-    let ids: Vec<String> = page.rows.iter().map(|m| m.id.clone()).collect();
-    let groups = if projection.returns("groups") {
-        memberships::groups_of(db, scope, &ids).await?
-    } else {
-        Default::default()
-    };
-    let resources = page
-        .rows
-        .iter()
-        .map(|m| {
-            let mut r =
-                with_meta(m.resource.clone(), KIND, scope, &m.id, (m.created_at, m.updated_at, m.version));
-            if projection.returns("groups") {
-                memberships::set_groups(&mut r, groups.get(&m.id), scope);
-            }
-            projection.apply(&r, KIND)
-        })
-        .collect();
+    let resources = render_all(db, scope, KIND, &page.rows, &projection).await?;
     Ok(scim::list::list_response(page.total, query.start_index, resources))
 }
