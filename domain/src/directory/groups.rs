@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use super::{
     Projection, ScimResult, Scope, Written, check_if_match, db_error, internal, listing,
     memberships::{self, MemberDelta},
-    render, render_all, strip_server_fields,
+    render, strip_server_fields,
 };
 use crate::{clock::now_ms, entities::group};
 
@@ -202,11 +202,5 @@ pub async fn delete(
 
 /// `GET /Groups` and `POST /Groups/.search`.
 pub async fn list(db: &DatabaseConnection, scope: &Scope, query: &ListQuery) -> ScimResult<Value> {
-    let projection =
-        Projection { attributes: query.attributes.clone(), excluded: query.excluded_attributes.clone() };
-    let page =
-        listing::page::<group::Entity>(db, scope, KIND, query, group::Column::OrgId, group::Column::Id)
-            .await?;
-    let resources = render_all(db, scope, KIND, &page.rows, &projection).await?;
-    Ok(scim::list::list_response(page.total, query.start_index, resources))
+    listing::list::<group::Entity>(db, scope, KIND, query, group::Column::OrgId, group::Column::Id).await
 }

@@ -11,15 +11,15 @@ use sea_orm::{
     sea_query::{Alias, Expr},
 };
 
-use super::{MAX_PAGE_SIZE, ScimResult, Scope, filter_sql, internal};
+use super::{MAX_PAGE_SIZE, Projection, ScimResult, Scope, Stored, filter_sql, internal, render_all};
 
 /// The page size when the client gives no `count`.
 pub const DEFAULT_PAGE_SIZE: u64 = 100;
 
 /// A page of rows and the total number of matches.
-pub(crate) struct Page<M> {
-    pub total: u64,
-    pub rows: Vec<M>,
+struct Page<M> {
+    total: u64,
+    rows: Vec<M>,
 }
 
 /// The column `sortBy` names (RFC 7644 §3.4.2.3); the default order is creation time.
@@ -46,8 +46,28 @@ fn sort_column(kind: ResourceKind, query: &ListQuery) -> ScimResult<&'static str
     })
 }
 
+/// The ListResponse `query` asks for among the scope's resources of `kind`.
+pub(crate) async fn list<E>(
+    db: &DatabaseConnection,
+    scope: &Scope,
+    kind: ResourceKind,
+    query: &ListQuery,
+    org_column: E::Column,
+    id_column: E::Column,
+) -> ScimResult<serde_json::Value>
+where
+    E: EntityTrait,
+    E::Model: Stored + Send + Sync,
+{
+    let projection =
+        Projection { attributes: query.attributes.clone(), excluded: query.excluded_attributes.clone() };
+    let page = page::<E>(db, scope, kind, query, org_column, id_column).await?;
+    let resources = render_all(db, scope, kind, &page.rows, &projection).await?;
+    Ok(scim::list::list_response(page.total, query.start_index, resources))
+}
+
 /// The page `query` asks for among the scope's resources of `kind`.
-pub(crate) async fn page<E>(
+async fn page<E>(
     db: &DatabaseConnection,
     scope: &Scope,
     kind: ResourceKind,

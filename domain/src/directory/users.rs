@@ -13,7 +13,7 @@ use sea_orm::{
 use serde_json::{Value, json};
 
 use super::{
-    Projection, ScimResult, Scope, Written, check_if_match, db_error, internal, listing, render, render_all,
+    Projection, ScimResult, Scope, Written, check_if_match, db_error, internal, listing, render,
     strip_server_fields,
 };
 use crate::{
@@ -257,10 +257,5 @@ pub async fn delete(
 
 /// `GET /Users` and `POST /Users/.search`: a filtered, sorted page (RFC 7644 §3.4.2).
 pub async fn list(db: &DatabaseConnection, scope: &Scope, query: &ListQuery) -> ScimResult<Value> {
-    let projection =
-        Projection { attributes: query.attributes.clone(), excluded: query.excluded_attributes.clone() };
-    let page =
-        listing::page::<user::Entity>(db, scope, KIND, query, user::Column::OrgId, user::Column::Id).await?;
-    let resources = render_all(db, scope, KIND, &page.rows, &projection).await?;
-    Ok(scim::list::list_response(page.total, query.start_index, resources))
+    listing::list::<user::Entity>(db, scope, KIND, query, user::Column::OrgId, user::Column::Id).await
 }
