@@ -1,4 +1,4 @@
-//! Server functions for accounts: sign up, sign in, sign out, who am I.
+//! Account server functions: sign up, sign in, sign out, who am I.
 
 use leptos::prelude::*;
 

@@ -1,0 +1,6 @@
+//! Server functions, one module per console area. Each is thin: it takes the request's actor,
+//! calls a `domain` service and returns a DTO from [`crate::dto`].
+
+pub mod accounts;
+
+pub use accounts::*;
