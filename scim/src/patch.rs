@@ -19,12 +19,12 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-use crate::PATCH_OP_SCHEMA;
 use crate::coerce::{self, Unknown};
 use crate::error::ScimError;
 use crate::object::get_ci;
 use crate::path::PatchPath;
 use crate::schema::{ResolvedAttr, ResourceKind, all_schemas};
+use crate::{AttrPath, PATCH_OP_SCHEMA};
 
 pub use apply::{PatchOutcome, apply_patch};
 pub use members::{MemberChange, split_member_ops};
@@ -115,10 +115,16 @@ pub fn parse_patch_body(body: &Value) -> Result<Vec<PatchOperation>, ScimError> 
         Some(_) => return Err(ScimError::invalid_syntax("'Operations' must be an array")),
         None => return Err(ScimError::invalid_syntax("PATCH body has no 'Operations'")),
     };
-    operations.iter().enumerate().map(|(i, op)| parse_operation(i, op)).collect()
+    let mut parsed = Vec::with_capacity(operations.len());
+    for (i, op) in operations.iter().enumerate() {
+        parsed.extend(parse_operation(i, op)?);
+    }
+    Ok(parsed)
 }
 
-fn parse_operation(index: usize, op: &Value) -> Result<PatchOperation, ScimError> {
+/// One operation of the body; a `remove` of a whole extension (path = its URN) becomes one
+/// `remove` per attribute of that extension (RFC 7644 §3.5.2.2: every one is then unassigned).
+fn parse_operation(index: usize, op: &Value) -> Result<Vec<PatchOperation>, ScimError> {
     let invalid = |what: &str| ScimError::invalid_syntax(format!("Operations[{index}]: {what}"));
     if !op.is_object() {
         return Err(invalid("must be an object"));
@@ -140,15 +146,30 @@ fn parse_operation(index: usize, op: &Value) -> Result<PatchOperation, ScimError
         }
     };
     let Some(path) = path else {
-        return Ok(PatchOperation { op: kind, path: None, value });
+        return Ok(vec![PatchOperation { op: kind, path: None, value }]);
     };
     // `"path": "urn:…:enterprise:2.0:User", "value": {…}`: the extension object as a whole.
     let whole_schema = all_schemas().into_iter().find(|s| s.id.eq_ignore_ascii_case(path));
-    if let (Some(schema), OpKind::Add | OpKind::Replace) = (whole_schema, kind) {
-        let value = value.map(|v| Value::Object(Map::from_iter([(schema.id.to_string(), v)])));
-        return Ok(PatchOperation { op: kind, path: None, value });
+    match (whole_schema, kind) {
+        (Some(schema), OpKind::Add | OpKind::Replace) => {
+            let value = value.map(|v| Value::Object(Map::from_iter([(schema.id.to_string(), v)])));
+            Ok(vec![PatchOperation { op: kind, path: None, value }])
+        }
+        (Some(schema), OpKind::Remove) => schema
+            .attributes
+            .iter()
+            .map(|attr| {
+                let attr = AttrPath {
+                    schema: Some(schema.id.to_owned()),
+                    name: attr.name.to_owned(),
+                    sub_attr: None,
+                };
+                let path = PatchPath { attr, filter: None };
+                Ok(PatchOperation::new(OpKind::Remove, path, None))
+            })
+            .collect(),
+        (None, _) => Ok(vec![PatchOperation::new(kind, PatchPath::parse(path)?, value)]),
     }
-    Ok(PatchOperation::new(kind, PatchPath::parse(path)?, value))
 }
 
 /// Checks and coerces an add/replace value for the target the path designates: the whole
@@ -239,5 +260,24 @@ mod tests {
             let err = parse_patch_body(&body).expect_err("malformed");
             assert_eq!((err.status, err.scim_type), (400, Some(scim_type)), "{body}");
         }
+    }
+
+    #[test]
+    fn removing_a_whole_extension_unassigns_all_its_attributes() {
+        let ext = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+        let mut user = serde_json::json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", ext],
+            "userName": "a@b.c",
+            ext: {"employeeNumber": "1", "department": "x"}
+        });
+        let body =
+            serde_json::json!({"schemas": [PATCH_OP_SCHEMA], "Operations": [{"op": "remove", "path": ext}]});
+        let ops = parse_patch(&body, ResourceKind::User).unwrap();
+        let outcome = apply_patch(&mut user, &ops, ResourceKind::User).unwrap();
+        assert!(outcome.changed);
+        assert_eq!(
+            user,
+            serde_json::json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "a@b.c"})
+        );
     }
 }

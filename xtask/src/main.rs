@@ -4,18 +4,21 @@
 //! - `build [--release]`: the wasm frontend (+ wasm-bindgen, as a library), assets, the server.
 //! - `test`: fmt, clippy, unit and integration tests on SQLite and PostgreSQL, Playwright.
 //! - `e2e`: only the Playwright suite (SQLite).
+//! - `conformance`: only the SCIM 2.0 conformance run (scim2-tester against a live server, SQLite).
 //!
 //! Setup steps (wasm target, Chromium, npm packages, the local PostgreSQL cluster) are done here,
 //! idempotently, with a clear message when one cannot be done.
 
 mod build;
 mod cmd;
+mod conformance;
+mod server_proc;
 mod setup;
 mod test;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: cargo xtask <run|build|test|e2e> [--release]";
+const USAGE: &str = "usage: cargo xtask <run|build> [--release] | test | e2e | conformance";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -25,6 +28,7 @@ fn main() -> ExitCode {
         Some("build") => build::build(release).map(|_| ()),
         Some("test") => test::all(),
         Some("e2e") => build::build(false).and_then(|built| test::e2e(&built, &test::sqlite_e2e_url())),
+        Some("conformance") => build::build(false).and_then(|built| conformance::run(&built)),
         _ => Err(USAGE.to_owned()),
     };
     match result {

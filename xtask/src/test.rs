@@ -9,7 +9,7 @@ use std::process::Command;
 use crate::{
     build::{self, Built},
     cmd::{self, cargo, root, target_dir},
-    setup,
+    conformance, setup,
 };
 
 /// The host-side packages and the feature that makes `app` server-side.
@@ -69,6 +69,9 @@ pub fn all() -> Result<(), String> {
 
     eprintln!("xtask: == tests on SQLite ==");
     cmd::run(cargo_owned(with_host_packages(&["test"])).env_remove("TEST_DATABASE_URL"))?;
+
+    eprintln!("xtask: == SCIM conformance (scim2-tester) ==");
+    conformance::run(&built)?;
 
     eprintln!("xtask: == tests on PostgreSQL ==");
     let pg = setup::postgres("scimpad_test")?;
