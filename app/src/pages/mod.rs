@@ -1,13 +1,20 @@
 //! One module per console page.
 
 mod account_pages;
+mod api_keys;
 mod dashboard;
+mod groups;
+mod log;
 mod not_found;
 mod profile;
 mod upcoming;
+mod users;
 
 pub use account_pages::{SignInPage, SignUpPage};
+pub use api_keys::ApiKeysPage;
 pub use dashboard::DashboardPage;
+pub use groups::GroupsPage;
+pub use log::ProvisioningLogPage;
 pub use not_found::NotFound;
 pub use profile::ProfilePage;
-pub use upcoming::{ApiKeysPage, GroupsPage, ProvisioningLogPage, UsersPage};
+pub use users::UsersPage;

@@ -1,11 +1,12 @@
-//! Pages whose features arrive with SCIM provisioning. They say so plainly and show no data that
-//! does not exist yet.
+//! A placeholder for console pages whose feature has not arrived yet: it says so plainly and
+//! shows no data that does not exist.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+/// "Not available yet", with what the page will show.
 #[component]
-fn Upcoming(title: &'static str, what: &'static str) -> impl IntoView {
+pub fn Upcoming(title: &'static str, what: &'static str) -> impl IntoView {
     view! {
         <Title text=title />
         <h1>{title}</h1>
@@ -14,28 +15,4 @@ fn Upcoming(title: &'static str, what: &'static str) -> impl IntoView {
             <p>"This part of the console is not available yet."</p>
         </section>
     }
-}
-
-/// Users provisioned by Entra ID.
-#[component]
-pub fn UsersPage() -> impl IntoView {
-    view! { <Upcoming title="Users" what="The people Microsoft Entra ID provisions over SCIM will be listed here." /> }
-}
-
-/// Groups provisioned by Entra ID.
-#[component]
-pub fn GroupsPage() -> impl IntoView {
-    view! { <Upcoming title="Groups" what="Groups and their members, as Entra ID provisions them, will be listed here." /> }
-}
-
-/// Every SCIM request, newest first.
-#[component]
-pub fn ProvisioningLogPage() -> impl IntoView {
-    view! { <Upcoming title="Provisioning log" what="Every SCIM request Entra ID sends will be recorded here." /> }
-}
-
-/// The SCIM Tenant URL and API keys.
-#[component]
-pub fn ApiKeysPage() -> impl IntoView {
-    view! { <Upcoming title="API keys" what="The SCIM Tenant URL and the API keys Entra ID uses as its Secret Token will be managed here." /> }
 }
