@@ -234,6 +234,46 @@ pub async fn regenerate(db: &DatabaseConnection, actor: &Actor, key_id: &str) ->
     Ok(new)
 }
 
+/// When a key was last heard from, as the provisioning log recorded it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KeyActivity {
+    /// Time and HTTP status of the key's latest SCIM request.
+    pub last_request: Option<(i64, u16)>,
+    /// Time of its latest Test-Connection-style probe: a successful filtered list that matched
+    /// nothing (Entra looks up a random GUID).
+    pub last_probe_at: Option<i64>,
+}
+
+/// The activity of every key of `actor`'s organisation.
+pub async fn activity(
+    db: &DatabaseConnection,
+    actor: &Actor,
+) -> DomainResult<std::collections::HashMap<String, KeyActivity>> {
+    use crate::entities::provisioning_event as event;
+    let mut out = std::collections::HashMap::new();
+    for key in list(db, actor).await? {
+        let latest = event::Entity::find()
+            .filter(event::Column::ApiKeyId.eq(&key.id))
+            .order_by_desc(event::Column::At)
+            .one(db)
+            .await?;
+        let probe = event::Entity::find()
+            .filter(event::Column::ApiKeyId.eq(&key.id))
+            .filter(event::Column::Operation.eq("list"))
+            .filter(event::Column::Status.eq(200))
+            .filter(event::Column::Summary.like("filter %→ 0 result(s)"))
+            .order_by_desc(event::Column::At)
+            .one(db)
+            .await?;
+        let activity = KeyActivity {
+            last_request: latest.map(|e| (e.at, u16::try_from(e.status).unwrap_or_default())),
+            last_probe_at: probe.map(|e| e.at),
+        };
+        out.insert(key.id, activity);
+    }
+    Ok(out)
+}
+
 /// Checks a bearer token. On success records the use (at most once a minute per key).
 pub async fn authenticate(
     db: &DatabaseConnection,

@@ -10,6 +10,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261130_000001_accounts;
 mod m20261130_000002_scim;
+mod m20261201_000003_key_activity;
 
 /// All migrations in the order they are applied.
 pub struct Migrator;
@@ -17,7 +18,11 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261130_000001_accounts::Migration), Box::new(m20261130_000002_scim::Migration)]
+        vec![
+            Box::new(m20261130_000001_accounts::Migration),
+            Box::new(m20261130_000002_scim::Migration),
+            Box::new(m20261201_000003_key_activity::Migration),
+        ]
     }
 }
 

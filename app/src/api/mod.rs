@@ -2,5 +2,7 @@
 //! calls a `domain` service and returns a DTO from [`crate::dto`].
 
 pub mod accounts;
+pub mod keys;
 
 pub use accounts::*;
+pub use keys::*;

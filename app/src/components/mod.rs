@@ -1,4 +1,6 @@
 //! Pieces shared by several pages.
 
+pub mod copy;
 pub mod form;
 pub mod layout;
+pub mod time;
