@@ -3,7 +3,7 @@
 import { defineConfig } from '@playwright/test';
 import * as path from 'path';
 
-const port = 3010;
+const port = Number(process.env.E2E_PORT ?? 3010);
 export const baseURL = `http://127.0.0.1:${port}`;
 const root = path.resolve(__dirname, '..');
 

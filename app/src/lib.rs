@@ -56,7 +56,9 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=ConsoleLayout>
                     <Route path=path!("") view=DashboardPage />
                     <Route path=path!("users") view=UsersPage />
+                    <Route path=path!("users/:id") view=UserDetailPage />
                     <Route path=path!("groups") view=GroupsPage />
+                    <Route path=path!("groups/:id") view=GroupDetailPage />
                     <Route path=path!("log") view=ProvisioningLogPage />
                     <Route path=path!("settings/profile") view=ProfilePage />
                     <Route path=path!("settings/api-keys") view=ApiKeysPage />

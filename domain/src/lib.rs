@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod api_keys;
+pub mod browse;
 pub mod clock;
 pub mod db;
 pub mod directory;

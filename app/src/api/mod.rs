@@ -2,7 +2,9 @@
 //! calls a `domain` service and returns a DTO from [`crate::dto`].
 
 pub mod accounts;
+pub mod directory;
 pub mod keys;
 
 pub use accounts::*;
+pub use directory::*;
 pub use keys::*;

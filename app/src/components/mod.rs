@@ -3,4 +3,5 @@
 pub mod copy;
 pub mod form;
 pub mod layout;
+pub mod pager;
 pub mod time;

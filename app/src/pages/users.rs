@@ -1,11 +1,204 @@
-//! Users provisioned by Entra ID.
+//! Users: the people in the organisation — provisioned by Entra over SCIM or local — as a
+//! server-paged table with search, status and source filters and sortable columns, all kept in
+//! the URL (shareable, back button works, usable before hydration); and one person's details.
 
 use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::{
+    components::{A, Form},
+    hooks::{use_params_map, use_query_map},
+};
 
-use super::upcoming::Upcoming;
+use crate::{
+    api::{UserRow, get_user, list_users},
+    components::{
+        pager::{Pager, href_with},
+        time::When,
+    },
+};
 
-/// Users provisioned by Entra ID.
+fn param(q: &leptos_router::params::ParamsMap, key: &str) -> Option<String> {
+    q.get(key).filter(|v| !v.is_empty())
+}
+
+/// A status badge for a user.
+#[component]
+pub fn StatusBadge(active: bool) -> impl IntoView {
+    if active {
+        view! { <span class="badge active">"active"</span> }
+    } else {
+        view! { <span class="badge deactivated">"deactivated"</span> }
+    }
+}
+
+/// A sortable column header: a link that sorts by `column`, toggling the direction.
+#[component]
+fn SortHeader(label: &'static str, column: &'static str) -> impl IntoView {
+    let query = use_query_map();
+    let current = move || query.with(|q| (param(q, "sort"), param(q, "dir")));
+    let href = move || {
+        let (sort, dir) = current();
+        let desc = sort.as_deref() == Some(column) && dir.as_deref() != Some("desc");
+        query
+            .with(|q| href_with("/users", q, &[("sort", column), ("dir", if desc { "desc" } else { "asc" })]))
+    };
+    let aria = move || match current() {
+        (Some(s), Some(d)) if s == column && d == "desc" => "descending",
+        (Some(s), _) if s == column => "ascending",
+        _ => "none",
+    };
+    view! { <th scope="col" aria-sort=aria><A href=href>{label}</A></th> }
+}
+
+fn user_rows(rows: Vec<UserRow>) -> impl IntoView {
+    rows.into_iter()
+        .map(|u| {
+            view! {
+                <tr data-testid="user-row">
+                    <th scope="row"><a href=format!("/users/{}", u.id)>{u.user_name.clone()}</a></th>
+                    <td>{u.display_name.clone().unwrap_or_default()}</td>
+                    <td>{u.email.clone().unwrap_or_default()}</td>
+                    <td><StatusBadge active=u.active /></td>
+                    <td>{if u.source == "scim" { "SCIM" } else { "local" }}</td>
+                    <td>{u.groups}</td>
+                    <td><When iso=Some(u.updated_at.clone()) /></td>
+                </tr>
+            }
+        })
+        .collect_view()
+}
+
+/// The users table.
 #[component]
 pub fn UsersPage() -> impl IntoView {
-    view! { <Upcoming title="Users" what="The people Microsoft Entra ID provisions over SCIM will be listed here." /> }
+    let query = use_query_map();
+    let users = Resource::new(
+        move || query.get(),
+        |q| {
+            list_users(
+                param(&q, "q"),
+                param(&q, "status"),
+                param(&q, "source"),
+                param(&q, "sort"),
+                param(&q, "dir"),
+                param(&q, "page").and_then(|p| p.parse().ok()),
+            )
+        },
+    );
+    let value = move |key: &'static str| move || query.with(|q| param(q, key).unwrap_or_default());
+    view! {
+        <Title text="Users" />
+        <h1>"Users"</h1>
+        <Form method="GET" action="" attr:class="inline-form filters" attr:role="search">
+            <div class="field">
+                <label for="users-q">"Search"</label>
+                <input id="users-q" type="search" name="q" placeholder="Name, user name or email" prop:value=value("q") />
+            </div>
+            <div class="field">
+                <label for="users-status">"Status"</label>
+                <select id="users-status" name="status" prop:value=value("status")>
+                    <option value="">"All"</option>
+                    <option value="active">"Active"</option>
+                    <option value="deactivated">"Deactivated"</option>
+                </select>
+            </div>
+            <div class="field">
+                <label for="users-source">"Source"</label>
+                <select id="users-source" name="source" prop:value=value("source")>
+                    <option value="">"All"</option>
+                    <option value="scim">"SCIM"</option>
+                    <option value="local">"Local"</option>
+                </select>
+            </div>
+            <button type="submit" class="button secondary">"Apply"</button>
+        </Form>
+        <Transition fallback=|| view! { <p class="loading">"Loading users…"</p> }>
+            {move || Suspend::new(async move {
+                match users.await {
+                    Ok(page) if page.total == 0 => view! {
+                        <p class="card empty" data-testid="no-users">
+                            "No users match. People appear here when Entra ID provisions them: create an API key and paste it into Entra's provisioning settings."
+                        </p>
+                    }.into_any(),
+                    Ok(page) => view! {
+                        <div class="table-wrap">
+                            <table class="data" data-testid="users">
+                                <caption class="sr-only">"Users"</caption>
+                                <thead><tr>
+                                    <SortHeader label="User name" column="user_name" />
+                                    <SortHeader label="Display name" column="display_name" />
+                                    <SortHeader label="Work email" column="email" />
+                                    <SortHeader label="Status" column="status" />
+                                    <th scope="col">"Source"</th>
+                                    <th scope="col">"Groups"</th>
+                                    <SortHeader label="Last change" column="updated" />
+                                </tr></thead>
+                                <tbody>{user_rows(page.rows)}</tbody>
+                            </table>
+                        </div>
+                        <Pager path="/users" query=query.get_untracked() page=page.page page_size=page.page_size total=page.total />
+                    }.into_any(),
+                    Err(e) => view! { <p class="banner error" role="alert">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// One user: status, identifiers, groups, every SCIM attribute and recent provisioning events.
+#[component]
+pub fn UserDetailPage() -> impl IntoView {
+    let params = use_params_map();
+    let user = Resource::new(move || params.with(|p| p.get("id").unwrap_or_default()), get_user);
+    view! {
+        <Title text="User" />
+        <p><a href="/users">"← Users"</a></p>
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match user.await {
+                    Ok(u) => view! {
+                        <h1 data-testid="user-name">{u.row.user_name.clone()}</h1>
+                        <dl class="facts">
+                            <dt>"Status"</dt><dd><StatusBadge active=u.row.active /></dd>
+                            <dt>"Display name"</dt><dd>{u.row.display_name.clone().unwrap_or_default()}</dd>
+                            <dt>"Work email"</dt><dd>{u.row.email.clone().unwrap_or_default()}</dd>
+                            <dt>"Source"</dt><dd>{if u.row.source == "scim" { "SCIM (provisioned by Entra ID)" } else { "local account" }}</dd>
+                            <dt>"SCIM id"</dt><dd><code data-testid="scim-id">{u.row.id.clone()}</code></dd>
+                            <dt>"externalId"</dt><dd><code>{u.external_id.clone().unwrap_or_default()}</code></dd>
+                            <dt>"Created"</dt><dd><When iso=Some(u.created_at.clone()) /></dd>
+                            <dt>"Last change"</dt><dd><When iso=Some(u.row.updated_at.clone()) /></dd>
+                        </dl>
+                        <section class="card">
+                            <h2>"Groups"</h2>
+                            {if u.groups.is_empty() {
+                                view! { <p class="muted">"Not in any group."</p> }.into_any()
+                            } else {
+                                view! { <ul data-testid="user-groups">{u.groups.iter().map(|(id, name)| view! {
+                                    <li><a href=format!("/groups/{id}")>{name.clone()}</a></li>
+                                }).collect_view()}</ul> }.into_any()
+                            }}
+                        </section>
+                        <section class="card">
+                            <h2>"SCIM attributes"</h2>
+                            <pre class="json" data-testid="scim-json">{u.scim_json.clone()}</pre>
+                        </section>
+                        <section class="card">
+                            <h2>"Recent provisioning events"</h2>
+                            {if u.events.is_empty() {
+                                view! { <p class="muted">"No SCIM request has touched this user."</p> }.into_any()
+                            } else {
+                                view! { <ul class="events" data-testid="user-events">{u.events.iter().map(|e| view! {
+                                    <li class:error={e.status >= 400}>
+                                        <When iso=Some(e.at.clone()) />" "
+                                        <code>{format!("{} {} → {}", e.method, e.operation, e.status)}</code>" "{e.summary.clone()}
+                                    </li>
+                                }).collect_view()}</ul> }.into_any()
+                            }}
+                        </section>
+                    }.into_any(),
+                    Err(e) => view! { <p class="banner error" role="alert">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
 }

@@ -36,6 +36,14 @@ pub enum Relation {
         to = "super::organization::Column::Id"
     )]
     Organization,
+    #[sea_orm(has_many = "super::group_member::Entity")]
+    Memberships,
+}
+
+impl Related<super::group_member::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Memberships.def()
+    }
 }
 
 impl Related<super::organization::Entity> for Entity {

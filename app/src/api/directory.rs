@@ -1,0 +1,206 @@
+//! Directory server functions for the console's Users and Groups pages (admins only): searchable
+//! pages of users and groups, and one user's or group's details.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+/// A user in the users table.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRow {
+    pub id: String,
+    pub user_name: String,
+    pub display_name: Option<String>,
+    pub email: Option<String>,
+    pub active: bool,
+    /// `scim` or `local`.
+    pub source: String,
+    pub groups: u64,
+    pub updated_at: String,
+}
+
+/// A page of users or groups.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Paged<T> {
+    pub rows: Vec<T>,
+    pub total: u64,
+    pub page: u64,
+    pub page_size: u64,
+}
+
+/// A request that touched a user, for their detail page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserEvent {
+    pub at: String,
+    pub method: String,
+    pub operation: String,
+    pub status: u16,
+    pub summary: String,
+}
+
+/// Everything about one user.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserDetail {
+    pub row: UserRow,
+    pub external_id: Option<String>,
+    pub created_at: String,
+    /// The SCIM resource as Entra would read it, pretty-printed (every attribute, extensions too).
+    pub scim_json: String,
+    /// (id, display name).
+    pub groups: Vec<(String, String)>,
+    pub events: Vec<UserEvent>,
+}
+
+/// A group in the groups table.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupRow {
+    pub id: String,
+    pub name: String,
+    pub external_id: Option<String>,
+    pub members: u64,
+    pub updated_at: String,
+}
+
+/// One group and a page of its members.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupDetail {
+    pub row: GroupRow,
+    pub created_at: String,
+    pub members: Paged<UserRow>,
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use domain::{browse, clock::to_rfc3339, entities::user};
+
+    use super::{Paged, UserRow};
+
+    pub fn user_row(u: user::Model, groups: u64) -> UserRow {
+        UserRow {
+            user_name: u.user_name,
+            display_name: u.display_name,
+            email: u.email,
+            active: u.active,
+            source: u.source,
+            groups,
+            updated_at: to_rfc3339(u.updated_at),
+            id: u.id,
+        }
+    }
+
+    pub fn paged<A, B>(page: browse::Page<A>, map: impl FnMut(A) -> B) -> Paged<B> {
+        Paged {
+            rows: page.rows.into_iter().map(map).collect(),
+            total: page.total,
+            page: page.page,
+            page_size: browse::PAGE_SIZE,
+        }
+    }
+}
+
+/// A page of users: `q` searches names and emails; `status` is `active`/`deactivated`; `source`
+/// is `scim`/`local`; `sort` a column with `dir` `asc`/`desc`.
+#[server(prefix = "/api", endpoint = "list_users")]
+pub async fn list_users(
+    q: Option<String>,
+    status: Option<String>,
+    source: Option<String>,
+    sort: Option<String>,
+    dir: Option<String>,
+    page: Option<u64>,
+) -> Result<Paged<UserRow>, AppError> {
+    use crate::server::{actor, app_context, into_app_error};
+    let (ctx, actor) = (app_context()?, actor()?);
+    let query = domain::browse::UserQuery {
+        search: q,
+        active: match status.as_deref() {
+            Some("active") => Some(true),
+            Some("deactivated") => Some(false),
+            _ => None,
+        },
+        source: source.filter(|s| s == "scim" || s == "local"),
+        sort,
+        descending: dir.as_deref() == Some("desc"),
+        page: page.unwrap_or(1),
+    };
+    let page = domain::browse::users(&ctx.db, &actor, &query).await.map_err(into_app_error)?;
+    Ok(ssr::paged(page, |r| ssr::user_row(r.user, r.groups)))
+}
+
+/// One user's details.
+#[server(prefix = "/api", endpoint = "get_user")]
+pub async fn get_user(id: String) -> Result<UserDetail, AppError> {
+    use domain::{clock::to_rfc3339, directory};
+
+    use crate::server::{actor, app_context, internal, into_app_error};
+    let (ctx, actor) = (app_context()?, actor()?);
+    let detail = domain::browse::user(&ctx.db, &actor, &id).await.map_err(into_app_error)?;
+    let scope =
+        directory::Scope { org_id: actor.org_id.clone(), base_url: format!("{}/scim/v2", ctx.public_url) };
+    let resource = directory::users::get(&ctx.db, &scope, &id, &directory::Projection::default())
+        .await
+        .map_err(|e| internal(e.detail))?
+        .resource;
+    let events = detail
+        .events
+        .into_iter()
+        .map(|e| UserEvent {
+            at: to_rfc3339(e.at),
+            method: e.method,
+            operation: e.operation,
+            status: u16::try_from(e.status).unwrap_or_default(),
+            summary: e.summary,
+        })
+        .collect();
+    Ok(UserDetail {
+        external_id: detail.user.external_id.clone(),
+        created_at: to_rfc3339(detail.user.created_at),
+        scim_json: serde_json::to_string_pretty(&resource).unwrap_or_default(),
+        groups: detail.groups,
+        events,
+        row: ssr::user_row(detail.user, 0),
+    })
+}
+
+/// A page of groups, `q` searching their names.
+#[server(prefix = "/api", endpoint = "list_groups")]
+pub async fn list_groups(q: Option<String>, page: Option<u64>) -> Result<Paged<GroupRow>, AppError> {
+    use domain::clock::to_rfc3339;
+
+    use crate::server::{actor, app_context, into_app_error};
+    let (ctx, actor) = (app_context()?, actor()?);
+    let page = domain::browse::groups(&ctx.db, &actor, q.as_deref(), page.unwrap_or(1))
+        .await
+        .map_err(into_app_error)?;
+    Ok(ssr::paged(page, |r| GroupRow {
+        id: r.group.id,
+        name: r.group.display_name,
+        external_id: r.group.external_id,
+        members: r.members,
+        updated_at: to_rfc3339(r.group.updated_at),
+    }))
+}
+
+/// One group and page `page` of its members.
+#[server(prefix = "/api", endpoint = "get_group")]
+pub async fn get_group(id: String, page: Option<u64>) -> Result<GroupDetail, AppError> {
+    use domain::clock::to_rfc3339;
+
+    use crate::server::{actor, app_context, into_app_error};
+    let (ctx, actor) = (app_context()?, actor()?);
+    let detail =
+        domain::browse::group(&ctx.db, &actor, &id, page.unwrap_or(1)).await.map_err(into_app_error)?;
+    let g = detail.group;
+    Ok(GroupDetail {
+        created_at: to_rfc3339(g.created_at),
+        row: GroupRow {
+            id: g.id,
+            name: g.display_name,
+            external_id: g.external_id,
+            members: detail.members.total,
+            updated_at: to_rfc3339(g.updated_at),
+        },
+        members: ssr::paged(detail.members, |u| ssr::user_row(u, 0)),
+    })
+}
