@@ -225,3 +225,80 @@ pub async fn actor_by_email(db: &DatabaseConnection, email: &str) -> DomainResul
         None => Ok(None),
     }
 }
+
+/// Changes the signed-in person's name and sign-in email. Their SCIM `userName` stays as it is:
+/// it is the identity Entra matches on.
+pub async fn update_profile(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    name: &str,
+    email: &str,
+) -> DomainResult<Actor> {
+    let name = required("name", name, "your name", 100)?;
+    let email = Email::parse(email)?;
+    let txn = db.begin().await?;
+    let person =
+        user::Entity::find_by_id(actor.user_id.clone()).one(&txn).await?.ok_or(DomainError::NotFound)?;
+    let mut resource = person.resource.clone();
+    resource["displayName"] = json!(name);
+    let mut emails = resource.get("emails").and_then(|e| e.as_array()).cloned().unwrap_or_default();
+    match emails.iter_mut().find(|e| e.get("type").and_then(|t| t.as_str()) == Some("work")) {
+        Some(work) => work["value"] = json!(email.as_str()),
+        None => emails.push(json!({"value": email.as_str(), "type": "work", "primary": true})),
+    }
+    resource["emails"] = json!(emails);
+    let version = person.version + 1;
+    let mut model: user::ActiveModel = person.into();
+    model.display_name = Set(Some(name.clone()));
+    model.email = Set(Some(email.as_str().to_owned()));
+    model.email_lower = Set(Some(email.normalized()));
+    model.resource = Set(resource);
+    model.version = Set(version);
+    model.updated_at = Set(now_ms());
+    sea_orm::ActiveModelTrait::update(model, &txn).await?;
+    let moved = credential::Entity::update_many()
+        .col_expr(credential::Column::EmailLower, sea_orm::sea_query::Expr::value(email.normalized()))
+        .filter(credential::Column::UserId.eq(&actor.user_id))
+        .exec(&txn)
+        .await;
+    match moved {
+        Err(e) if is_unique_violation(&e) => {
+            return Err(DomainError::invalid("email", "Another account already signs in with this email."));
+        }
+        other => other?,
+    };
+    txn.commit().await?;
+    Ok(Actor { display_name: name, email: email.as_str().to_owned(), ..actor.clone() })
+}
+
+/// Changes the signed-in person's password after checking the current one. The caller ends the
+/// person's other sessions (OWASP: renew sessions after a credential change).
+pub async fn change_password(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    current: &str,
+    new: &str,
+) -> DomainResult<()> {
+    let cred = credential::Entity::find_by_id(actor.user_id.clone()).one(db).await?.ok_or_else(|| {
+        DomainError::invalid(
+            "current_password",
+            "Your account signs in with single sign-on; it has no password.",
+        )
+    })?;
+    let key = format!("email:{}", cred.email_lower);
+    throttle::check(db, &key).await?;
+    if !password::verify(current.to_owned(), Some(cred.password_hash.clone())).await? {
+        throttle::record_failure(db, &key).await?;
+        return Err(DomainError::invalid("current_password", "That is not your current password."));
+    }
+    password::check_policy(new, &actor.email).map_err(|e| match e {
+        DomainError::Invalid { message, .. } => DomainError::invalid("new_password", message),
+        other => other,
+    })?;
+    let hash = password::hash(new.to_owned()).await?;
+    let mut model: credential::ActiveModel = cred.into();
+    model.password_hash = Set(hash);
+    model.updated_at = Set(now_ms());
+    sea_orm::ActiveModelTrait::update(model, db).await?;
+    Ok(())
+}

@@ -120,3 +120,39 @@ async fn a_deactivated_person_cannot_sign_in_or_act() {
     assert!(accounts::load_actor(&db, &actor.user_id).await.unwrap().is_none());
     assert!(matches!(accounts::sign_in(&db, &email, PASSWORD).await, Err(DomainError::InvalidCredentials)));
 }
+
+#[tokio::test]
+async fn profile_changes_move_the_sign_in_email_but_keep_the_scim_user_name() {
+    let db = test_db().await;
+    let email = unique_email("prof");
+    let actor = accounts::sign_up(&db, sign_up_input(&email)).await.unwrap();
+    let taken = unique_email("taken");
+    accounts::sign_up(&db, sign_up_input(&taken)).await.unwrap();
+
+    let new_email = unique_email("moved");
+    let updated = accounts::update_profile(&db, &actor, "Ada Lovelace", &new_email).await.unwrap();
+    assert_eq!((updated.display_name.as_str(), updated.email.as_str()), ("Ada Lovelace", new_email.as_str()));
+    accounts::sign_in(&db, &new_email, PASSWORD).await.unwrap();
+    assert!(matches!(accounts::sign_in(&db, &email, PASSWORD).await, Err(DomainError::InvalidCredentials)));
+    let person = user::Entity::find_by_id(actor.user_id.clone()).one(&db).await.unwrap().unwrap();
+    assert_eq!(person.user_name, email, "userName is what Entra matches on");
+    assert_eq!(person.resource["emails"][0]["value"], new_email);
+
+    let clash = accounts::update_profile(&db, &updated, "Ada", &taken.to_uppercase()).await.unwrap_err();
+    assert!(matches!(clash, DomainError::Invalid { field: "email", .. }), "{clash:?}");
+}
+
+#[tokio::test]
+async fn password_changes_need_the_current_password_and_a_good_new_one() {
+    let db = test_db().await;
+    let email = unique_email("pw");
+    let actor = accounts::sign_up(&db, sign_up_input(&email)).await.unwrap();
+    let wrong =
+        accounts::change_password(&db, &actor, "not it at all", "another good passphrase").await.unwrap_err();
+    assert!(matches!(wrong, DomainError::Invalid { field: "current_password", .. }));
+    let weak = accounts::change_password(&db, &actor, PASSWORD, "short").await.unwrap_err();
+    assert!(matches!(weak, DomainError::Invalid { field: "new_password", .. }));
+    accounts::change_password(&db, &actor, PASSWORD, "another good passphrase").await.unwrap();
+    accounts::sign_in(&db, &email, "another good passphrase").await.unwrap();
+    assert!(accounts::sign_in(&db, &email, PASSWORD).await.is_err());
+}

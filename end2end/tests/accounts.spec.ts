@@ -79,3 +79,40 @@ test('console pages need a session', async ({ page }) => {
     await expect(page).toHaveURL(/\/signin$/);
   }
 });
+
+test('profile: change name and email, change password (other sessions end)', async ({ page, browser }) => {
+  const email = uniqueEmail('profile');
+  await signUp(page, email, 'Grace Hopper', 'Fabrikam');
+  const other = await browser.newContext();
+  const otherPage = await other.newPage();
+  await signIn(otherPage, email);
+  await expect(otherPage.getByTestId('welcome')).toBeVisible();
+
+  await open(page, '/settings/profile');
+  await expect(page.getByTestId('role')).toHaveText('Admin');
+  const moved = uniqueEmail('moved');
+  await page.getByRole('textbox', { name: 'Name', exact: true }).fill('Grace B. Hopper');
+  await page.getByRole('textbox', { name: 'Email', exact: true }).fill(moved);
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByTestId('profile-saved')).toBeVisible();
+  await expect(page.getByTestId('profile')).toContainText('Grace B. Hopper');
+
+  await page.getByLabel('Current password').fill('wrong password here');
+  await page.getByLabel('New password').fill('a brand new passphrase');
+  await page.getByRole('button', { name: 'Change password' }).click();
+  await expect(page.getByTestId('error-current_password')).toContainText('not your current password');
+  await page.getByLabel('Current password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Change password' }).click();
+  await expect(page.getByTestId('password-changed')).toBeVisible();
+
+  // This session lives on; the other one is gone.
+  await page.reload();
+  await expect(page.getByTestId('role')).toHaveText('Admin');
+  await otherPage.goto('/');
+  await expect(otherPage).toHaveURL(/\/signin$/);
+  await other.close();
+
+  await page.getByTestId('sign-out').click();
+  await signIn(page, moved, 'a brand new passphrase');
+  await expect(page.getByTestId('welcome')).toContainText('Grace B. Hopper');
+});

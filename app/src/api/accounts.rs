@@ -48,3 +48,34 @@ pub async fn current_user() -> Result<SignedInUser, AppError> {
         is_admin: actor.is_admin(),
     })
 }
+
+/// Changes the signed-in person's name and sign-in email.
+#[server(prefix = "/api", endpoint = "update_profile")]
+pub async fn update_profile(name: String, email: String) -> Result<SignedInUser, AppError> {
+    use crate::server::{actor, app_context, into_app_error};
+    let (ctx, actor) = (app_context()?, actor()?);
+    let updated =
+        domain::accounts::update_profile(&ctx.db, &actor, &name, &email).await.map_err(into_app_error)?;
+    Ok(SignedInUser {
+        name: updated.display_name.clone(),
+        email: updated.email.clone(),
+        organization: updated.org_name.clone(),
+        is_admin: updated.is_admin(),
+    })
+}
+
+/// Changes the password; every other session of this person ends (this one stays).
+#[server(prefix = "/api", endpoint = "change_password")]
+pub async fn change_password(current_password: String, new_password: String) -> Result<(), AppError> {
+    use crate::server::{actor, app_context, internal, into_app_error, session};
+    let (ctx, actor) = (app_context()?, actor()?);
+    domain::accounts::change_password(&ctx.db, &actor, &current_password, &new_password)
+        .await
+        .map_err(into_app_error)?;
+    let current = session().await?.id();
+    domain::session_store::DbSessionStore::new(ctx.db.clone())
+        .delete_for_user(&actor.user_id, current.as_ref())
+        .await
+        .map_err(internal)?;
+    Ok(())
+}

@@ -1,29 +1,66 @@
-//! Profile settings: who you are signed in as.
+//! Profile settings: the signed-in person's name, email, role, and password. Changing the
+//! password ends every other session of theirs.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::current_user;
+use crate::{
+    api::{ChangePassword, UpdateProfile, current_user},
+    components::form::{Field, FormError},
+};
 
-/// Shows the signed-in person's name, email, organisation and role.
+/// The profile page.
 #[component]
 pub fn ProfilePage() -> impl IntoView {
-    let me = Resource::new(|| (), |_| current_user());
+    let update = ServerAction::<UpdateProfile>::new();
+    let change = ServerAction::<ChangePassword>::new();
+    let me = Resource::new(move || update.version().get(), |_| current_user());
+    let update_error = Signal::derive(move || update.value().get().and_then(|r| r.err()));
+    let change_error = Signal::derive(move || change.value().get().and_then(|r| r.err()));
+    let saved = move || matches!(update.value().get(), Some(Ok(_)));
+    let changed = move || matches!(change.value().get(), Some(Ok(())));
     view! {
         <Title text="Profile" />
         <h1>"Profile"</h1>
-        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 me.await.ok().map(|u| view! {
-                    <dl class="facts" data-testid="profile">
-                        <dt>"Name"</dt><dd>{u.name}</dd>
-                        <dt>"Email"</dt><dd>{u.email}</dd>
-                        <dt>"Organisation"</dt><dd>{u.organization}</dd>
-                        <dt>"Role"</dt><dd>{if u.is_admin { "Admin" } else { "Member" }}</dd>
-                    </dl>
+                    <section class="card" aria-labelledby="profile-heading">
+                        <h2 id="profile-heading">"You"</h2>
+                        <dl class="facts" data-testid="profile">
+                            <dt>"Name"</dt><dd>{u.name.clone()}</dd>
+                            <dt>"Email"</dt><dd>{u.email.clone()}</dd>
+                            <dt>"Organisation"</dt><dd>{u.organization.clone()}</dd>
+                            <dt>"Role"</dt><dd data-testid="role">{if u.is_admin { "Admin" } else { "Member" }}</dd>
+                        </dl>
+                    </section>
                 })
             })}
-        </Suspense>
-        <p class="note">"Editing your name, email and password comes with the next console release."</p>
+        </Transition>
+        <section class="card" aria-labelledby="edit-heading">
+            <h2 id="edit-heading">"Name and email"</h2>
+            <FormError error=update_error />
+            <Show when=saved><p class="banner success" role="status" data-testid="profile-saved">"Saved."</p></Show>
+            <ActionForm action=update attr:novalidate=true attr:data-testid="profile-form">
+                <Field name="name" label="Name" autocomplete="name" error=update_error />
+                <Field name="email" label="Email" kind="email" autocomplete="email" hint="You sign in with this email." error=update_error />
+                <button type="submit" class="button primary narrow" disabled=move || update.pending().get()>"Save"</button>
+            </ActionForm>
+        </section>
+        <section class="card" aria-labelledby="password-heading">
+            <h2 id="password-heading">"Password"</h2>
+            <FormError error=change_error />
+            <Show when=changed>
+                <p class="banner success" role="status" data-testid="password-changed">
+                    "Password changed. Your other sessions have been signed out."
+                </p>
+            </Show>
+            <ActionForm action=change attr:novalidate=true attr:data-testid="password-form">
+                <Field name="current_password" label="Current password" kind="password" autocomplete="current-password" error=change_error />
+                <Field name="new_password" label="New password" kind="password" autocomplete="new-password"
+                    hint="At least 10 characters; avoid common passwords." error=change_error />
+                <button type="submit" class="button primary narrow" disabled=move || change.pending().get()>"Change password"</button>
+            </ActionForm>
+        </section>
     }
 }
