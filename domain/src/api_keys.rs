@@ -283,8 +283,13 @@ pub async fn authenticate(
         Ok(Err(Refused { reason, org_id: key.map(|k| k.org_id.clone()), key_id: key.map(|k| k.id.clone()) }))
     };
     let Some(public_id) = parse(token) else { return refuse(KeyRefusal::Malformed, None) };
-    let Some(key) = api_key::Entity::find().filter(api_key::Column::PublicId.eq(public_id)).one(db).await?
-    else {
+    // One query: the key and its owner.
+    let found = api_key::Entity::find()
+        .filter(api_key::Column::PublicId.eq(public_id))
+        .find_also_related(user::Entity)
+        .one(db)
+        .await?;
+    let Some((key, owner)) = found else {
         return refuse(KeyRefusal::Unknown, None);
     };
     if !bool::from(digest(token).as_bytes().ct_eq(key.secret_hash.as_bytes())) {
@@ -297,9 +302,7 @@ pub async fn authenticate(
     if key.expires_at.is_some_and(|at| at <= now) {
         return refuse(KeyRefusal::Expired, Some(&key));
     }
-    let owner = user::Entity::find_by_id(key.owner_id.clone()).one(db).await?;
-    let owner_ok =
-        owner.is_some_and(|o| o.active && o.org_id == key.org_id && Role::parse(&o.role) == Role::Admin);
+    let owner_ok = owner.is_some_and(|o| o.active && o.org_id == key.org_id && Role::parse(&o.role) == Role::Admin);
     if !owner_ok {
         return refuse(KeyRefusal::OwnerNotAdmin, Some(&key));
     }

@@ -15,9 +15,14 @@ pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"))
 }
 
+/// The program and arguments of `cmd`, for logs: never its environment, which may hold secrets.
+pub fn describe(cmd: &Command) -> String {
+    std::iter::once(cmd.get_program()).chain(cmd.get_args()).map(|a| a.to_string_lossy()).collect::<Vec<_>>().join(" ")
+}
+
 /// Runs `cmd`, inheriting stdio; fails with the command line when it exits non-zero.
 pub fn run(cmd: &mut Command) -> Result<(), String> {
-    let line = format!("{cmd:?}");
+    let line = describe(cmd);
     eprintln!("xtask: $ {line}");
     let status = cmd.status().map_err(|e| format!("cannot start {line}: {e}"))?;
     if status.success() { Ok(()) } else { Err(format!("{line} failed ({status})")) }

@@ -5,10 +5,12 @@
 //! - `test`: fmt, clippy, unit and integration tests on SQLite and PostgreSQL, Playwright.
 //! - `e2e`: only the Playwright suite (SQLite).
 //! - `conformance`: only the SCIM 2.0 conformance run (scim2-tester against a live server, SQLite).
+//! - `bench [--quick]`: the SCIM load benchmark against a release server on a fresh SQLite file.
 //!
 //! Setup steps (wasm target, Chromium, npm packages, the local PostgreSQL cluster) are done here,
 //! idempotently, with a clear message when one cannot be done.
 
+mod bench;
 mod build;
 mod cmd;
 mod conformance;
@@ -18,7 +20,7 @@ mod test;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: cargo xtask <run|build> [--release] | test | e2e | conformance";
+const USAGE: &str = "usage: cargo xtask <run|build> [--release] | test | e2e | conformance | bench [--quick]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -27,6 +29,7 @@ fn main() -> ExitCode {
         Some("run") => build::run(release),
         Some("build") => build::build(release).map(|_| ()),
         Some("test") => test::all(),
+        Some("bench") => bench::bench(args.iter().any(|a| a == "--quick")),
         Some("e2e") => build::build(false).and_then(|built| test::e2e(&built, &test::sqlite_e2e_url())),
         Some("conformance") => build::build(false).and_then(|built| conformance::run(&built)),
         _ => Err(USAGE.to_owned()),

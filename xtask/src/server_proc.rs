@@ -37,6 +37,11 @@ impl ServerProcess {
     pub fn url(&self) -> &str {
         &self.url
     }
+
+    /// The server's process id (the benchmark reads its peak memory).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
 }
 
 impl Drop for ServerProcess {

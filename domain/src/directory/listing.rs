@@ -1,8 +1,9 @@
 //! One page of a filtered, sorted list (RFC 7644 §3.4.2.2–§3.4.2.4) for users and groups.
 //!
-//! The page's ids are found first — an index-only scan over the organisation's rows in sort order,
-//! skipping `startIndex - 1` of them — and only those rows are then loaded, so a page of 100 reads
-//! 100 resources whatever the directory's size.
+//! The first page is read directly (that is every lookup Entra makes; the count is skipped when
+//! the page is not full). Deeper pages find their ids first — an index-only scan in sort order,
+//! skipping `startIndex - 1` of them — and only then load those rows, so a page of 100 reads 100
+//! resources whatever the directory's size.
 
 use scim::{ListQuery, ResourceKind, ScimError, SortOrder};
 use sea_orm::{
@@ -84,22 +85,34 @@ where
         condition = condition.add(filter_sql::lower(filter, kind, db.get_database_backend())?);
     }
     let sort = sort_column(kind, query)?;
-    let total = E::find().filter(condition.clone()).count(db).await.map_err(internal)?;
     let count = query.count.unwrap_or(DEFAULT_PAGE_SIZE).min(MAX_PAGE_SIZE);
     let skip = query.start_index.saturating_sub(1);
-    if count == 0 || skip >= total {
-        return Ok(Page { total, rows: Vec::new() });
-    }
     let order = match query.sort_order {
         SortOrder::Ascending => Order::Asc,
         SortOrder::Descending => Order::Desc,
     };
-    let ids: Vec<String> = E::find()
+    let sorted = E::find()
+        .filter(condition.clone())
+        .order_by(Expr::col(Alias::new(sort)), order.clone())
+        .order_by(id_column, order);
+    if skip == 0 && count > 0 {
+        // The first page (every lookup Entra makes): read the rows directly, and count only when
+        // the page is full; a partial first page is the whole result.
+        let rows = sorted.limit(count).all(db).await.map_err(internal)?;
+        let total = if (rows.len() as u64) < count {
+            rows.len() as u64
+        } else {
+            E::find().filter(condition).count(db).await.map_err(internal)?
+        };
+        return Ok(Page { total, rows });
+    }
+    let total = E::find().filter(condition).count(db).await.map_err(internal)?;
+    if count == 0 || skip >= total {
+        return Ok(Page { total, rows: Vec::new() });
+    }
+    let ids: Vec<String> = sorted
         .select_only()
         .column(id_column)
-        .filter(condition)
-        .order_by(Expr::col(Alias::new(sort)), order.clone())
-        .order_by(id_column, order)
         .offset(skip)
         .limit(count)
         .into_tuple()
