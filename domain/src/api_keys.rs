@@ -302,7 +302,8 @@ pub async fn authenticate(
     if key.expires_at.is_some_and(|at| at <= now) {
         return refuse(KeyRefusal::Expired, Some(&key));
     }
-    let owner_ok = owner.is_some_and(|o| o.active && o.org_id == key.org_id && Role::parse(&o.role) == Role::Admin);
+    let owner_ok =
+        owner.is_some_and(|o| o.active && o.org_id == key.org_id && Role::parse(&o.role) == Role::Admin);
     if !owner_ok {
         return refuse(KeyRefusal::OwnerNotAdmin, Some(&key));
     }

@@ -5,6 +5,7 @@
 //! data model and why console accounts and SCIM-provisioned people share one `users` table.
 
 pub mod accounts;
+pub mod activity;
 pub mod api_keys;
 pub mod browse;
 pub mod clock;

@@ -2,9 +2,11 @@
 //! calls a `domain` service and returns a DTO from [`crate::dto`].
 
 pub mod accounts;
+pub mod activity;
 pub mod directory;
 pub mod keys;
 
 pub use accounts::*;
+pub use activity::*;
 pub use directory::*;
 pub use keys::*;

@@ -7,7 +7,6 @@ mod groups;
 mod log;
 mod not_found;
 mod profile;
-mod upcoming;
 mod users;
 
 pub use account_pages::{SignInPage, SignUpPage};
