@@ -17,7 +17,11 @@ pub fn target_dir() -> PathBuf {
 
 /// The program and arguments of `cmd`, for logs: never its environment, which may hold secrets.
 pub fn describe(cmd: &Command) -> String {
-    std::iter::once(cmd.get_program()).chain(cmd.get_args()).map(|a| a.to_string_lossy()).collect::<Vec<_>>().join(" ")
+    std::iter::once(cmd.get_program())
+        .chain(cmd.get_args())
+        .map(|a| a.to_string_lossy())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Runs `cmd`, inheriting stdio; fails with the command line when it exits non-zero.
