@@ -5,9 +5,14 @@ use std::{
     process::{Command, Stdio},
 };
 
-/// The workspace root (the xtask lives one level below it).
+/// The workspace root (the xtask lives one level below it). Taken from the `CARGO_MANIFEST_DIR`
+/// that `cargo run` sets at run time: a target dir shared by several checkouts (CI's persistent one)
+/// may hold an xtask binary compiled in another checkout, whose compile-time path would be stale.
 pub fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().map(PathBuf::from).unwrap_or_default()
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest_dir.parent().map(PathBuf::from).unwrap_or_default()
 }
 
 /// Cargo's target directory (honours `CARGO_TARGET_DIR`).
