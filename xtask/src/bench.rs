@@ -29,6 +29,8 @@ const QUICK: &[&str] = &[
     "200",
     "--grow-to",
     "5000",
+    "--console-pages",
+    "20",
 ];
 
 pub fn bench(quick: bool) -> Result<(), String> {
@@ -56,7 +58,9 @@ pub fn bench(quick: bool) -> Result<(), String> {
     let mut run = Command::new(&bench_bin);
     run.args(["--url", &format!("{}/scim/v2", server.url()), "--server-pid", &server.pid().to_string()])
         .args(if quick { QUICK } else { &[] })
-        .env("SCIMPAD_BENCH_TOKEN", key);
+        .env("SCIMPAD_BENCH_TOKEN", key)
+        .env("SCIMPAD_BENCH_CONSOLE_EMAIL", server_proc::ADMIN_EMAIL)
+        .env("SCIMPAD_BENCH_CONSOLE_PASSWORD", server_proc::ADMIN_PASSWORD);
     cmd::run(&mut run)?;
     drop(server);
     eprintln!("xtask: bench database kept at {}", db.display());

@@ -22,7 +22,7 @@ const START_TIMEOUT: Duration = Duration::from_secs(60);
 const STOP_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The password of the organisation's first admin (`create_org_and_key`).
-const ADMIN_PASSWORD: &str = "a long password 123";
+pub const ADMIN_PASSWORD: &str = "a long password 123";
 /// The first admin's email, which owns the API key.
 pub const ADMIN_EMAIL: &str = "admin@example.com";
 

@@ -3,9 +3,9 @@
 //!
 //! Why: Entra's gallery onboarding asks a SCIM endpoint to sustain **at least 25 requests/s per
 //! tenant**; one Entra job was observed peaking just under 1,000 requests/minute, and every tenant
-//! runs its own job in parallel. Our targets (`shared/docs/entra-scim.md` §5) are therefore:
-//! - single-resource operations (create, filter by `userName`, PATCH) sustain **≥ 100 requests/s**
-//!   aggregate with **p99 < 500 ms**;
+//! runs its own job in parallel, so one server must carry many tenants. Our targets, on a 2-core
+//! machine with SQLite and this load generator on the same cores:
+//! - **≥ 7,500** `userName` lookups/s, **≥ 3,000** creates/s and PATCHes/s;
 //! - a group membership PATCH costs the same whether the group has 1,000 or 10,000 members
 //!   (Entra adds members to one group batch by batch; a cost that grows with the group makes an
 //!   initial cycle quadratic);
@@ -23,7 +23,9 @@
 //! 5. list `--pages` pages of 100 (`startIndex` spread over the whole directory, one request at a
 //!    time so each latency is the cost of one page, not a wait in the server's queue; the deepest
 //!    tenth is reported apart), then grow the directory to `--grow-to` users (those creates are
-//!    reported too) and list pages again.
+//!    reported too) and list pages again;
+//! 6. with `--console-email`/`--console-password`, render the console's Users and Provisioning log
+//!    pages on the server, signed in as the admin (target: p50 ≤ 20 ms at 100,000 users and events).
 //!
 //! The group phase needs that many users: it runs after the growth when phase 1 made too few.
 //! Every response's status (and the shape of what the phase reads back) is checked; anything
@@ -96,6 +98,16 @@ struct Args {
     /// Seed of the random choices (which users, which pages).
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Console sign-in email: with it (and the password) the console's Users and Provisioning log
+    /// pages are timed as rendered on the server, at the end of the run.
+    #[arg(long, env = "SCIMPAD_BENCH_CONSOLE_EMAIL")]
+    console_email: Option<String>,
+    /// Console sign-in password.
+    #[arg(long, env = "SCIMPAD_BENCH_CONSOLE_PASSWORD", hide_env_values = true)]
+    console_password: Option<String>,
+    /// Console pages rendered per page kind.
+    #[arg(long, default_value_t = 100)]
+    console_pages: usize,
 }
 
 const MAX_COUNT: usize = 1_000_000;
@@ -673,6 +685,61 @@ impl Bench {
         if self.args.group_members > 0 && !group_early {
             self.group().await?;
         }
+        if let (Some(email), Some(password)) =
+            (self.args.console_email.clone(), self.args.console_password.clone())
+        {
+            self.console(&email, &password).await?;
+        }
+        Ok(())
+    }
+
+    /// Times server-side rendering of the console's Users and Provisioning log pages (first and
+    /// random deeper pages), one request at a time, signed in as the organisation's admin.
+    async fn console(&mut self, email: &str, password: &str) -> Result<(), String> {
+        let origin =
+            self.ctx.scim.base.as_str().trim_end_matches('/').trim_end_matches("/scim/v2").to_owned();
+        let client = Client::builder()
+            .no_proxy()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| format!("console client: {e}"))?;
+        let res = client
+            .post(format!("{origin}/api/sign_in"))
+            .header("origin", &origin)
+            .form(&[("email", email), ("password", password)])
+            .send()
+            .await
+            .map_err(|e| format!("console sign-in: {e}"))?;
+        if !res.status().is_success() {
+            return Err(format!("console sign-in answered {}", res.status()));
+        }
+        let users = self.ids.len() as u64;
+        let mut rng = Rng(self.args.seed.wrapping_add(7));
+        for (phase, path, pages) in [
+            (format!("console SSR /users at {users} users"), "/users", users / 50 + 1),
+            ("console SSR /log (newest first)".to_owned(), "/log", 100),
+        ] {
+            eprintln!("scimpad-bench: {phase} ...");
+            let start = Instant::now();
+            let mut latencies = Vec::with_capacity(self.args.console_pages);
+            for n in 0..self.args.console_pages {
+                let page = if n % 2 == 0 { 1 } else { 1 + rng.next() % pages };
+                let t0 = Instant::now();
+                let res = client
+                    .get(format!("{origin}{path}?page={page}"))
+                    .send()
+                    .await
+                    .map_err(|e| format!("{phase}: {e}"))?;
+                let status = res.status();
+                let body = res.text().await.map_err(|e| format!("{phase}: {e}"))?;
+                if !status.is_success() || !body.contains("</html>") {
+                    return Err(format!("{phase}: GET {path}?page={page} answered {status}"));
+                }
+                latencies.push(t0.elapsed());
+            }
+            self.report.push(Row::new(phase, start.elapsed().as_secs_f64(), latencies));
+        }
         Ok(())
     }
 
@@ -680,19 +747,31 @@ impl Bench {
     fn verdicts(&self) {
         let report = &self.report;
         println!();
-        println!("targets (shared/docs/entra-scim.md §5):");
-        for prefix in ["create users 0", "filter userName", "PATCH replace"] {
+        println!(
+            "targets (this machine, SQLite, load generator included; Entra itself needs ≥ 25 req/s per tenant):"
+        );
+        for (prefix, target) in
+            [("create users 0", 3000.0), ("filter userName", 7500.0), ("PATCH replace", 3000.0)]
+        {
             if let Some(row) = report.find(prefix) {
                 let rate = row.rate().unwrap_or(0.0);
-                let ok = rate >= 100.0 && row.percentile_ms(99.0) < 500.0;
                 println!(
-                    "  {:<44} {:.0} req/s, p99 {:.1} ms  (≥ 100 req/s, p99 < 500 ms): {}",
+                    "  {:<44} {:.0} req/s, p99 {:.1} ms  (target ≥ {target:.0} req/s): {}",
                     row.phase,
                     rate,
                     row.percentile_ms(99.0),
-                    if ok { "met" } else { "NOT MET" }
+                    if rate >= target { "met" } else { "NOT MET" }
                 );
             }
+        }
+        for row in report.rows.iter().filter(|r| r.phase.starts_with("console SSR")) {
+            let p50 = row.percentile_ms(50.0);
+            println!(
+                "  {:<44} p50 {p50:.1} ms, p99 {:.1} ms  (target p50 ≤ 20 ms): {}",
+                row.phase,
+                row.percentile_ms(99.0),
+                if p50 <= 20.0 { "met" } else { "NOT MET" }
+            );
         }
         let checkpoints: Vec<&Row> =
             report.rows.iter().filter(|r| r.phase.starts_with("  group add")).collect();
