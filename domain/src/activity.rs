@@ -2,21 +2,19 @@
 //! offset paging), request counts per hour and per day for the activity chart, and the dashboard's
 //! overview (directory counts, provisioning health, setup progress).
 //!
-//! Everything is scoped to the actor's organisation and reserved to admins. Time buckets are
-//! computed by the database — integer division of the millisecond timestamp, grouped — with SQL
-//! that SQLite and PostgreSQL read alike, so a chart costs one indexed range scan and a handful of
-//! rows over the wire whatever the traffic.
+//! Everything is scoped to the actor's organisation and reserved to admins. The chart reads the
+//! hourly rollup the log writer keeps (`provisioning_hourly`), so it costs at most 168 rows
+//! whatever the traffic.
 
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect,
-    sea_query::{Alias, Expr},
 };
 
 use crate::{
     DomainError, DomainResult,
     accounts::Actor,
-    entities::{api_key, group, provisioning_event as event, user},
+    entities::{api_key, group, provisioning_event as event, provisioning_hourly as hourly, user},
 };
 
 /// Log rows per page.
@@ -27,8 +25,8 @@ pub const OPERATIONS: &[&str] =
 /// The resource types a log row can name.
 pub const RESOURCE_TYPES: &[&str] = &["User", "Group"];
 
-const HOUR_MS: i64 = 3_600_000;
 const DAY_MS: i64 = 24 * HOUR_MS;
+use crate::provisioning_log::HOUR_MS;
 /// Responses from this status on count as errors.
 const FIRST_ERROR_STATUS: i16 = 400;
 
@@ -179,7 +177,8 @@ pub async fn log_page(
     Ok(LogPage { events, total, page, page_size: PAGE_SIZE })
 }
 
-/// `count` buckets of `width` ms ending with the one holding `now`, counted in SQL.
+/// `count` buckets of `width` ms (a whole number of hours) ending with the one holding `now`, summed
+/// from the hourly rollup the log writer keeps (at most `count × width / 1 h` rows).
 async fn buckets(
     db: &DatabaseConnection,
     org_id: &str,
@@ -188,33 +187,22 @@ async fn buckets(
     count: i64,
 ) -> DomainResult<Vec<Bucket>> {
     let first = now.div_euclid(width) - (count - 1);
-    // Literal SQL for the two computed columns: bound parameters here would leave PostgreSQL to
-    // guess their types (it types a parameter-only CASE as text) and would make the grouped
-    // expression differ from the selected one. `width` is a constant of this module.
-    let rows: Vec<(i64, i64, i64)> = event::Entity::find()
-        .select_only()
-        .column_as(Expr::cust(format!("at / {width}")), "bucket")
-        .column_as(Expr::cust("COUNT(*)"), "total")
-        .column_as(
-            Expr::cust(format!("SUM(CASE WHEN status >= {FIRST_ERROR_STATUS} THEN 1 ELSE 0 END)")),
-            "errors",
-        )
-        .filter(event::Column::OrgId.eq(org_id))
-        .filter(event::Column::At.gte(first * width))
-        .group_by(Expr::col(Alias::new("bucket")))
-        .into_tuple()
+    let rows = hourly::Entity::find()
+        .filter(hourly::Column::OrgId.eq(org_id))
+        .filter(hourly::Column::Hour.gte(first * width / HOUR_MS))
         .all(db)
         .await?;
     let mut series: Vec<Bucket> =
         (first..first + count).map(|b| Bucket { start: b * width, ..Bucket::default() }).collect();
-    for (bucket, total, errors) in rows {
-        // Rows stamped in the future (clock skew between instances) fall outside the series.
+    for row in rows {
+        // Hours stamped in the future (clock skew between instances) fall outside the series.
+        let bucket = (row.hour * HOUR_MS).div_euclid(width);
         let Some(slot) = usize::try_from(bucket - first).ok().and_then(|i| series.get_mut(i)) else {
             continue;
         };
-        let errors = u64::try_from(errors).unwrap_or_default();
-        slot.errors = errors;
-        slot.success = u64::try_from(total).unwrap_or_default().saturating_sub(errors);
+        let errors = u64::try_from(row.errors).unwrap_or_default();
+        slot.errors += errors;
+        slot.success += u64::try_from(row.requests).unwrap_or_default().saturating_sub(errors);
     }
     Ok(series)
 }

@@ -10,11 +10,16 @@
 use std::time::Duration;
 
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
+    ActiveValue::Set,
+    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
+    sea_query::{Expr, OnConflict},
 };
 use tokio::sync::mpsc;
 
-use crate::{clock::now_ms, entities::provisioning_event as event};
+use crate::{
+    clock::now_ms,
+    entities::{provisioning_event as event, provisioning_hourly as hourly},
+};
 
 /// Events waiting for the writer at most; beyond that new events are dropped (and counted in
 /// the log), never blocking a SCIM request.
@@ -104,7 +109,7 @@ async fn write_loop(db: DatabaseConnection, mut rx: mpsc::Receiver<Event>, reten
     let mut last_purge: Option<std::time::Instant> = None;
     let mut batch = Vec::with_capacity(BATCH);
     while rx.recv_many(&mut batch, BATCH).await > 0 {
-        if let Err(e) = insert(&db, &batch).await {
+        if let Err(e) = store(&db, &batch).await {
             tracing::error!(error = %e, "writing provisioning events failed");
         }
         batch.clear();
@@ -117,8 +122,39 @@ async fn write_loop(db: DatabaseConnection, mut rx: mpsc::Receiver<Event>, reten
     }
 }
 
-async fn insert(db: &DatabaseConnection, events: &[Event]) -> Result<(), sea_orm::DbErr> {
+/// An hour, as the hourly rollup counts it.
+pub const HOUR_MS: i64 = 3_600_000;
+
+/// Stores `events` and counts them into the hourly rollup, in one transaction (what the writer
+/// task does with each batch).
+pub async fn store(db: &DatabaseConnection, events: &[Event]) -> Result<(), sea_orm::DbErr> {
     let txn = db.begin().await?;
+    // The hourly rollup, in the same transaction: one upsert per (organisation, hour) of the batch.
+    let mut hours: std::collections::BTreeMap<(&str, i64), (i64, i64)> = Default::default();
+    for e in events {
+        let slot = hours.entry((e.org_id.as_str(), e.at.div_euclid(HOUR_MS))).or_default();
+        slot.0 += 1;
+        slot.1 += i64::from(e.status >= 400);
+    }
+    for ((org_id, hour), (requests, errors)) in hours {
+        hourly::Entity::insert(hourly::ActiveModel {
+            org_id: Set(org_id.to_owned()),
+            hour: Set(hour),
+            requests: Set(requests),
+            errors: Set(errors),
+        })
+        .on_conflict(
+            OnConflict::columns([hourly::Column::OrgId, hourly::Column::Hour])
+                .value(
+                    hourly::Column::Requests,
+                    Expr::cust("provisioning_hourly.requests + excluded.requests"),
+                )
+                .value(hourly::Column::Errors, Expr::cust("provisioning_hourly.errors + excluded.errors"))
+                .to_owned(),
+        )
+        .exec_without_returning(&txn)
+        .await?;
+    }
     event::Entity::insert_many(events.iter().cloned().map(event::ActiveModel::from))
         .exec_without_returning(&txn)
         .await?;
@@ -128,5 +164,6 @@ async fn insert(db: &DatabaseConnection, events: &[Event]) -> Result<(), sea_orm
 /// Deletes events older than `retention_days`.
 pub async fn purge(db: &DatabaseConnection, retention_days: u32) -> Result<u64, sea_orm::DbErr> {
     let cutoff = now_ms() - i64::from(retention_days) * 24 * 3600 * 1000;
+    hourly::Entity::delete_many().filter(hourly::Column::Hour.lt(cutoff / HOUR_MS)).exec(db).await?;
     Ok(event::Entity::delete_many().filter(event::Column::At.lt(cutoff)).exec(db).await?.rows_affected)
 }

@@ -7,7 +7,7 @@ use domain::{
     accounts::{self, Actor, Role, SignUp},
     activity::{self, Bucket, LogFilter, Outcome, PAGE_SIZE},
     api_keys,
-    entities::{group, provisioning_event as event, user},
+    entities::{group, user},
     provisioning_log::Event,
     sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait},
     testing::{test_db, unique_email},
@@ -53,10 +53,7 @@ fn event(actor: &Actor, at: i64, operation: &str, status: u16) -> Event {
 }
 
 async fn record(db: &DatabaseConnection, events: Vec<Event>) {
-    event::Entity::insert_many(events.into_iter().map(event::ActiveModel::from))
-        .exec_without_returning(db)
-        .await
-        .unwrap();
+    domain::provisioning_log::store(db, &events).await.unwrap();
 }
 
 async fn add_user(db: &DatabaseConnection, actor: &Actor, source: &str, active: bool) {

@@ -11,6 +11,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261130_000001_accounts;
 mod m20261130_000002_scim;
 mod m20261201_000003_key_activity;
+mod m20261201_000004_hourly_activity;
 
 /// All migrations in the order they are applied.
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000001_accounts::Migration),
             Box::new(m20261130_000002_scim::Migration),
             Box::new(m20261201_000003_key_activity::Migration),
+            Box::new(m20261201_000004_hourly_activity::Migration),
         ]
     }
 }

@@ -6,6 +6,7 @@ pub mod group;
 pub mod group_member;
 pub mod organization;
 pub mod provisioning_event;
+pub mod provisioning_hourly;
 pub mod session;
 pub mod sign_in_throttle;
 pub mod user;
