@@ -55,6 +55,11 @@ impl Actor {
     pub fn is_admin(&self) -> bool {
         self.role == Role::Admin
     }
+
+    /// `Forbidden` unless this actor administers their organisation.
+    pub fn require_admin(&self) -> crate::DomainResult<()> {
+        if self.is_admin() { Ok(()) } else { Err(crate::DomainError::Forbidden) }
+    }
 }
 
 /// What the sign-up form sends.
@@ -117,6 +122,7 @@ pub async fn sign_up(db: &DatabaseConnection, input: SignUp) -> DomainResult<Act
         name: Set(org_name.clone()),
         slug: Set(slug_for(&org_name)),
         created_at: Set(now),
+        ..Default::default()
     })
     .exec(&txn)
     .await?;

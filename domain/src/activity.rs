@@ -151,10 +151,6 @@ fn given(v: Option<&str>) -> Option<&str> {
     v.map(str::trim).filter(|v| !v.is_empty())
 }
 
-fn require_admin(actor: &Actor) -> DomainResult<()> {
-    if actor.is_admin() { Ok(()) } else { Err(DomainError::Forbidden) }
-}
-
 /// Page `page` (1-based; 0 reads as 1) of the log rows matching `filter`, newest first.
 pub async fn log_page(
     db: &DatabaseConnection,
@@ -162,7 +158,7 @@ pub async fn log_page(
     filter: &LogFilter,
     page: u64,
 ) -> DomainResult<LogPage> {
-    require_admin(actor)?;
+    actor.require_admin()?;
     let page = page.max(1);
     let cond = filter.condition(&actor.org_id);
     let total = event::Entity::find().filter(cond.clone()).count(db).await?;
@@ -209,7 +205,7 @@ async fn buckets(
 
 /// Requests per hour over the last 24 hours and per UTC day over the last 7 days, as of `now`.
 pub async fn activity(db: &DatabaseConnection, actor: &Actor, now: i64) -> DomainResult<Activity> {
-    require_admin(actor)?;
+    actor.require_admin()?;
     Ok(Activity {
         hourly: buckets(db, &actor.org_id, now, HOUR_MS, 24).await?,
         daily: buckets(db, &actor.org_id, now, DAY_MS, 7).await?,
@@ -237,7 +233,7 @@ async fn newest_request(
 
 /// The dashboard's counts and provisioning health, as of `now`.
 pub async fn overview(db: &DatabaseConnection, actor: &Actor, now: i64) -> DomainResult<Overview> {
-    require_admin(actor)?;
+    actor.require_admin()?;
     let org = actor.org_id.as_str();
     let provisioned = |active: bool| {
         user::Entity::find()

@@ -129,10 +129,6 @@ fn parse(token: &str) -> Option<&str> {
     (public_id.len() == PUBLIC_ID_LEN && secret.len() == 43).then_some(public_id)
 }
 
-fn require_admin(actor: &Actor) -> DomainResult<()> {
-    if actor.is_admin() { Ok(()) } else { Err(DomainError::Forbidden) }
-}
-
 fn validate_name(name: &str) -> DomainResult<String> {
     let name = name.trim();
     if name.is_empty() {
@@ -184,7 +180,7 @@ pub async fn create(
     name: &str,
     expires_at: Option<i64>,
 ) -> DomainResult<NewKey> {
-    require_admin(actor)?;
+    actor.require_admin()?;
     let name = validate_name(name)?;
     if expires_at.is_some_and(|at| at <= now_ms()) {
         return Err(DomainError::invalid("expires_at", "Choose an expiry date in the future."));
@@ -200,7 +196,7 @@ pub async fn create(
 
 /// Every key of `actor`'s organisation, newest first (revoked ones included, marked).
 pub async fn list(db: &DatabaseConnection, actor: &Actor) -> DomainResult<Vec<ApiKeyInfo>> {
-    require_admin(actor)?;
+    actor.require_admin()?;
     let keys = api_key::Entity::find()
         .filter(api_key::Column::OrgId.eq(&actor.org_id))
         .order_by_desc(api_key::Column::CreatedAt)
@@ -211,7 +207,7 @@ pub async fn list(db: &DatabaseConnection, actor: &Actor) -> DomainResult<Vec<Ap
 
 /// Revokes a key: it stops authenticating immediately.
 pub async fn revoke(db: &DatabaseConnection, actor: &Actor, key_id: &str) -> DomainResult<ApiKeyInfo> {
-    require_admin(actor)?;
+    actor.require_admin()?;
     let mut key: api_key::ActiveModel = find_active(db, actor, key_id).await?.into();
     key.revoked_at = Set(Some(now_ms()));
     Ok(key.update(db).await?.into())
@@ -220,7 +216,7 @@ pub async fn revoke(db: &DatabaseConnection, actor: &Actor, key_id: &str) -> Dom
 /// Replaces a key by a new one with the same name (and the same lifetime, if it had one): the old
 /// key is revoked in the same transaction.
 pub async fn regenerate(db: &DatabaseConnection, actor: &Actor, key_id: &str) -> DomainResult<NewKey> {
-    require_admin(actor)?;
+    actor.require_admin()?;
     let txn = db.begin().await?;
     let old = find_active(&txn, actor, key_id).await?;
     let now = now_ms();

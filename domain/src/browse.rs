@@ -59,10 +59,6 @@ pub struct GroupRow {
     pub members: u64,
 }
 
-fn require_admin(actor: &Actor) -> DomainResult<()> {
-    if actor.is_admin() { Ok(()) } else { Err(DomainError::Forbidden) }
-}
-
 fn contains(column: impl sea_orm::sea_query::IntoColumnRef, needle: &str) -> sea_orm::sea_query::SimpleExpr {
     use sea_orm::sea_query::ExprTrait;
     let escaped = needle.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
@@ -96,7 +92,7 @@ async fn membership_counts(
 
 /// A page of the organisation's users.
 pub async fn users(db: &DatabaseConnection, actor: &Actor, q: &UserQuery) -> DomainResult<Page<UserRow>> {
-    require_admin(actor)?;
+    actor.require_admin()?;
     let mut cond = Condition::all().add(user::Column::OrgId.eq(&actor.org_id));
     if let Some(s) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         cond = cond.add(
@@ -147,7 +143,7 @@ pub async fn groups(
     search: Option<&str>,
     page: u64,
 ) -> DomainResult<Page<GroupRow>> {
-    require_admin(actor)?;
+    actor.require_admin()?;
     let mut cond = Condition::all().add(group::Column::OrgId.eq(&actor.org_id));
     if let Some(s) = search.map(str::trim).filter(|s| !s.is_empty()) {
         cond = cond.add(contains(group::Column::DisplayNameLower, s));
@@ -181,7 +177,7 @@ pub struct UserDetail {
 
 /// The details of user `id` of the actor's organisation.
 pub async fn user(db: &DatabaseConnection, actor: &Actor, id: &str) -> DomainResult<UserDetail> {
-    require_admin(actor)?;
+    actor.require_admin()?;
     let user = user::Entity::find_by_id(id.to_owned())
         .filter(user::Column::OrgId.eq(&actor.org_id))
         .one(db)
@@ -216,7 +212,7 @@ pub struct GroupDetail {
 
 /// The details of group `id` of the actor's organisation, with page `page` of its members.
 pub async fn group(db: &DatabaseConnection, actor: &Actor, id: &str, page: u64) -> DomainResult<GroupDetail> {
-    require_admin(actor)?;
+    actor.require_admin()?;
     let group = group::Entity::find_by_id(id.to_owned())
         .filter(group::Column::OrgId.eq(&actor.org_id))
         .one(db)

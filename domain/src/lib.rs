@@ -17,6 +17,7 @@ pub mod error;
 pub mod password;
 pub mod provisioning_log;
 pub mod session_store;
+pub mod sso;
 #[doc(hidden)]
 pub mod testing;
 pub mod throttle;

@@ -12,6 +12,7 @@ mod m20261130_000001_accounts;
 mod m20261130_000002_scim;
 mod m20261201_000003_key_activity;
 mod m20261201_000004_hourly_activity;
+mod m20261201_000005_sso;
 
 /// All migrations in the order they are applied.
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000002_scim::Migration),
             Box::new(m20261201_000003_key_activity::Migration),
             Box::new(m20261201_000004_hourly_activity::Migration),
+            Box::new(m20261201_000005_sso::Migration),
         ]
     }
 }

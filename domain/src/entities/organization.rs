@@ -9,6 +9,10 @@ pub struct Model {
     pub id: String,
     pub name: String,
     pub slug: String,
+    /// Password sign-in is off for everyone but admins (kept as break-glass).
+    pub sso_required: bool,
+    /// Email domain whose people the sign-in page sends to this organisation's SSO.
+    pub sso_domain: Option<String>,
     pub created_at: i64,
 }
 

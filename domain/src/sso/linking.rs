@@ -1,0 +1,117 @@
+//! Binding an IdP login to a provisioned person (sso.md §1b).
+//!
+//! A login is bound to a user by the immutable Entra `(tenant id, object id)`. The first login of
+//! a person bootstraps the binding from what SCIM provisioned — `externalId` equal to the object
+//! id, else `userName` equal to the UPN (the SAML NameID or OIDC `preferred_username`, Entra's
+//! default matching attribute) — and stores it, so a later UPN rename or reuse cannot move the
+//! login to someone else. Email is never used (Microsoft's "migrate off email claims", the nOAuth
+//! class of takeovers). Only SCIM-provisioned people bootstrap: a console admin's local account is
+//! never taken over by an IdP identity. Nobody is created here: an unknown person is refused.
+
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter};
+
+use crate::{
+    DomainResult,
+    accounts::{self, Actor},
+    clock::now_ms,
+    entities::user,
+};
+
+/// Who the IdP says signed in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdpIdentity {
+    /// Entra `tid` (or, for a non-Entra SAML IdP, its entity id).
+    pub tenant_id: String,
+    /// Entra `oid` (or the SAML NameID when the IdP sends no object id).
+    pub object_id: String,
+    /// The UPN: SAML NameID or OIDC `preferred_username`.
+    pub user_name: Option<String>,
+}
+
+/// Why a login does not become a session. Each maps to a page that says what to do.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// No person of this organisation is provisioned for the identity.
+    #[error("your administrator has not given you access to Scimpad")]
+    NotProvisioned,
+    /// The person exists but is deactivated.
+    #[error("your Scimpad account is deactivated")]
+    Deactivated,
+    /// The token or assertion comes from another Entra tenant than the connection's.
+    #[error("this sign-in came from another directory (tenant) than the one configured")]
+    WrongTenant,
+}
+
+/// The result of resolving a login.
+pub type LinkResult = Result<Actor, Refusal>;
+
+/// Resolves `identity` to an active person of `org_id`, storing the binding on first login.
+/// `expected_tenant` is the connection's tenant, when it names one.
+pub async fn resolve(
+    db: &DatabaseConnection,
+    org_id: &str,
+    expected_tenant: Option<&str>,
+    identity: &IdpIdentity,
+) -> DomainResult<LinkResult> {
+    if expected_tenant.is_some_and(|t| !t.eq_ignore_ascii_case(&identity.tenant_id)) {
+        return Ok(Err(Refusal::WrongTenant));
+    }
+    let bound = user::Entity::find()
+        .filter(user::Column::OrgId.eq(org_id))
+        .filter(user::Column::EntraTenantId.eq(identity.tenant_id.as_str()))
+        .filter(user::Column::EntraObjectId.eq(identity.object_id.as_str()))
+        .one(db)
+        .await?;
+    let person = match bound {
+        Some(person) => person,
+        None => match bootstrap(db, org_id, identity).await? {
+            Some(person) => person,
+            None => return Ok(Err(Refusal::NotProvisioned)),
+        },
+    };
+    if !person.active {
+        return Ok(Err(Refusal::Deactivated));
+    }
+    Ok(accounts::load_actor(db, &person.id).await?.ok_or(Refusal::Deactivated))
+}
+
+/// The unbound SCIM-provisioned person this first login belongs to, now bound to it.
+async fn bootstrap(
+    db: &DatabaseConnection,
+    org_id: &str,
+    identity: &IdpIdentity,
+) -> DomainResult<Option<user::Model>> {
+    let unbound = || {
+        user::Entity::find()
+            .filter(user::Column::OrgId.eq(org_id))
+            .filter(user::Column::Source.eq("scim"))
+            .filter(user::Column::EntraObjectId.is_null())
+    };
+    let mut found =
+        unbound().filter(user::Column::ExternalId.eq(identity.object_id.as_str())).one(db).await?;
+    if found.is_none()
+        && let Some(upn) = identity.user_name.as_deref().map(str::trim).filter(|u| !u.is_empty())
+    {
+        found = unbound().filter(user::Column::UserNameLower.eq(upn.to_lowercase())).one(db).await?;
+    }
+    let Some(person) = found else { return Ok(None) };
+    // Bind only if still unbound: two first logins racing bind once; the unique index on
+    // (org, tenant, object id) keeps one identity on one person.
+    let bound = user::Entity::update_many()
+        .col_expr(user::Column::EntraTenantId, sea_orm::sea_query::Expr::value(identity.tenant_id.clone()))
+        .col_expr(user::Column::EntraObjectId, sea_orm::sea_query::Expr::value(identity.object_id.clone()))
+        .col_expr(user::Column::UpdatedAt, sea_orm::sea_query::Expr::value(now_ms()))
+        .filter(
+            Condition::all()
+                .add(user::Column::Id.eq(person.id.as_str()))
+                .add(user::Column::EntraObjectId.is_null()),
+        )
+        .exec(db)
+        .await;
+    match bound {
+        Ok(r) if r.rows_affected == 1 => Ok(Some(person)),
+        Ok(_) => Ok(None),
+        Err(e) if crate::error::is_unique_violation(&e) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
