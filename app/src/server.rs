@@ -3,11 +3,7 @@
 //! mapping from domain errors to console errors (with a matching HTTP status).
 
 use domain::sea_orm::DatabaseConnection;
-use domain::{
-    DomainError,
-    accounts::Actor,
-    session_store::{SIGNED_IN_AT_KEY, USER_ID_KEY},
-};
+use domain::{DomainError, accounts::Actor};
 use http::{StatusCode, request::Parts};
 use leptos::prelude::*;
 use leptos_axum::ResponseOptions;
@@ -21,6 +17,10 @@ pub struct AppContext {
     pub db: DatabaseConnection,
     /// The public base URL (scheme, host, port), e.g. for the SCIM Tenant URL.
     pub public_url: String,
+    /// Seals SSO client secrets.
+    pub secrets: domain::sso::secret_box::SecretBox,
+    /// Where OIDC issuers may live.
+    pub issuer_policy: domain::sso::connections::IssuerPolicy,
 }
 
 fn fail(status: StatusCode, err: AppError) -> AppError {
@@ -50,9 +50,7 @@ pub async fn session() -> Result<Session, AppError> {
 /// Starts a signed-in session for `actor` (new session id: no fixation) and goes to the console.
 pub async fn finish_sign_in(actor: &Actor) -> Result<(), AppError> {
     let session = session().await?;
-    session.cycle_id().await.map_err(internal)?;
-    session.insert(USER_ID_KEY, &actor.user_id).await.map_err(internal)?;
-    session.insert(SIGNED_IN_AT_KEY, domain::clock::now_ms()).await.map_err(internal)?;
+    domain::session_store::begin_signed_in(&session, &actor.user_id).await.map_err(internal)?;
     leptos_axum::redirect("/");
     Ok(())
 }

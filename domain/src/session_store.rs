@@ -22,6 +22,18 @@ pub const USER_ID_KEY: &str = "user_id";
 /// Session-data key holding when (Unix ms) the user signed in, for the absolute lifetime.
 pub const SIGNED_IN_AT_KEY: &str = "signed_in_at";
 
+/// Makes `session` a signed-in session of `user_id`: a new session id first (no fixation, OWASP
+/// Session Management Cheat Sheet), then who signed in and when (for the absolute lifetime).
+/// Password and SSO sign-ins both end here.
+pub async fn begin_signed_in(
+    session: &tower_sessions::Session,
+    user_id: &str,
+) -> Result<(), tower_sessions::session::Error> {
+    session.cycle_id().await?;
+    session.insert(USER_ID_KEY, user_id).await?;
+    session.insert(SIGNED_IN_AT_KEY, now_ms()).await
+}
+
 /// Sessions stored in the `sessions` table.
 #[derive(Clone, Debug)]
 pub struct DbSessionStore {

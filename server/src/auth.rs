@@ -72,7 +72,8 @@ pub async fn authenticate(
         Ok(actor) => actor,
         Err(response) => return response,
     };
-    let is_page = req.method() == Method::GET && !path.starts_with("/api/");
+    // Sign-in flows (SSO) run whether or not someone is signed in, and never redirect here.
+    let is_page = req.method() == Method::GET && !path.starts_with("/api/") && !path.starts_with("/sso/");
     match actor {
         Some(actor) => {
             if is_page && is_public_page(&path) {

@@ -119,7 +119,7 @@ impl Cli {
         let addr = config.raw.bind;
         let public_url = config.public_url.clone();
         let (state, log_writer) = AppState::start(db, config);
-        let cleanup = tokio::spawn(delete_expired_sessions(state.sessions.clone()));
+        let cleanup = tokio::spawn(delete_expired(state.clone()));
         let listener =
             tokio::net::TcpListener::bind(addr).await.map_err(|source| CliError::Bind { addr, source })?;
         println!("Scimpad is running: open {public_url} (database {})", domain::db::redact(&url));
@@ -161,12 +161,20 @@ async fn api_key(db: &domain::sea_orm::DatabaseConnection, action: ApiKeyCommand
 }
 
 /// Deletes expired session rows every five minutes, for as long as the server runs.
-async fn delete_expired_sessions(store: domain::session_store::DbSessionStore) {
+/// Every five minutes: deletes expired sessions, unfinished SSO sign-ins and SAML assertion ids
+/// past their validity.
+async fn delete_expired(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(300));
     loop {
         tick.tick().await;
-        if let Err(e) = store.delete_expired().await {
+        if let Err(e) = state.sessions.delete_expired().await {
             tracing::warn!(error = %e, "deleting expired sessions failed");
+        }
+        if let Err(e) = domain::sso::pending::purge_expired(&state.db).await {
+            tracing::warn!(error = %e, "deleting expired SSO sign-ins failed");
+        }
+        if let Err(e) = domain::sso::replay::purge_expired(&state.db).await {
+            tracing::warn!(error = %e, "deleting expired SAML assertion ids failed");
         }
     }
 }

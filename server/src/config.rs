@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 
 use clap::Args;
+use domain::sso::secret_box::{SecretBox, SecretBoxError};
 use url::Url;
 
 /// How the server is configured.
@@ -36,6 +37,26 @@ pub struct Config {
     #[arg(long, env = "SCIMPAD_LOG_RETENTION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3650))]
     pub log_retention_days: u32,
 
+    /// The key (32 bytes, base64) that seals stored SSO client secrets. Every instance on one
+    /// database needs the same key. Without it, `--secret-key-file` is used.
+    #[arg(long, env = "SCIMPAD_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
+
+    /// File holding the secret key; created with a random key on first start when missing (the
+    /// zero-setup default for one embedded server).
+    #[arg(long, env = "SCIMPAD_SECRET_KEY_FILE", default_value = "data/secret.key")]
+    pub secret_key_file: String,
+
+    /// Hosts an OIDC issuer may be on (comma separated): the server fetches the issuer's
+    /// discovery document and keys, so this is all it will reach.
+    #[arg(
+        long,
+        env = "SCIMPAD_OIDC_ISSUER_HOSTS",
+        default_value = "login.microsoftonline.com",
+        value_delimiter = ','
+    )]
+    pub oidc_issuer_hosts: Vec<String>,
+
     /// Where the built console assets live (`pkg/scimpad.{js,wasm,css}`).
     #[arg(long, env = "SCIMPAD_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
@@ -56,6 +77,8 @@ pub enum ConfigError {
     Log(String, String),
     #[error("--site-root {0:?} has no pkg/scimpad.js: build the console first (cargo xtask build)")]
     SiteRoot(String),
+    #[error("secret key: {0}")]
+    SecretKey(#[from] SecretBoxError),
 }
 
 /// The configuration after validation.
@@ -64,6 +87,8 @@ pub struct ValidConfig {
     pub raw: Config,
     /// The public origin, without a trailing slash, e.g. `https://scimpad.example.com`.
     pub public_url: String,
+    /// Seals and opens stored SSO secrets.
+    pub secrets: SecretBox,
 }
 
 impl Config {
@@ -87,8 +112,12 @@ impl Config {
         if require_site && !std::path::Path::new(&self.site_root).join("pkg/scimpad.js").is_file() {
             return Err(ConfigError::SiteRoot(self.site_root.clone()));
         }
+        let secrets = match &self.secret_key {
+            Some(key) => SecretBox::from_base64(key)?,
+            None => SecretBox::load_or_create(std::path::Path::new(&self.secret_key_file))?,
+        };
         let public_url = url.as_str().trim_end_matches('/').to_owned();
-        Ok(ValidConfig { raw: self, public_url })
+        Ok(ValidConfig { raw: self, public_url, secrets })
     }
 }
 
@@ -104,8 +133,13 @@ mod tests {
         c: Config,
     }
 
+    /// Parses `args`, with a fixed secret key unless the test gives one (no key file written).
     fn parse(args: &[&str]) -> Config {
-        T::try_parse_from(std::iter::once("t").chain(args.iter().copied())).unwrap().c
+        let key = ["--secret-key", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="];
+        let key: &[&str] = if args.contains(&"--secret-key") { &[] } else { &key };
+        T::try_parse_from(std::iter::once("t").chain(key.iter().copied()).chain(args.iter().copied()))
+            .unwrap()
+            .c
     }
 
     #[test]
@@ -126,6 +160,7 @@ mod tests {
         assert!(err(&["--log", "info,=="]).contains("not a valid log filter"));
         let site = parse(&["--site-root", "/nonexistent"]).validate(true).unwrap_err().to_string();
         assert!(site.contains("build the console first"));
+        assert!(err(&["--secret-key", "c2hvcnQ="]).contains("32 bytes"));
     }
 
     #[test]

@@ -5,7 +5,8 @@
 //! (or `none`, a user-typed navigation), or, from browsers that do not send Fetch Metadata, `Origin`
 //! must equal the configured public origin (OWASP CSRF Prevention Cheat Sheet: "Fetch Metadata" and
 //! "Verifying Origin"). A request with neither header is refused. SCIM (`/scim/`, bearer token, no
-//! cookies) is exempt; so will be the SAML ACS, which is protected by its signature.
+//! cookies) is exempt, and so is the SAML ACS: the IdP's cross-site POST is trusted for its
+//! signature and its RelayState, never for a cookie.
 
 use axum::{
     extract::{Request, State},
@@ -25,7 +26,7 @@ pub enum CsrfRefusal {
 }
 
 fn is_exempt(path: &str) -> bool {
-    path.starts_with("/scim/")
+    path.starts_with("/scim/") || (path.starts_with("/sso/saml/") && path.ends_with("/acs"))
 }
 
 /// Checks the headers of an unsafe request against `public_origin`.

@@ -11,6 +11,7 @@ pub mod csrf;
 pub mod health;
 pub mod router;
 pub mod scim_api;
+pub mod sso;
 pub mod state;
 pub mod telemetry;
 

@@ -1,15 +1,15 @@
 //! The HTTP router: every route and the middleware stack, in one place.
 //!
 //! Outermost first: request id → trace span → request id on the response → CSRF guard →
-//! session cookie → authentication → handlers (health, SCIM, console pages, server functions,
-//! assets). SCIM has its own bearer-token gate and never touches the session.
+//! session cookie → authentication → handlers (health, SCIM, SSO, console pages, server
+//! functions, assets). SCIM has its own bearer-token gate and never touches the session.
 
 use axum::{Router, middleware::from_fn_with_state, routing::get};
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 
-use crate::{auth, csrf, health, scim_api, state::AppState, telemetry};
+use crate::{auth, csrf, health, scim_api, sso, state::AppState, telemetry};
 
 /// The session cookie's name; `__Host-` (Secure, Path=/, no Domain) whenever it is Secure.
 pub fn session_cookie_name(secure: bool) -> &'static str {
@@ -33,6 +33,7 @@ pub fn build_router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .nest(scim_api::BASE_PATH, scim_api::router(state.clone()))
+        .merge(sso::router())
         .leptos_routes_with_context(
             &state,
             generate_route_list(app::App),

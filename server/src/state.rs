@@ -6,10 +6,11 @@ use domain::{
     provisioning_log::{self, LogSender, LogWriter},
     sea_orm::DatabaseConnection,
     session_store::DbSessionStore,
+    sso::connections::IssuerPolicy,
 };
 use leptos::config::LeptosOptions;
 
-use crate::config::ValidConfig;
+use crate::{config::ValidConfig, sso::oidc::OidcRp};
 
 /// The server's shared state (cheap to clone).
 #[derive(Clone, Debug)]
@@ -19,6 +20,8 @@ pub struct AppState {
     pub config: Arc<ValidConfig>,
     pub leptos: LeptosOptions,
     pub provisioning_log: LogSender,
+    /// The OIDC relying party and its per-issuer metadata cache.
+    pub oidc: OidcRp,
 }
 
 impl AppState {
@@ -39,13 +42,19 @@ impl AppState {
             config: Arc::new(config),
             leptos,
             provisioning_log,
+            oidc: OidcRp::default(),
         };
         (state, writer)
     }
 
     /// The context the console's server functions see.
     pub fn app_context(&self) -> app::server::AppContext {
-        app::server::AppContext { db: self.db.clone(), public_url: self.config.public_url.clone() }
+        app::server::AppContext {
+            db: self.db.clone(),
+            public_url: self.config.public_url.clone(),
+            secrets: self.config.secrets.clone(),
+            issuer_policy: IssuerPolicy { allowed_hosts: self.config.raw.oidc_issuer_hosts.clone() },
+        }
     }
 }
 

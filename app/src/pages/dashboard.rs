@@ -8,14 +8,24 @@ use leptos_meta::Title;
 use crate::{
     api::{Overview, current_user, dashboard_overview},
     components::time::When,
-    error::AppError,
 };
 
 /// Greets the signed-in person and, for admins, shows how provisioning is going.
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     let me = Resource::new(|| (), |_| current_user());
-    let overview = Resource::new(|| (), |_| dashboard_overview());
+    // Members have no provisioning to manage: ask only for an admin's overview, so a member's
+    // home page is a plain 200 rather than a refused request.
+    let overview = Resource::new(
+        || (),
+        |_| async {
+            match current_user().await {
+                Ok(u) if u.is_admin => dashboard_overview().await.map(Some),
+                Ok(_) => Ok(None),
+                Err(e) => Err(e),
+            }
+        },
+    );
     view! {
         <Title text="Dashboard" />
         <h1>"Dashboard"</h1>
@@ -29,9 +39,10 @@ pub fn DashboardPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="loading">"Loading provisioning status…"</p> }>
             {move || Suspend::new(async move {
                 match overview.await {
-                    Ok(o) => view! { <Counts o=o.clone() /> <Health o=o.clone() /> <Checklist o /> }.into_any(),
-                    // Members have no provisioning to manage: the greeting is their dashboard.
-                    Err(AppError::Forbidden) => ().into_any(),
+                    Ok(Some(o)) => view! { <Counts o=o.clone() /> <Health o=o.clone() /> <Checklist o /> }.into_any(),
+                    Ok(None) => view! {
+                        <p>"Your account is managed by your organisation's identity provider. See " <a href="/settings/profile">"your profile"</a> "."</p>
+                    }.into_any(),
                     Err(e) => view! { <p class="banner error" role="alert">{e.to_string()}</p> }.into_any(),
                 }
             })}

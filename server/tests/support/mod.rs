@@ -30,7 +30,19 @@ impl TestApp {
         let url = format!("http://{addr}");
         let db_url = testing::test_database_url();
         let secure = secure.to_string();
-        let args = ["scimpad", "--database-url", &db_url, "--bind", &addr.to_string(), "--public-url", &url];
+        let args = [
+            "scimpad",
+            "--database-url",
+            &db_url,
+            "--bind",
+            &addr.to_string(),
+            "--public-url",
+            &url,
+            "--secret-key",
+            "c2NpbXBhZC10ZXN0LWtleS0zMi1ieXRlcy1sb25nISE=",
+            "--oidc-issuer-hosts",
+            "127.0.0.1,localhost",
+        ];
         let config = Args::try_parse_from(args.into_iter().chain(["--secure-cookies", &secure]))
             .unwrap()
             .config
@@ -212,3 +224,5 @@ pub async fn create_user(scim: &Scim, user_name: &str) -> String {
 pub fn unique_user(prefix: &str) -> String {
     domain::testing::unique_email(prefix)
 }
+
+pub mod saml_idp;
