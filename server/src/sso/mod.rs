@@ -228,15 +228,6 @@ async fn start_saml(
     Ok(Redirect::to(&started.redirect_url).into_response())
 }
 
-#[derive(Deserialize)]
-struct CallbackQuery {
-    state: Option<String>,
-    code: Option<String>,
-    iss: Option<String>,
-    error: Option<String>,
-    error_description: Option<String>,
-}
-
 fn state_cookie(headers: &HeaderMap) -> Option<String> {
     headers
         .get_all(header::COOKIE)
@@ -250,9 +241,9 @@ async fn oidc_callback(
     State(state): State<AppState>,
     session: Session,
     headers: HeaderMap,
-    Query(q): Query<CallbackQuery>,
+    Query(q): Query<oidc::Callback>,
 ) -> Result<Response, SsoFailure> {
-    let returned = q.state.unwrap_or_default();
+    let returned = q.state.clone().unwrap_or_default();
     // The state must be the one this browser started with (login CSRF), and still pending.
     let same_browser =
         state_cookie(&headers).is_some_and(|c| bool::from(c.as_bytes().ct_eq(returned.as_bytes())));
@@ -260,8 +251,8 @@ async fn oidc_callback(
         return Err(SsoFailure::StaleSignIn);
     }
     let signin = pending::take(&state.db, &returned).await?.ok_or(SsoFailure::StaleSignIn)?;
-    if let Some(error) = q.error {
-        return Err(SsoFailure::IdpSaidNo(q.error_description.unwrap_or(error)));
+    if let Some(error) = &q.error {
+        return Err(SsoFailure::IdpSaidNo(q.error_description.clone().unwrap_or_else(|| error.clone())));
     }
     let conn = connections::oidc_by_id(&state.db, &signin.connection_id)
         .await?
@@ -273,10 +264,8 @@ async fn oidc_callback(
             &conn,
             &client_secret(&state, &conn)?,
             &oidc_redirect_uri(&state.config.public_url),
-            q.code.as_deref().unwrap_or_default(),
-            q.iss.as_deref(),
-            signin.nonce.as_deref().unwrap_or_default(),
-            signin.pkce_verifier.as_deref().unwrap_or_default(),
+            &q,
+            &signin,
         )
         .await?;
     let mut response =

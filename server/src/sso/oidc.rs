@@ -14,7 +14,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use domain::sso::{connections::OidcConnection, linking::IdpIdentity};
+use domain::sso::{connections::OidcConnection, linking::IdpIdentity, pending::Pending};
 use openidconnect::{
     AdditionalClaims, AuthType, AuthorizationCode, Client, ClientId, ClientSecret, CsrfToken,
     EmptyExtraTokenFields, EndpointMaybeSet, EndpointNotSet, EndpointSet, IdTokenFields, IssuerUrl, Nonce,
@@ -95,6 +95,16 @@ pub enum OidcError {
     WrongIssuer(String),
 }
 
+/// What the provider sent back to the redirect URI (OIDC Core §3.1.2.5, RFC 9207 `iss`).
+#[derive(Debug, Default, Deserialize)]
+pub struct Callback {
+    pub state: Option<String>,
+    pub code: Option<String>,
+    pub iss: Option<String>,
+    pub error: Option<String>,
+    pub error_description: Option<String>,
+}
+
 /// What a sign-in must remember until the callback.
 pub struct Started {
     pub authorize_url: String,
@@ -106,6 +116,8 @@ pub struct Started {
 struct CachedMetadata {
     metadata: Arc<CoreProviderMetadata>,
     fetched_at: Instant,
+    /// When a token with an unknown key id last made us fetch again.
+    refreshed_at: Option<Instant>,
 }
 
 /// The relying party: an HTTP client that follows no redirects (SSRF, openidconnect docs) and the
@@ -134,14 +146,16 @@ impl Default for OidcRp {
 }
 
 impl OidcRp {
-    /// The issuer's metadata: cached, or fetched when stale or when `refresh` asks for it and the
-    /// last fetch is more than [`REFRESH_INTERVAL`] ago.
+    /// The issuer's metadata: cached for a day; with `refresh` (a token named an unknown key id)
+    /// fetched again unless such a refresh happened less than [`REFRESH_INTERVAL`] ago, so a
+    /// stream of forged key ids cannot make us hammer the provider.
     async fn metadata(&self, issuer: &str, refresh: bool) -> Result<Arc<CoreProviderMetadata>, OidcError> {
         {
             let cache = self.cache.lock().expect("metadata cache lock");
             if let Some(hit) = cache.get(issuer) {
-                let age = hit.fetched_at.elapsed();
-                if age < METADATA_TTL && (!refresh || age < REFRESH_INTERVAL) {
+                let fresh = hit.fetched_at.elapsed() < METADATA_TTL;
+                let refreshed_lately = hit.refreshed_at.is_some_and(|at| at.elapsed() < REFRESH_INTERVAL);
+                if fresh && (!refresh || refreshed_lately) {
                     return Ok(hit.metadata.clone());
                 }
             }
@@ -153,8 +167,13 @@ impl OidcRp {
                 .await
                 .map_err(|e| failed(error_chain(&e)))?,
         );
-        let fresh = CachedMetadata { metadata: metadata.clone(), fetched_at: Instant::now() };
-        self.cache.lock().expect("metadata cache lock").insert(issuer.to_owned(), fresh);
+        let now = Instant::now();
+        let entry = CachedMetadata {
+            metadata: metadata.clone(),
+            fetched_at: now,
+            refreshed_at: refresh.then_some(now),
+        };
+        self.cache.lock().expect("metadata cache lock").insert(issuer.to_owned(), entry);
         Ok(metadata)
     }
 
@@ -204,21 +223,24 @@ impl OidcRp {
         })
     }
 
-    /// Exchanges `code` and verifies the id_token; the identity it names, not yet linked.
+    /// Exchanges the callback's code and verifies the id_token against what `signin`
+    /// remembered; the identity it names, not yet linked to anyone.
     pub async fn finish(
         &self,
         conn: &OidcConnection,
         secret: &str,
         redirect_uri: &str,
-        code: &str,
-        callback_issuer: Option<&str>,
-        nonce: &str,
-        pkce_verifier: &str,
+        callback: &Callback,
+        signin: &Pending,
     ) -> Result<IdpIdentity, OidcError> {
         // RFC 9207: when the provider names itself in the callback, it must be our issuer.
-        if let Some(iss) = callback_issuer.filter(|iss| *iss != conn.issuer) {
+        if let Some(iss) = callback.iss.as_deref().filter(|iss| *iss != conn.issuer) {
             return Err(OidcError::WrongIssuer(iss.to_owned()));
         }
+        let code =
+            callback.code.as_deref().ok_or(OidcError::TokenExchange("the callback has no code".into()))?;
+        let nonce = signin.nonce.as_deref().unwrap_or_default();
+        let pkce_verifier = signin.pkce_verifier.as_deref().unwrap_or_default();
         let client = self.client(conn, secret, redirect_uri, false).await?;
         let tokens = client
             .exchange_code(AuthorizationCode::new(code.to_owned()))

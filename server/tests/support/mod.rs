@@ -225,4 +225,5 @@ pub fn unique_user(prefix: &str) -> String {
     domain::testing::unique_email(prefix)
 }
 
+pub mod oidc_op;
 pub mod saml_idp;
