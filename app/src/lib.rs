@@ -63,6 +63,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("log") view=ProvisioningLogPage />
                     <Route path=path!("settings/profile") view=ProfilePage />
                     <Route path=path!("settings/api-keys") view=ApiKeysPage />
+                    <Route path=path!("settings/sso") view=SsoSettingsPage />
                 </ParentRoute>
             </Routes>
         </Router>

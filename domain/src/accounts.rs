@@ -194,6 +194,12 @@ pub async fn sign_in(db: &DatabaseConnection, email: &str, password: &str) -> Do
     match actor {
         Some(actor) => {
             throttle::reset(db, &key).await?;
+            if !actor.is_admin() && sso_required(db, &actor.org_id).await? {
+                return Err(DomainError::invalid(
+                    "email",
+                    "Your organisation signs in with single sign-on: use “Sign in with SSO” below.",
+                ));
+            }
             Ok(actor)
         }
         None => {
@@ -201,6 +207,11 @@ pub async fn sign_in(db: &DatabaseConnection, email: &str, password: &str) -> Do
             Err(DomainError::InvalidCredentials)
         }
     }
+}
+
+/// Whether organisation `org_id` has turned password sign-in off for everyone but admins.
+async fn sso_required(db: &DatabaseConnection, org_id: &str) -> DomainResult<bool> {
+    Ok(organization::Entity::find_by_id(org_id.to_owned()).one(db).await?.is_some_and(|o| o.sso_required))
 }
 
 /// The active person with id `user_id`, or `None` when they are gone or deactivated.

@@ -283,3 +283,36 @@ async fn deactivated_and_deleted_people_are_refused() {
         Err(Refusal::NotProvisioned)
     );
 }
+
+#[tokio::test]
+async fn requiring_sso_turns_password_sign_in_off_for_everyone_but_admins() {
+    use domain::{
+        entities::credential,
+        sea_orm::{ActiveModelTrait, ActiveValue::Set},
+    };
+    let db = test_db().await;
+    let ada = admin(&db).await;
+    let member_email = unique_email("member");
+    let member = provision(&db, &ada.org_id, json!({"userName": member_email, "active": true})).await;
+    credential::ActiveModel {
+        user_id: Set(member),
+        email_lower: Set(member_email.to_lowercase()),
+        password_hash: Set(domain::password::hash("member password 1".into()).await.unwrap()),
+        updated_at: Set(0),
+    }
+    .insert(&db)
+    .await
+    .unwrap();
+    assert!(accounts::sign_in(&db, &member_email, "member password 1").await.is_ok(), "allowed before");
+
+    connections::save_saml(&db, &ada, saml_input()).await.unwrap();
+    connections::save_policy(&db, &ada, PolicyInput { sso_required: true, sso_domain: String::new() })
+        .await
+        .unwrap();
+    let refused = accounts::sign_in(&db, &member_email, "member password 1").await.unwrap_err();
+    assert_eq!(field_of(refused), "email");
+    assert!(
+        accounts::sign_in(&db, &ada.email, "correct horse battery").await.is_ok(),
+        "admins keep break-glass"
+    );
+}

@@ -1,41 +1,12 @@
 // The seed flow from the admin's side: get a key in the console, let "Entra" (this test, over
 // HTTP) provision people and a group, and watch the Users and Groups pages show exactly that.
-import { APIRequestContext, expect, Page, test } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { baseURL } from '../playwright.config';
-import { open, signUp, uniqueEmail } from './helpers';
+import { PATCH_OP, createKey, entraUser, open, scim, signUp, uniqueEmail } from './helpers';
 
 test.beforeEach(({ page }) => {
   page.on('pageerror', (err) => { throw err; });
 });
-
-const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
-
-async function createKey(page: Page): Promise<string> {
-  await open(page, '/settings/api-keys');
-  await page.getByLabel('Name').fill('Entra');
-  await page.getByRole('button', { name: 'Create key' }).click();
-  const secret = await page.getByTestId('secret').inputValue();
-  await page.getByTestId('secret-done').click();
-  return secret;
-}
-
-function scim(request: APIRequestContext, secret: string) {
-  const headers = { Authorization: `Bearer ${secret}`, 'Content-Type': 'application/scim+json' };
-  return {
-    post: (path: string, data: unknown) => request.post(`${baseURL}/scim/v2${path}`, { headers, data }),
-    patch: (path: string, data: unknown) => request.patch(`${baseURL}/scim/v2${path}`, { headers, data }),
-    get: (path: string) => request.get(`${baseURL}/scim/v2${path}`, { headers }),
-  };
-}
-
-function entraUser(userName: string, given: string, family: string) {
-  return {
-    schemas: ['urn:ietf:params:scim:schemas:core:2.0:User', 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User'],
-    userName, externalId: userName.split('@')[0], active: true, displayName: `${given} ${family}`,
-    emails: [{ primary: true, type: 'work', value: userName }], name: { givenName: given, familyName: family },
-    'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User': { department: 'Research', employeeNumber: '42' },
-  };
-}
 
 test('provisioned users and groups appear in the console as Entra left them', async ({ page, request }) => {
   await signUp(page, uniqueEmail(), 'Ada Admin', 'Contoso');

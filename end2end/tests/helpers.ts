@@ -1,5 +1,8 @@
 // Shared steps: unique identities per test, hydration-aware navigation, sign-up.
-import { expect, Page } from '@playwright/test';
+import { APIRequestContext, expect, Page } from '@playwright/test';
+import { baseURL } from '../playwright.config';
+
+export const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 
 export const PASSWORD = 'correct horse battery staple';
 
@@ -26,7 +29,38 @@ export async function signUp(page: Page, email: string, name = 'Ada Admin', org 
 
 export async function signIn(page: Page, email: string, password = PASSWORD): Promise<void> {
   await open(page, '/signin');
-  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Email', { exact: true }).fill(email);
   await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+}
+
+/** Creates an API key in Settings → API keys and returns its secret. */
+export async function createKey(page: Page): Promise<string> {
+  await open(page, '/settings/api-keys');
+  await page.getByLabel('Name').fill('Entra');
+  await page.getByRole('button', { name: 'Create key' }).click();
+  const secret = await page.getByTestId('secret').inputValue();
+  await page.getByTestId('secret-done').click();
+  return secret;
+}
+
+/** A SCIM client acting as Entra's provisioning service with `secret`. */
+export function scim(request: APIRequestContext, secret: string) {
+  const headers = { Authorization: `Bearer ${secret}`, 'Content-Type': 'application/scim+json' };
+  return {
+    post: (path: string, data: unknown) => request.post(`${baseURL}/scim/v2${path}`, { headers, data }),
+    patch: (path: string, data: unknown) => request.patch(`${baseURL}/scim/v2${path}`, { headers, data }),
+    get: (path: string) => request.get(`${baseURL}/scim/v2${path}`, { headers }),
+    delete: (path: string) => request.delete(`${baseURL}/scim/v2${path}`, { headers }),
+  };
+}
+
+/** An Entra-shaped SCIM user. */
+export function entraUser(userName: string, given: string, family: string) {
+  return {
+    schemas: ['urn:ietf:params:scim:schemas:core:2.0:User', 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User'],
+    userName, externalId: userName.split('@')[0], active: true, displayName: `${given} ${family}`,
+    emails: [{ primary: true, type: 'work', value: userName }], name: { givenName: given, familyName: family },
+    'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User': { department: 'Research', employeeNumber: '42' },
+  };
 }

@@ -34,6 +34,7 @@ const QUICK: &[&str] = &[
 ];
 
 pub fn bench(quick: bool) -> Result<(), String> {
+    crate::setup::saml_libraries()?;
     cmd::run(&mut cargo(&["build", "-p", "server", "--release", "--bins"]))?;
     let bin = target_dir().join("release");
     let (scimpad, bench_bin) = (bin.join("scimpad"), bin.join("scimpad-bench"));

@@ -17,6 +17,7 @@ pub struct Built {
 /// Builds frontend, assets and server.
 pub fn build(release: bool) -> Result<Built, String> {
     setup::wasm_target()?;
+    setup::saml_libraries()?;
     let site_root = target_dir().join("site");
     let pkg = site_root.join("pkg");
     let wasm_profile = if release { "wasm-release" } else { "dev" };

@@ -24,21 +24,47 @@ pub fn wasm_target() -> Result<(), String> {
     })
 }
 
+/// Debian packages installed with apt-get when missing (as root), or a clear instruction.
+fn debian_packages(packages: &[&str], why: &str) -> Result<(), String> {
+    let installed = |p: &&str| {
+        Command::new("dpkg-query")
+            .args(["-W", "-f=${Status}", p])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
+            .unwrap_or(false)
+    };
+    let missing: Vec<&str> = packages.iter().filter(|p| !installed(p)).copied().collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let by_hand = format!("{why}: run `sudo apt-get install -y {}` (Debian)", missing.join(" "));
+    if !is_root() {
+        return Err(by_hand);
+    }
+    cmd::run(Command::new("apt-get").args(["update", "-qq"]))?;
+    cmd::run(
+        Command::new("apt-get")
+            .args(["install", "-y", "-qq"])
+            .args(&missing)
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )
+    .map_err(|e| format!("{e}\n  {by_hand}"))
+}
+
+/// The C libraries samael (SAML) binds to: xmlsec1, libxml2, and libclang for bindgen.
+pub fn saml_libraries() -> Result<(), String> {
+    debian_packages(
+        &["libxmlsec1-dev", "libxml2-dev", "libclang-dev", "pkg-config"],
+        "the SAML service provider needs xmlsec1, libxml2 and libclang to build",
+    )
+}
+
 /// Debian's Chromium at /usr/bin/chromium (Playwright never downloads a browser here).
 pub fn chromium() -> Result<(), String> {
     if Path::new("/usr/bin/chromium").exists() {
         return Ok(());
     }
-    if !is_root() {
-        return Err("Chromium is missing: run `sudo apt-get install -y chromium` (Debian)".into());
-    }
-    cmd::run(Command::new("apt-get").args(["update", "-qq"]))?;
-    cmd::run(
-        Command::new("apt-get")
-            .args(["install", "-y", "-qq", "chromium"])
-            .env("DEBIAN_FRONTEND", "noninteractive"),
-    )
-    .map_err(|e| format!("{e}\n  install Chromium by hand: apt-get install -y chromium"))
+    debian_packages(&["chromium"], "Chromium is missing")
 }
 
 /// `npm ci` in end2end/ when its node_modules are missing or older than the lock file.

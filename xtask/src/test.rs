@@ -53,6 +53,7 @@ pub fn e2e(built: &Built, database_url: &str) -> Result<(), String> {
 pub fn all() -> Result<(), String> {
     cmd::run(&mut cargo(&["fmt", "--all", "--check"]))?;
     setup::wasm_target()?;
+    setup::saml_libraries()?;
     cmd::run(cargo_owned(with_host_packages(&["clippy", "--all-targets"])).args(["--", "-D", "warnings"]))?;
     cmd::run(&mut cargo(&[
         "clippy",

@@ -5,8 +5,10 @@ pub mod accounts;
 pub mod activity;
 pub mod directory;
 pub mod keys;
+pub mod sso;
 
 pub use accounts::*;
 pub use activity::*;
 pub use directory::*;
 pub use keys::*;
+pub use sso::*;

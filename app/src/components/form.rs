@@ -8,6 +8,19 @@ use crate::error::AppError;
 /// The error of the last submission, if any.
 pub type LastError = Signal<Option<AppError>>;
 
+/// The error of `action`'s last submission.
+pub fn last_error<A>(action: ServerAction<A>) -> LastError
+where
+    A: leptos::server_fn::ServerFn<Output = (), Error = crate::error::AppError>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    A::Output: Send + Sync + 'static,
+{
+    Signal::derive(move || action.value().get().and_then(|r| r.err()))
+}
+
 /// A labelled input whose error (from `error`, when it names this field) is announced to screen
 /// readers and linked with `aria-describedby`.
 #[component]
@@ -25,6 +38,12 @@ pub fn Field(
     /// Optional help text under the input.
     #[prop(optional)]
     hint: Option<&'static str>,
+    /// The value to start with (e.g. what is saved).
+    #[prop(optional, into)]
+    value: Option<String>,
+    /// Whether the input must be filled.
+    #[prop(default = true)]
+    required: bool,
     /// The last submission's error.
     error: LastError,
 ) -> impl IntoView {
@@ -54,7 +73,8 @@ pub fn Field(
                 name=name
                 type=kind
                 autocomplete=autocomplete
-                required=true
+                value=value
+                required=required
                 aria-invalid=move || message().is_some().to_string()
                 aria-describedby=describedby
             />

@@ -13,8 +13,11 @@ const NAV: &[(&str, &str, bool)] = &[
     ("/groups", "Groups", true),
     ("/log", "Provisioning log", true),
 ];
-const SETTINGS: &[(&str, &str, bool)] =
-    &[("/settings/profile", "Profile", false), ("/settings/api-keys", "API keys", true)];
+const SETTINGS: &[(&str, &str, bool)] = &[
+    ("/settings/profile", "Profile", false),
+    ("/settings/api-keys", "API keys", true),
+    ("/settings/sso", "Single sign-on", true),
+];
 
 fn links(items: &'static [(&'static str, &'static str, bool)], admin: bool) -> impl IntoView {
     items

@@ -6,20 +6,8 @@ use leptos_meta::Title;
 
 use crate::{
     api::{SignIn, SignUp},
-    components::form::{Field, FormError, LastError},
+    components::form::{Field, FormError, last_error},
 };
-
-fn last_error<A>(action: ServerAction<A>) -> LastError
-where
-    A: leptos::server_fn::ServerFn<Output = (), Error = crate::error::AppError>
-        + Clone
-        + Send
-        + Sync
-        + 'static,
-    A::Output: Send + Sync + 'static,
-{
-    Signal::derive(move || action.value().get().and_then(|r| r.err()))
-}
 
 /// Sign in with email and password.
 #[component]
@@ -39,9 +27,26 @@ pub fn SignInPage() -> impl IntoView {
                         {move || if action.pending().get() { "Signing in…" } else { "Sign in" }}
                     </button>
                 </ActionForm>
+                <SsoForm />
                 <p class="switch">"New to Scimpad? " <a href="/signup">"Create an organisation"</a></p>
             </main>
         </div>
+    }
+}
+
+/// "Sign in with SSO": a plain GET form to the server's SSO start, which finds the organisation
+/// by its sign-in name or the email's domain and sends the browser to its identity provider.
+#[component]
+fn SsoForm() -> impl IntoView {
+    view! {
+        <form method="get" action="/sso/start" class="sso-form" data-testid="sso-form">
+            <h2 class="divider">"or"</h2>
+            <div class="field">
+                <label for="field-who">"Work email or organisation sign-in name"</label>
+                <input id="field-who" name="who" type="text" autocomplete="username" required=true />
+            </div>
+            <button type="submit" class="button secondary" data-testid="sso-submit">"Sign in with SSO"</button>
+        </form>
     }
 }
 

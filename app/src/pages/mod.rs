@@ -7,6 +7,7 @@ mod groups;
 mod log;
 mod not_found;
 mod profile;
+mod sso;
 mod users;
 
 pub use account_pages::{SignInPage, SignUpPage};
@@ -16,4 +17,5 @@ pub use groups::{GroupDetailPage, GroupsPage};
 pub use log::ProvisioningLogPage;
 pub use not_found::NotFound;
 pub use profile::ProfilePage;
+pub use sso::SsoSettingsPage;
 pub use users::{UserDetailPage, UsersPage};
