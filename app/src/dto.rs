@@ -9,4 +9,6 @@ pub struct SignedInUser {
     pub email: String,
     pub organization: String,
     pub is_admin: bool,
+    /// Signs in with SSO; name and email are the identity provider's, and there is no password.
+    pub managed_by_idp: bool,
 }

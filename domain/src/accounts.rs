@@ -48,6 +48,9 @@ pub struct Actor {
     pub display_name: String,
     pub email: String,
     pub role: Role,
+    /// Provisioned by SCIM and signing in with SSO: name and email belong to the identity
+    /// provider, and there is no password.
+    pub managed_by_idp: bool,
 }
 
 impl Actor {
@@ -173,6 +176,7 @@ pub async fn sign_up(db: &DatabaseConnection, input: SignUp) -> DomainResult<Act
         display_name: name,
         email: email.as_str().to_owned(),
         role: Role::Admin,
+        managed_by_idp: false,
     })
 }
 
@@ -223,6 +227,7 @@ pub async fn load_actor(db: &DatabaseConnection, user_id: &str) -> DomainResult<
             display_name: u.display_name.clone().unwrap_or_else(|| u.user_name.clone()),
             email: u.email.clone().unwrap_or_else(|| u.user_name.clone()),
             role: Role::parse(&u.role),
+            managed_by_idp: u.source == "scim",
             user_id: u.id,
             org_id: org.id,
             org_name: org.name,
@@ -251,6 +256,12 @@ pub async fn update_profile(
     name: &str,
     email: &str,
 ) -> DomainResult<Actor> {
+    if actor.managed_by_idp {
+        return Err(DomainError::invalid(
+            "name",
+            "Your name and email come from your organisation's identity provider; change them there.",
+        ));
+    }
     let name = required("name", name, "your name", 100)?;
     let email = Email::parse(email)?;
     let txn = db.begin().await?;

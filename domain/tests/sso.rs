@@ -316,3 +316,15 @@ async fn requiring_sso_turns_password_sign_in_off_for_everyone_but_admins() {
         "admins keep break-glass"
     );
 }
+
+#[tokio::test]
+async fn an_sso_persons_name_and_email_stay_the_identity_providers() {
+    let db = test_db().await;
+    let ada = admin(&db).await;
+    let upn = unique_email("ivy");
+    provision(&db, &ada.org_id, json!({"userName": upn, "externalId": "oid-ivy", "active": true})).await;
+    let ivy = linking::resolve(&db, &ada.org_id, None, &identity("oid-ivy", None)).await.unwrap().unwrap();
+    assert!(ivy.managed_by_idp && !ada.managed_by_idp);
+    let err = accounts::update_profile(&db, &ivy, "Ivy", "ivy@elsewhere.example").await.unwrap_err();
+    assert!(err.to_string().contains("identity provider"), "{err}");
+}

@@ -78,6 +78,12 @@ test('OIDC: a provisioned person signs in; deprovisioning locks them out; strang
   const alice = await ssoFromSignIn(browser, slug, ALICE, 'alice-pw');
   await expectConsoleAs(alice, 'Alice Smith');
 
+  // Her profile belongs to the IdP: shown, not editable here.
+  await open(alice, '/settings/profile');
+  await expect(alice.getByTestId('role')).toHaveText('Member');
+  await expect(alice.getByTestId('managed-by-idp')).toBeVisible();
+  await expect(alice.getByTestId('profile-form')).toHaveCount(0);
+
   // A member: no admin navigation, and the admin pages and their server functions refuse her.
   await expect(alice.getByRole('link', { name: 'API keys' })).toHaveCount(0);
   await open(alice, '/settings/api-keys');

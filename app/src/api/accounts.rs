@@ -37,16 +37,22 @@ pub async fn sign_out() -> Result<(), AppError> {
     Ok(())
 }
 
-/// The signed-in person.
-#[server(prefix = "/api", endpoint = "current_user")]
-pub async fn current_user() -> Result<SignedInUser, AppError> {
-    let actor = crate::server::actor()?;
-    Ok(SignedInUser {
+/// What the console shows of `actor`.
+#[cfg(feature = "ssr")]
+fn signed_in(actor: &domain::accounts::Actor) -> SignedInUser {
+    SignedInUser {
         name: actor.display_name.clone(),
         email: actor.email.clone(),
         organization: actor.org_name.clone(),
         is_admin: actor.is_admin(),
-    })
+        managed_by_idp: actor.managed_by_idp,
+    }
+}
+
+/// The signed-in person.
+#[server(prefix = "/api", endpoint = "current_user")]
+pub async fn current_user() -> Result<SignedInUser, AppError> {
+    Ok(signed_in(&crate::server::actor()?))
 }
 
 /// Changes the signed-in person's name and sign-in email.
@@ -56,12 +62,7 @@ pub async fn update_profile(name: String, email: String) -> Result<SignedInUser,
     let (ctx, actor) = (app_context()?, actor()?);
     let updated =
         domain::accounts::update_profile(&ctx.db, &actor, &name, &email).await.map_err(into_app_error)?;
-    Ok(SignedInUser {
-        name: updated.display_name.clone(),
-        email: updated.email.clone(),
-        organization: updated.org_name.clone(),
-        is_admin: updated.is_admin(),
-    })
+    Ok(signed_in(&updated))
 }
 
 /// Changes the password; every other session of this person ends (this one stays).

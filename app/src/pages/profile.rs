@@ -15,10 +15,6 @@ pub fn ProfilePage() -> impl IntoView {
     let update = ServerAction::<UpdateProfile>::new();
     let change = ServerAction::<ChangePassword>::new();
     let me = Resource::new(move || update.version().get(), |_| current_user());
-    let update_error = Signal::derive(move || update.value().get().and_then(|r| r.err()));
-    let change_error = Signal::derive(move || change.value().get().and_then(|r| r.err()));
-    let saved = move || matches!(update.value().get(), Some(Ok(_)));
-    let changed = move || matches!(change.value().get(), Some(Ok(())));
     view! {
         <Title text="Profile" />
         <h1>"Profile"</h1>
@@ -33,10 +29,29 @@ pub fn ProfilePage() -> impl IntoView {
                             <dt>"Organisation"</dt><dd>{u.organization.clone()}</dd>
                             <dt>"Role"</dt><dd data-testid="role">{if u.is_admin { "Admin" } else { "Member" }}</dd>
                         </dl>
+                        <Show when=move || u.managed_by_idp>
+                            <p class="hint" data-testid="managed-by-idp">
+                                "You sign in with your organisation's single sign-on. Your name and email come from its identity provider (Microsoft Entra ID): change them there."
+                            </p>
+                        </Show>
                     </section>
+                    <Show when=move || !u.managed_by_idp>
+                        <EditProfile update change />
+                    </Show>
                 })
             })}
         </Transition>
+    }
+}
+
+/// Name, email and password forms, for people who sign in with a password.
+#[component]
+fn EditProfile(update: ServerAction<UpdateProfile>, change: ServerAction<ChangePassword>) -> impl IntoView {
+    let update_error = Signal::derive(move || update.value().get().and_then(|r| r.err()));
+    let change_error = Signal::derive(move || change.value().get().and_then(|r| r.err()));
+    let saved = move || matches!(update.value().get(), Some(Ok(_)));
+    let changed = move || matches!(change.value().get(), Some(Ok(())));
+    view! {
         <section class="card" aria-labelledby="edit-heading">
             <h2 id="edit-heading">"Name and email"</h2>
             <FormError error=update_error />
