@@ -279,3 +279,25 @@ async fn a_disabled_connection_signs_nobody_in() {
     let res = f.post_acs(&f.app.client(), &f.idp.response(&f.claims(&upn, "oid-gina")), None).await;
     assert!(refusal(res, 404).await.contains("not turned on"));
 }
+
+#[tokio::test]
+async fn during_a_certificate_rollover_both_pinned_certificates_verify() {
+    let f = fixture().await;
+    let next = SamlIdp::new();
+    let input = SamlInput {
+        enabled: true,
+        idp_entity_id: format!("https://sts.windows.net/{TENANT}/"),
+        sso_url: format!("https://login.microsoftonline.com/{TENANT}/saml2"),
+        certificates: format!("{}{}", f.idp.cert_pem(), next.cert_pem()),
+    };
+    connections::save_saml(&f.app.db, &f.org.admin, input).await.unwrap();
+    let upn = unique_user("hana");
+    f.provision(&upn).await;
+    for (which, idp) in [("current", &f.idp), ("next", &next)] {
+        let res = f.post_acs(&f.app.client(), &idp.response(&f.claims(&upn, "oid-hana")), None).await;
+        assert_eq!(res.status(), 303, "signed with the {which} certificate");
+    }
+    let stranger = SamlIdp::new();
+    let res = f.post_acs(&f.app.client(), &stranger.response(&f.claims(&upn, "oid-hana")), None).await;
+    assert_eq!(res.status(), 400, "a third, unpinned certificate is refused");
+}
