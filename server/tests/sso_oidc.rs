@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use support::{
     ScimOrg, TestApp, create_user, location,
     oidc_op::{CLIENT_ID, CLIENT_SECRET, OidcOp, SigningKey, TENANT},
-    unique_user,
+    sso_refusal, unique_user,
 };
 
 struct Fixture {
@@ -115,11 +115,6 @@ fn person(oid: &'static str, upn: String) -> impl FnOnce(&mut Value) {
     }
 }
 
-async fn refusal(res: reqwest::Response, status: u16) -> String {
-    assert_eq!(res.status().as_u16(), status, "{:?}", location(&res));
-    res.text().await.unwrap()
-}
-
 #[tokio::test]
 async fn a_provisioned_person_signs_in_and_deprovisioning_locks_them_out() {
     let f = fixture().await;
@@ -150,7 +145,7 @@ async fn a_provisioned_person_signs_in_and_deprovisioning_locks_them_out() {
     let next = client.get(f.app.at("/")).send().await.unwrap();
     assert_eq!(location(&next).as_deref(), Some("/signin"), "signed out on the next request");
     let again = f.sign_in_with(&client, person("oid-alice", upn), &f.key).await;
-    assert!(refusal(again, 403).await.contains("deactivated"));
+    assert!(sso_refusal(again, 403).await.contains("deactivated"));
 }
 
 #[tokio::test]
@@ -158,7 +153,7 @@ async fn unprovisioned_and_foreign_tenant_people_are_refused() {
     let f = fixture().await;
     let client = f.app.client();
     let stranger = f.sign_in_with(&client, person("oid-eve", unique_user("eve")), &f.key).await;
-    assert!(refusal(stranger, 403).await.contains("has not given you access"));
+    assert!(sso_refusal(stranger, 403).await.contains("has not given you access"));
     let upn = unique_user("frank");
     f.provision(&upn).await;
     let foreign = f
@@ -171,7 +166,7 @@ async fn unprovisioned_and_foreign_tenant_people_are_refused() {
             &f.key,
         )
         .await;
-    assert!(refusal(foreign, 403).await.contains("another directory"));
+    assert!(sso_refusal(foreign, 403).await.contains("another directory"));
 }
 
 #[tokio::test]
@@ -207,7 +202,7 @@ async fn id_tokens_that_do_not_verify_are_refused() {
                 &f.key,
             )
             .await;
-        assert!(refusal(res, 400).await.contains("could not be verified"), "{what}");
+        assert!(sso_refusal(res, 400).await.contains("could not be verified"), "{what}");
     }
     // A payload changed after signing.
     let authz = f.begin(&client).await;
@@ -216,7 +211,7 @@ async fn id_tokens_that_do_not_verify_are_refused() {
     use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD as B64};
     let forged = B64.encode(f.op.claims(&authz.nonce, "oid-carol", &upn).to_string());
     let res = f.callback(&client, &authz, format!("{}.{forged}.{}", parts[0], parts[2])).await;
-    assert!(refusal(res, 400).await.contains("could not be verified"), "forged signature");
+    assert!(sso_refusal(res, 400).await.contains("could not be verified"), "forged signature");
     assert_eq!(location(&client.get(f.app.at("/")).send().await.unwrap()).as_deref(), Some("/signin"));
 }
 
@@ -241,10 +236,10 @@ async fn state_must_be_this_browsers_and_is_used_once() {
         nonce: authz.nonce.clone(),
         challenge: authz.challenge.clone(),
     };
-    assert!(refusal(f.callback(&client, &tampered, token()).await, 400).await.contains("Start again"));
+    assert!(sso_refusal(f.callback(&client, &tampered, token()).await, 400).await.contains("Start again"));
     let other_browser = f.app.client();
     assert!(
-        refusal(f.callback(&other_browser, &authz, token()).await, 400).await.contains("another browser")
+        sso_refusal(f.callback(&other_browser, &authz, token()).await, 400).await.contains("another browser")
     );
 
     // The real one works once; its replay is refused.
@@ -268,7 +263,7 @@ async fn the_provider_saying_no_is_shown() {
         "/sso/oidc/callback?error=access_denied&error_description=User+is+not+assigned&state={}",
         authz.state
     );
-    let text = refusal(client.get(f.app.at(&url)).send().await.unwrap(), 403).await;
+    let text = sso_refusal(client.get(f.app.at(&url)).send().await.unwrap(), 403).await;
     assert!(text.contains("User is not assigned"), "{text}");
 }
 
@@ -293,7 +288,7 @@ async fn keys_are_fetched_again_for_an_unknown_key_id_at_most_once_a_minute() {
     let rogue = SigningKey::generate("rogue");
     for _ in 0..2 {
         let res = f.sign_in_with(&f.app.client(), person("oid-gina", upn.clone()), &rogue).await;
-        assert!(refusal(res, 400).await.contains("could not be verified"));
+        assert!(sso_refusal(res, 400).await.contains("could not be verified"));
     }
     assert_eq!(f.op.discovery_fetches(), fetched + 1, "rate limited");
 }

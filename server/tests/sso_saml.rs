@@ -15,7 +15,7 @@ use serde_json::json;
 use support::{
     ScimOrg, TestApp, create_user, location,
     saml_idp::{Claims, SamlIdp, TENANT},
-    unique_user,
+    sso_refusal, unique_user,
 };
 
 struct Fixture {
@@ -27,17 +27,21 @@ struct Fixture {
     acs: String,
 }
 
+/// An Entra-shaped SAML connection pinning `certificates`.
+fn saml_input(certificates: String, enabled: bool) -> SamlInput {
+    SamlInput {
+        enabled,
+        idp_entity_id: format!("https://sts.windows.net/{TENANT}/"),
+        sso_url: format!("https://login.microsoftonline.com/{TENANT}/saml2"),
+        certificates,
+    }
+}
+
 async fn fixture() -> Fixture {
     let app = TestApp::spawn().await;
     let org = app.scim_org().await;
     let idp = SamlIdp::new();
-    let input = SamlInput {
-        enabled: true,
-        idp_entity_id: format!("https://sts.windows.net/{TENANT}/"),
-        sso_url: format!("https://login.microsoftonline.com/{TENANT}/saml2"),
-        certificates: idp.cert_pem(),
-    };
-    connections::save_saml(&app.db, &org.admin, input).await.unwrap();
+    connections::save_saml(&app.db, &org.admin, saml_input(idp.cert_pem(), true)).await.unwrap();
     let slug = connections::settings(&app.db, &org.admin).await.unwrap().org_slug;
     let entity_id = app.at(&format!("/sso/saml/{slug}/metadata"));
     let acs = app.at(&format!("/sso/saml/{slug}/acs"));
@@ -74,13 +78,6 @@ impl Fixture {
     async fn provision(&self, user_name: &str) -> String {
         create_user(&self.app.scim(&self.org.key), user_name).await
     }
-}
-
-/// The page text of a refusal.
-async fn refusal(res: reqwest::Response, status: u16) -> String {
-    assert_eq!(res.status().as_u16(), status, "{:?}", location(&res));
-    assert!(res.headers().get("set-cookie").is_none_or(|c| !c.to_str().unwrap().starts_with("scimpad=")));
-    res.text().await.unwrap()
 }
 
 /// Signed in as `expected` display? The console home answers 200 instead of redirecting.
@@ -138,7 +135,7 @@ async fn sp_initiated_sign_in_answers_our_request_and_returns_where_it_started()
     let mut wrong = f.claims(&upn, "oid-bob");
     wrong.in_response_to = Some("_someone-elses-request".into());
     let res = f.post_acs(&client, &f.idp.response(&wrong), Some(&relay_state)).await;
-    assert!(refusal(res, 400).await.contains("could not be verified"));
+    assert!(sso_refusal(res, 400).await.contains("could not be verified"));
 
     let start =
         client.get(f.app.at(&format!("/sso/start?who={}&return_to=/users", f.slug))).send().await.unwrap();
@@ -194,7 +191,7 @@ async fn every_forged_or_stale_response_is_refused() {
     ];
     for (what, response) in cases {
         let res = f.post_acs(&client, &response, None).await;
-        let text = refusal(res, 400).await;
+        let text = sso_refusal(res, 400).await;
         assert!(text.contains("could not be verified"), "{what}: {text}");
     }
     let home = client.get(f.app.at("/")).send().await.unwrap();
@@ -210,7 +207,7 @@ async fn an_assertion_works_once() {
     let first = f.post_acs(&f.app.client(), &response, None).await;
     assert_eq!(first.status(), 303);
     let replay = f.post_acs(&f.app.client(), &response, None).await;
-    assert!(refusal(replay, 400).await.contains("already used"));
+    assert!(sso_refusal(replay, 400).await.contains("already used"));
 }
 
 #[tokio::test]
@@ -219,14 +216,14 @@ async fn unprovisioned_foreign_and_deprovisioned_people_are_refused() {
     let client = f.app.client();
     let stranger =
         f.post_acs(&client, &f.idp.response(&f.claims(&unique_user("eve"), "oid-eve")), None).await;
-    assert!(refusal(stranger, 403).await.contains("has not given you access"));
+    assert!(sso_refusal(stranger, 403).await.contains("has not given you access"));
 
     let upn = unique_user("frank");
     let frank = f.provision(&upn).await;
     let foreign =
         Claims { tenant_id: "00000000-1111-4222-8333-444444444444".into(), ..f.claims(&upn, "oid-frank") };
     assert!(
-        refusal(f.post_acs(&client, &f.idp.response(&foreign), None).await, 403)
+        sso_refusal(f.post_acs(&client, &f.idp.response(&foreign), None).await, 403)
             .await
             .contains("another directory")
     );
@@ -243,10 +240,10 @@ async fn unprovisioned_foreign_and_deprovisioned_people_are_refused() {
     let next = client.get(f.app.at("/")).send().await.unwrap();
     assert_eq!(location(&next).as_deref(), Some("/signin"), "deactivation ends the open session at once");
     let again = f.post_acs(&client, &f.idp.response(&f.claims(&upn, "oid-frank")), None).await;
-    assert!(refusal(again, 403).await.contains("deactivated"));
+    assert!(sso_refusal(again, 403).await.contains("deactivated"));
     assert_eq!(scim.delete(&format!("/Users/{frank}")).await.status, 204);
     let deleted = f.post_acs(&client, &f.idp.response(&f.claims(&upn, "oid-frank")), None).await;
-    assert!(refusal(deleted, 403).await.contains("has not given you access"));
+    assert!(sso_refusal(deleted, 403).await.contains("has not given you access"));
 }
 
 #[tokio::test]
@@ -261,7 +258,7 @@ async fn metadata_tells_entra_our_identifier_and_reply_url() {
     let unknown = f.app.client().get(f.app.at("/sso/saml/no-such-org/metadata")).send().await.unwrap();
     assert_eq!(unknown.status(), 404);
     let who = f.app.client().get(f.app.at("/sso/start?who=nobody@nowhere.example")).send().await.unwrap();
-    assert!(refusal(who, 404).await.contains("No organisation signs in with SSO"));
+    assert!(sso_refusal(who, 404).await.contains("No organisation signs in with SSO"));
 }
 
 #[tokio::test]
@@ -269,28 +266,17 @@ async fn a_disabled_connection_signs_nobody_in() {
     let f = fixture().await;
     let upn = unique_user("gina");
     f.provision(&upn).await;
-    let input = SamlInput {
-        enabled: false,
-        idp_entity_id: format!("https://sts.windows.net/{TENANT}/"),
-        sso_url: format!("https://login.microsoftonline.com/{TENANT}/saml2"),
-        certificates: f.idp.cert_pem(),
-    };
-    connections::save_saml(&f.app.db, &f.org.admin, input).await.unwrap();
+    connections::save_saml(&f.app.db, &f.org.admin, saml_input(f.idp.cert_pem(), false)).await.unwrap();
     let res = f.post_acs(&f.app.client(), &f.idp.response(&f.claims(&upn, "oid-gina")), None).await;
-    assert!(refusal(res, 404).await.contains("not turned on"));
+    assert!(sso_refusal(res, 404).await.contains("not turned on"));
 }
 
 #[tokio::test]
 async fn during_a_certificate_rollover_both_pinned_certificates_verify() {
     let f = fixture().await;
     let next = SamlIdp::new();
-    let input = SamlInput {
-        enabled: true,
-        idp_entity_id: format!("https://sts.windows.net/{TENANT}/"),
-        sso_url: format!("https://login.microsoftonline.com/{TENANT}/saml2"),
-        certificates: format!("{}{}", f.idp.cert_pem(), next.cert_pem()),
-    };
-    connections::save_saml(&f.app.db, &f.org.admin, input).await.unwrap();
+    let both = format!("{}{}", f.idp.cert_pem(), next.cert_pem());
+    connections::save_saml(&f.app.db, &f.org.admin, saml_input(both, true)).await.unwrap();
     let upn = unique_user("hana");
     f.provision(&upn).await;
     for (which, idp) in [("current", &f.idp), ("next", &next)] {

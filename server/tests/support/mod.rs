@@ -97,6 +97,15 @@ pub fn location(res: &Response) -> Option<String> {
     res.headers().get("location").map(|v| v.to_str().unwrap().to_owned())
 }
 
+/// Checks `res` is an SSO refusal page with `status` that signed nobody in; returns its text.
+pub async fn sso_refusal(res: Response, status: u16) -> String {
+    assert_eq!(res.status().as_u16(), status, "{:?}", location(&res));
+    let session_cookie =
+        res.headers().get_all("set-cookie").iter().any(|c| c.to_str().unwrap().starts_with("scimpad="));
+    assert!(!session_cookie, "a refusal starts no session");
+    res.text().await.unwrap()
+}
+
 /// An organisation with an admin and an API key, made directly through the domain services.
 pub struct ScimOrg {
     pub key: String,
