@@ -270,9 +270,11 @@ pub async fn activity(
     Ok(out)
 }
 
-/// Checks a bearer token. On success records the use (at most once a minute per key).
+/// Checks a bearer token, reading through `read` (see `db::readers`). On success records the use
+/// through `write`, at most once a minute per key.
 pub async fn authenticate(
-    db: &DatabaseConnection,
+    read: &DatabaseConnection,
+    write: &DatabaseConnection,
     token: &str,
 ) -> DomainResult<Result<KeyPrincipal, Refused>> {
     let refuse = |reason, key: Option<&api_key::Model>| {
@@ -283,7 +285,7 @@ pub async fn authenticate(
     let found = api_key::Entity::find()
         .filter(api_key::Column::PublicId.eq(public_id))
         .find_also_related(user::Entity)
-        .one(db)
+        .one(read)
         .await?;
     let Some((key, owner)) = found else {
         return refuse(KeyRefusal::Unknown, None);
@@ -307,7 +309,7 @@ pub async fn authenticate(
         api_key::Entity::update_many()
             .col_expr(api_key::Column::LastUsedAt, sea_orm::sea_query::Expr::value(now))
             .filter(api_key::Column::Id.eq(&key.id))
-            .exec(db)
+            .exec(write)
             .await?;
     }
     Ok(Ok(KeyPrincipal { key_id: key.id, org_id: key.org_id, owner_id: key.owner_id }))

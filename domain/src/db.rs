@@ -2,16 +2,21 @@
 //!
 //! SQLite (the embedded default) is opened in WAL mode with `synchronous = FULL`, so every commit
 //! that returned is on disk before we answer 2xx; foreign keys are enforced and a busy timeout
-//! absorbs short lock waits. One connection serialises access: SQLite allows one writer anyway,
-//! and a single connection rules out the deferred-transaction upgrade deadlocks (SQLITE_BUSY) that
-//! a pool of writers hits. PostgreSQL (`postgres://…`) uses a pool and its own durability.
+//! absorbs short lock waits. One connection does every write: SQLite allows one writer anyway,
+//! and a single writing connection rules out the deferred-transaction upgrade deadlocks
+//! (SQLITE_BUSY) that a pool of writers hits. Beside it, [`readers`] opens a small pool of
+//! `query_only` connections: in WAL mode readers never wait for the writer (each statement reads
+//! the last committed state), so SCIM reads no longer queue behind writes and both cores serve
+//! them. Nothing that writes may use the readers — a read transaction that later writes can fail
+//! with SQLITE_BUSY_SNAPSHOT — and `query_only` makes any attempt an error instead of a race.
+//! PostgreSQL (`postgres://…`) uses one pool for both, and its own durability.
 
-use std::{path::Path, time::Duration};
+use std::{path::Path, str::FromStr, time::Duration};
 
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr,
-    sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
+    ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr, SqlxSqliteConnector,
+    sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
 
 /// The database URL used when none is configured: a file under `./data`, created on first start.
@@ -41,6 +46,28 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     let db = Database::connect(options).await?;
     Migrator::up(&db, None).await?;
     Ok(db)
+}
+
+/// Read-only SQLite connections: as many as there are cores to run queries on, plus one.
+const SQLITE_READERS: u32 = 4;
+
+/// The connections for reads that need no transaction (a SCIM GET or list, an API-key lookup):
+/// on a SQLite file a lazily opened pool of `query_only` connections beside `db`'s writer; on
+/// PostgreSQL (or an in-memory SQLite database, which other connections cannot see) `db` itself.
+pub fn readers(db: &DatabaseConnection, url: &str) -> Result<DatabaseConnection, DbErr> {
+    if backend(db) != DbBackend::Sqlite || url.contains(":memory:") || url.contains("mode=memory") {
+        return Ok(db.clone());
+    }
+    let options = SqliteConnectOptions::from_str(url)
+        .map_err(|e| DbErr::Custom(format!("bad SQLite URL {:?}: {e}", redact(url))))?
+        .pragma("query_only", "ON")
+        .busy_timeout(Duration::from_secs(5));
+    let pool = SqlitePoolOptions::new()
+        .max_connections(SQLITE_READERS)
+        .min_connections(0)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_lazy_with(options);
+    Ok(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
 }
 
 /// The backend `db` talks to, for the few places where SQL differs.

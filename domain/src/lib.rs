@@ -14,6 +14,7 @@ pub mod directory;
 pub mod email;
 pub mod entities;
 pub mod error;
+pub mod group_commit;
 pub mod password;
 pub mod provisioning_log;
 pub mod session_store;

@@ -1,8 +1,15 @@
 //! What every handler shares.
+//!
+//! The database three ways (see `domain::db` and `domain::group_commit`): `db`, the connection
+//! pool everything else uses (on SQLite its single writing connection); `read`, where SCIM reads
+//! and API-key lookups run (on SQLite a pool of read-only connections, so reads never queue
+//! behind writes; on PostgreSQL the same pool as `db`); and `writer`, through which SCIM writes
+//! run (group commit on SQLite, a transaction each on PostgreSQL).
 
 use std::sync::Arc;
 
 use domain::{
+    group_commit::Writer,
     provisioning_log::{self, LogSender, LogWriter},
     sea_orm::DatabaseConnection,
     session_store::DbSessionStore,
@@ -16,6 +23,8 @@ use crate::{config::ValidConfig, sso::oidc::OidcRp};
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub db: DatabaseConnection,
+    pub read: DatabaseConnection,
+    pub writer: Writer,
     pub sessions: DbSessionStore,
     pub config: Arc<ValidConfig>,
     pub leptos: LeptosOptions,
@@ -35,16 +44,25 @@ impl AppState {
             .site_addr(config.raw.bind)
             .env(leptos::config::Env::PROD)
             .build();
-        let (provisioning_log, writer) = provisioning_log::start(db.clone(), config.raw.log_retention_days);
+        let (provisioning_log, log_writer) =
+            provisioning_log::start(db.clone(), config.raw.log_retention_days);
+        let read = domain::db::readers(&db, &config.raw.database_url).unwrap_or_else(|e| {
+            // Only a URL that already opened `db` gets here, so this cannot happen in practice;
+            // reading through `db` is correct, just slower.
+            tracing::warn!(error = %e, "cannot open read-only connections; reads share the writer");
+            db.clone()
+        });
         let state = Self {
             sessions: DbSessionStore::new(db.clone()),
+            writer: Writer::start(db.clone()),
+            read,
             db,
             config: Arc::new(config),
             leptos,
             provisioning_log,
             oidc: OidcRp::default(),
         };
-        (state, writer)
+        (state, log_writer)
     }
 
     /// The context the console's server functions see.

@@ -8,16 +8,16 @@ use scim::{
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    QueryFilter, QuerySelect, TransactionTrait,
+    QueryFilter, QuerySelect,
 };
 use serde_json::{Value, json};
 
 use super::{
     Projection, ScimResult, Scope, Written, check_if_match, db_error, internal, listing,
     memberships::{self, MemberDelta},
-    render, strip_server_fields,
+    render, render_unlinked, strip_server_fields,
 };
-use crate::{clock::now_ms, entities::group};
+use crate::{clock::now_ms, entities::group, group_commit::Writes};
 
 const KIND: ResourceKind = ResourceKind::Group;
 const DUPLICATE: &str = "a group with this displayName already exists";
@@ -88,14 +88,13 @@ fn summary(action: &str, name: &str, delta: &MemberDelta) -> String {
 
 /// `POST /Groups`: 201; members named in the body are linked (Entra sends none and PATCHes later).
 pub async fn create(
-    db: &DatabaseConnection,
+    w: &impl Writes,
     scope: &Scope,
     body: &Value,
     projection: &Projection,
 ) -> ScimResult<Written> {
     let (resource, members) = prepare(body)?;
     let now = now_ms();
-    let txn = db.begin().await.map_err(internal)?;
     let mut model = group::ActiveModel {
         id: Set(uuid::Uuid::new_v4().to_string()),
         org_id: Set(scope.org_id.clone()),
@@ -104,16 +103,23 @@ pub async fn create(
         ..Default::default()
     };
     apply_columns(&mut model, resource, now)?;
-    let model = model.insert(&txn).await.map_err(db_error(DUPLICATE))?;
-    let delta = if members.is_empty() {
-        MemberDelta::default()
-    } else {
-        memberships::apply(&txn, scope, &model.id, vec![scim::MemberChange::Add(members)]).await?
-    };
-    let resource = render(&txn, scope, KIND, &model, projection).await?;
-    txn.commit().await.map_err(internal)?;
-    let summary = summary("created", &model.display_name, &delta);
-    Ok(Written { resource, id: model.id, version: model.version, summary })
+    let (scope, projection) = (scope.clone(), projection.clone());
+    w.write(move |txn| {
+        Box::pin(async move {
+            let model = model.insert(txn).await.map_err(db_error(DUPLICATE))?;
+            let (delta, resource) = if members.is_empty() {
+                (MemberDelta::default(), render_unlinked(&scope, KIND, &model, &projection))
+            } else {
+                let change = vec![scim::MemberChange::Add(members)];
+                let delta = memberships::apply(txn, &scope, &model.id, change).await?;
+                (delta, render(txn, &scope, KIND, &model, &projection).await?)
+            };
+            let summary = summary("created", &model.display_name, &delta);
+            Ok(Written { resource, id: model.id, version: model.version, summary })
+        })
+    })
+    .await
+    .map_err(internal)?
 }
 
 /// `GET /Groups/{id}` (with `excludedAttributes=members`, no membership query at all).
@@ -130,7 +136,7 @@ pub async fn get(
 
 /// `PUT /Groups/{id}`: replaces the attributes and sets the members exactly.
 pub async fn replace(
-    db: &DatabaseConnection,
+    w: &impl Writes,
     scope: &Scope,
     id: &str,
     body: &Value,
@@ -138,22 +144,28 @@ pub async fn replace(
     projection: &Projection,
 ) -> ScimResult<Written> {
     let (resource, members) = prepare(body)?;
-    let txn = db.begin().await.map_err(internal)?;
-    let current = find(&txn, scope, id, true).await?;
-    check_if_match(if_match, current.version)?;
-    let delta =
-        memberships::apply(&txn, scope, &current.id, vec![scim::MemberChange::Replace(members)]).await?;
-    let model = bump(&txn, current, Some(resource)).await?;
-    let resource = render(&txn, scope, KIND, &model, projection).await?;
-    txn.commit().await.map_err(internal)?;
-    let summary = summary("replaced", &model.display_name, &delta);
-    Ok(Written { resource, id: model.id, version: model.version, summary })
+    let (scope, id, if_match, projection) =
+        (scope.clone(), id.to_owned(), if_match.map(str::to_owned), projection.clone());
+    w.write(move |txn| {
+        Box::pin(async move {
+            let current = find(txn, &scope, &id, true).await?;
+            check_if_match(if_match.as_deref(), current.version)?;
+            let change = vec![scim::MemberChange::Replace(members)];
+            let delta = memberships::apply(txn, &scope, &current.id, change).await?;
+            let model = bump(txn, current, Some(resource)).await?;
+            let resource = render(txn, &scope, KIND, &model, &projection).await?;
+            let summary = summary("replaced", &model.display_name, &delta);
+            Ok(Written { resource, id: model.id, version: model.version, summary })
+        })
+    })
+    .await
+    .map_err(internal)?
 }
 
 /// `PATCH /Groups/{id}`: attribute operations through the PATCH engine, member operations as set
 /// operations, all in one transaction (RFC 7644 §3.5.2: atomic).
 pub async fn patch(
-    db: &DatabaseConnection,
+    w: &impl Writes,
     scope: &Scope,
     id: &str,
     body: &Value,
@@ -161,43 +173,49 @@ pub async fn patch(
     projection: &Projection,
 ) -> ScimResult<Written> {
     let (member_changes, ops) = split_member_ops(parse_patch(body, KIND)?)?;
-    let txn = db.begin().await.map_err(internal)?;
-    let current = find(&txn, scope, id, true).await?;
-    check_if_match(if_match, current.version)?;
-    let mut resource = current.resource.clone();
-    resource["id"] = json!(current.id);
-    let outcome = apply_patch(&mut resource, &ops, KIND)?;
-    strip_server_fields(&mut resource, KIND);
-    let delta = memberships::apply(&txn, scope, &current.id, member_changes).await?;
-    let mut text = summary("patched", &current.display_name, &delta);
-    if !outcome.ignored.is_empty() {
-        text.push_str(&format!("; ignored {}", outcome.ignored.join(", ")));
-    }
-    let model = match (outcome.changed, delta.is_empty()) {
-        (false, true) => {
-            text.push_str(" (no change)");
-            current
-        }
-        (changed, _) => bump(&txn, current, changed.then_some(resource)).await?,
-    };
-    let resource = render(&txn, scope, KIND, &model, projection).await?;
-    txn.commit().await.map_err(internal)?;
-    Ok(Written { resource, id: model.id, version: model.version, summary: text })
+    let (scope, id, if_match, projection) =
+        (scope.clone(), id.to_owned(), if_match.map(str::to_owned), projection.clone());
+    w.write(move |txn| {
+        Box::pin(async move {
+            let current = find(txn, &scope, &id, true).await?;
+            check_if_match(if_match.as_deref(), current.version)?;
+            let mut resource = current.resource.clone();
+            resource["id"] = json!(current.id);
+            let outcome = apply_patch(&mut resource, &ops, KIND)?;
+            strip_server_fields(&mut resource, KIND);
+            let delta = memberships::apply(txn, &scope, &current.id, member_changes).await?;
+            let mut text = summary("patched", &current.display_name, &delta);
+            if !outcome.ignored.is_empty() {
+                text.push_str(&format!("; ignored {}", outcome.ignored.join(", ")));
+            }
+            let model = match (outcome.changed, delta.is_empty()) {
+                (false, true) => {
+                    text.push_str(" (no change)");
+                    current
+                }
+                (changed, _) => bump(txn, current, changed.then_some(resource)).await?,
+            };
+            let resource = render(txn, &scope, KIND, &model, &projection).await?;
+            Ok(Written { resource, id: model.id, version: model.version, summary: text })
+        })
+    })
+    .await
+    .map_err(internal)?
 }
 
 /// `DELETE /Groups/{id}`: the group and its memberships; the users stay.
-pub async fn delete(
-    db: &DatabaseConnection,
-    scope: &Scope,
-    id: &str,
-    if_match: Option<&str>,
-) -> ScimResult<String> {
-    let txn = db.begin().await.map_err(internal)?;
-    let current = find(&txn, scope, id, true).await?;
-    check_if_match(if_match, current.version)?;
-    group::Entity::delete_by_id(current.id.clone()).exec(&txn).await.map_err(internal)?;
-    txn.commit().await.map_err(internal)?;
-    Ok(format!("deleted group {}", current.display_name))
+pub async fn delete(w: &impl Writes, scope: &Scope, id: &str, if_match: Option<&str>) -> ScimResult<String> {
+    let (scope, id, if_match) = (scope.clone(), id.to_owned(), if_match.map(str::to_owned));
+    w.write(move |txn| {
+        Box::pin(async move {
+            let current = find(txn, &scope, &id, true).await?;
+            check_if_match(if_match.as_deref(), current.version)?;
+            group::Entity::delete_by_id(current.id.clone()).exec(txn).await.map_err(internal)?;
+            Ok(format!("deleted group {}", current.display_name))
+        })
+    })
+    .await
+    .map_err(internal)?
 }
 
 /// `GET /Groups` and `POST /Groups/.search`.

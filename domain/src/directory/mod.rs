@@ -172,6 +172,20 @@ pub(crate) async fn render_all<M: Stored>(
         .collect())
 }
 
+/// A resource that has no memberships yet (just created, none named), as returned: no query.
+pub(crate) fn render_unlinked<M: Stored>(
+    scope: &Scope,
+    kind: ResourceKind,
+    model: &M,
+    projection: &Projection,
+) -> Value {
+    let mut resource = with_meta(model.resource().clone(), kind, scope, model.id(), model.stamps());
+    if projection.returns(memberships::link_attribute(kind)) {
+        memberships::set_links(&mut resource, kind, None, scope);
+    }
+    projection.apply(&resource, kind)
+}
+
 /// One resource as returned (see [`render_all`]).
 pub(crate) async fn render<M: Stored>(
     db: &impl sea_orm::ConnectionTrait,

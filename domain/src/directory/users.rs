@@ -8,18 +8,19 @@
 use scim::{ListQuery, ResourceKind, ScimError, apply_patch, parse_patch, prepare_resource};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    QueryFilter, QuerySelect, TransactionTrait,
+    QueryFilter, QuerySelect,
 };
 use serde_json::{Value, json};
 
 use super::{
     Projection, ScimResult, Scope, Written, check_if_match, db_error, internal, listing, render,
-    strip_server_fields,
+    render_unlinked, strip_server_fields,
 };
 use crate::{
     accounts::Role,
     clock::now_ms,
     entities::{session, user},
+    group_commit::Writes,
 };
 
 const KIND: ResourceKind = ResourceKind::User;
@@ -114,7 +115,7 @@ async fn end_sessions(db: &impl ConnectionTrait, user_id: &str) -> ScimResult<()
 /// `POST /Users`: 201 with the new user, 409 `uniqueness` when the `userName` exists in the
 /// organisation (case-insensitively).
 pub async fn create(
-    db: &DatabaseConnection,
+    w: &impl Writes,
     scope: &Scope,
     body: &Value,
     projection: &Projection,
@@ -134,8 +135,12 @@ pub async fn create(
         ..Default::default()
     };
     apply_columns(&mut model, cols, resource, now);
-    let model = model.insert(db).await.map_err(db_error(DUPLICATE))?;
-    let resource = render(db, scope, KIND, &model, projection).await?;
+    let model = w
+        .write(move |txn| Box::pin(async move { model.insert(txn).await.map_err(db_error(DUPLICATE)) }))
+        .await
+        .map_err(internal)??;
+    // A new user belongs to no group yet: nothing to look up.
+    let resource = render_unlinked(scope, KIND, &model, projection);
     Ok(Written { resource, id: model.id, version: model.version, summary })
 }
 
@@ -182,7 +187,7 @@ async fn store(
 
 /// `PUT /Users/{id}`: replaces every writable attribute (RFC 7644 §3.5.1).
 pub async fn replace(
-    db: &DatabaseConnection,
+    w: &impl Writes,
     scope: &Scope,
     id: &str,
     body: &Value,
@@ -190,19 +195,24 @@ pub async fn replace(
     projection: &Projection,
 ) -> ScimResult<Written> {
     let (resource, cols) = prepare(body)?;
-    let txn = db.begin().await.map_err(internal)?;
-    let current = find(&txn, scope, id, true).await?;
-    check_if_match(if_match, current.version)?;
     let summary = format!("replaced user {}", cols.user_name);
-    let written = store(&txn, scope, current, resource, projection, summary).await?;
-    txn.commit().await.map_err(internal)?;
-    Ok(written)
+    let (scope, id, if_match, projection) =
+        (scope.clone(), id.to_owned(), if_match.map(str::to_owned), projection.clone());
+    w.write(move |txn| {
+        Box::pin(async move {
+            let current = find(txn, &scope, &id, true).await?;
+            check_if_match(if_match.as_deref(), current.version)?;
+            store(txn, &scope, current, resource, &projection, summary).await
+        })
+    })
+    .await
+    .map_err(internal)?
 }
 
 /// `PATCH /Users/{id}`: applies the operations atomically (RFC 7644 §3.5.2), in either Entra
 /// dialect; 200 with the resource.
 pub async fn patch(
-    db: &DatabaseConnection,
+    w: &impl Writes,
     scope: &Scope,
     id: &str,
     body: &Value,
@@ -210,49 +220,56 @@ pub async fn patch(
     projection: &Projection,
 ) -> ScimResult<Written> {
     let ops = parse_patch(body, KIND)?;
-    let txn = db.begin().await.map_err(internal)?;
-    let current = find(&txn, scope, id, true).await?;
-    check_if_match(if_match, current.version)?;
-    let mut resource = current.resource.clone();
-    resource["id"] = json!(current.id);
-    let outcome = apply_patch(&mut resource, &ops, KIND)?;
-    strip_server_fields(&mut resource, KIND);
-    let paths: Vec<String> = ops
-        .iter()
-        .map(|op| format!("{:?} {}", op.op, op.path.as_ref().map(|p| p.to_string()).unwrap_or_default()))
-        .collect();
-    let mut summary = format!("patched user {}: {}", current.user_name, paths.join(", ").to_lowercase());
-    if !outcome.ignored.is_empty() {
-        summary.push_str(&format!("; ignored {}", outcome.ignored.join(", ")));
-    }
-    if !outcome.changed {
-        let resource = render(&txn, scope, KIND, &current, projection).await?;
-        txn.commit().await.map_err(internal)?;
-        return Ok(Written {
-            resource,
-            id: current.id,
-            version: current.version,
-            summary: summary + " (no change)",
-        });
-    }
-    let written = store(&txn, scope, current, resource, projection, summary).await?;
-    txn.commit().await.map_err(internal)?;
-    Ok(written)
+    let (scope, id, if_match, projection) =
+        (scope.clone(), id.to_owned(), if_match.map(str::to_owned), projection.clone());
+    w.write(move |txn| {
+        Box::pin(async move {
+            let current = find(txn, &scope, &id, true).await?;
+            check_if_match(if_match.as_deref(), current.version)?;
+            let mut resource = current.resource.clone();
+            resource["id"] = json!(current.id);
+            let outcome = apply_patch(&mut resource, &ops, KIND)?;
+            strip_server_fields(&mut resource, KIND);
+            let paths: Vec<String> = ops
+                .iter()
+                .map(|op| {
+                    format!("{:?} {}", op.op, op.path.as_ref().map(|p| p.to_string()).unwrap_or_default())
+                })
+                .collect();
+            let mut summary =
+                format!("patched user {}: {}", current.user_name, paths.join(", ").to_lowercase());
+            if !outcome.ignored.is_empty() {
+                summary.push_str(&format!("; ignored {}", outcome.ignored.join(", ")));
+            }
+            if !outcome.changed {
+                let resource = render(txn, &scope, KIND, &current, &projection).await?;
+                return Ok(Written {
+                    resource,
+                    id: current.id,
+                    version: current.version,
+                    summary: summary + " (no change)",
+                });
+            }
+            store(txn, &scope, current, resource, &projection, summary).await
+        })
+    })
+    .await
+    .map_err(internal)?
 }
 
 /// `DELETE /Users/{id}`: removes the person, their memberships, credentials and sessions.
-pub async fn delete(
-    db: &DatabaseConnection,
-    scope: &Scope,
-    id: &str,
-    if_match: Option<&str>,
-) -> ScimResult<String> {
-    let txn = db.begin().await.map_err(internal)?;
-    let current = find(&txn, scope, id, true).await?;
-    check_if_match(if_match, current.version)?;
-    user::Entity::delete_by_id(current.id.clone()).exec(&txn).await.map_err(internal)?;
-    txn.commit().await.map_err(internal)?;
-    Ok(format!("deleted user {}", current.user_name))
+pub async fn delete(w: &impl Writes, scope: &Scope, id: &str, if_match: Option<&str>) -> ScimResult<String> {
+    let (scope, id, if_match) = (scope.clone(), id.to_owned(), if_match.map(str::to_owned));
+    w.write(move |txn| {
+        Box::pin(async move {
+            let current = find(txn, &scope, &id, true).await?;
+            check_if_match(if_match.as_deref(), current.version)?;
+            user::Entity::delete_by_id(current.id.clone()).exec(txn).await.map_err(internal)?;
+            Ok(format!("deleted user {}", current.user_name))
+        })
+    })
+    .await
+    .map_err(internal)?
 }
 
 /// `GET /Users` and `POST /Users/.search`: a filtered, sorted page (RFC 7644 §3.4.2).

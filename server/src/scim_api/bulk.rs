@@ -64,7 +64,7 @@ async fn run(
     let none = Projection::default();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let body = || data.ok_or_else(|| ScimError::invalid_syntax(format!("{method} {path} needs \"data\"")));
-    let (db, s) = (&st.db, &p.scope);
+    let (db, s) = (&st.writer, &p.scope);
     let written = match (method.to_ascii_uppercase().as_str(), segments.as_slice()) {
         ("POST", ["Users"]) => {
             (StatusCode::CREATED, Some(directory::users::create(db, s, body()?, &none).await?))

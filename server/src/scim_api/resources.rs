@@ -12,6 +12,7 @@ use axum::{
 };
 use domain::{
     directory::{self, Projection, ScimResult as DomainScim, Scope, Written},
+    group_commit::Writer,
     sea_orm::DatabaseConnection,
 };
 use scim::{ListQuery, ResourceKind};
@@ -27,7 +28,7 @@ use crate::state::AppState;
 pub trait Directory: Send + Sync + 'static {
     const KIND: ResourceKind;
     fn create(
-        db: &DatabaseConnection,
+        w: &Writer,
         s: &Scope,
         body: &Value,
         p: &Projection,
@@ -39,7 +40,7 @@ pub trait Directory: Send + Sync + 'static {
         p: &Projection,
     ) -> impl Future<Output = DomainScim<Written>> + Send;
     fn replace(
-        db: &DatabaseConnection,
+        w: &Writer,
         s: &Scope,
         id: &str,
         body: &Value,
@@ -47,7 +48,7 @@ pub trait Directory: Send + Sync + 'static {
         p: &Projection,
     ) -> impl Future<Output = DomainScim<Written>> + Send;
     fn patch(
-        db: &DatabaseConnection,
+        w: &Writer,
         s: &Scope,
         id: &str,
         body: &Value,
@@ -55,7 +56,7 @@ pub trait Directory: Send + Sync + 'static {
         p: &Projection,
     ) -> impl Future<Output = DomainScim<Written>> + Send;
     fn delete(
-        db: &DatabaseConnection,
+        w: &Writer,
         s: &Scope,
         id: &str,
         m: Option<&str>,
@@ -77,12 +78,12 @@ macro_rules! directory {
         impl Directory for $name {
             const KIND: ResourceKind = $kind;
             fn create(
-                db: &DatabaseConnection,
+                w: &Writer,
                 s: &Scope,
                 body: &Value,
                 p: &Projection,
             ) -> impl Future<Output = DomainScim<Written>> + Send {
-                directory::$module::create(db, s, body, p)
+                directory::$module::create(w, s, body, p)
             }
             fn get(
                 db: &DatabaseConnection,
@@ -93,32 +94,32 @@ macro_rules! directory {
                 directory::$module::get(db, s, id, p)
             }
             fn replace(
-                db: &DatabaseConnection,
+                w: &Writer,
                 s: &Scope,
                 id: &str,
                 body: &Value,
                 m: Option<&str>,
                 p: &Projection,
             ) -> impl Future<Output = DomainScim<Written>> + Send {
-                directory::$module::replace(db, s, id, body, m, p)
+                directory::$module::replace(w, s, id, body, m, p)
             }
             fn patch(
-                db: &DatabaseConnection,
+                w: &Writer,
                 s: &Scope,
                 id: &str,
                 body: &Value,
                 m: Option<&str>,
                 p: &Projection,
             ) -> impl Future<Output = DomainScim<Written>> + Send {
-                directory::$module::patch(db, s, id, body, m, p)
+                directory::$module::patch(w, s, id, body, m, p)
             }
             fn delete(
-                db: &DatabaseConnection,
+                w: &Writer,
                 s: &Scope,
                 id: &str,
                 m: Option<&str>,
             ) -> impl Future<Output = DomainScim<String>> + Send {
-                directory::$module::delete(db, s, id, m)
+                directory::$module::delete(w, s, id, m)
             }
             fn list(
                 db: &DatabaseConnection,
@@ -157,7 +158,7 @@ async fn list<D: Directory>(
     RawQuery(q): RawQuery,
 ) -> ScimResult {
     let query = wire::list_query(q.as_deref())?;
-    let body = D::list(&st.db, &p.scope, &query).await?;
+    let body = D::list(&st.read, &p.scope, &query).await?;
     let summary = list_summary(&query, &body);
     Ok(ScimReply::json(StatusCode::OK, body).with_summary(summary))
 }
@@ -168,7 +169,7 @@ async fn search<D: Directory>(
     ScimBody(body): ScimBody,
 ) -> ScimResult {
     let query = ListQuery::from_search_body(&body, directory::MAX_PAGE_SIZE)?;
-    let body = D::list(&st.db, &p.scope, &query).await?;
+    let body = D::list(&st.read, &p.scope, &query).await?;
     let summary = list_summary(&query, &body);
     Ok(ScimReply::json(StatusCode::OK, body).with_summary(summary))
 }
@@ -189,7 +190,7 @@ async fn create<D: Directory>(
     ScimBody(body): ScimBody,
 ) -> ScimResult {
     let projection = wire::projection(q.as_deref())?;
-    let written = D::create(&st.db, &p.scope, &body, &projection).await?;
+    let written = D::create(&st.writer, &p.scope, &body, &projection).await?;
     Ok(noted(ScimReply::created(&written), &written))
 }
 
@@ -201,7 +202,7 @@ async fn get_one<D: Directory>(
     headers: HeaderMap,
 ) -> ScimResult {
     let projection = wire::projection(q.as_deref())?;
-    let written = D::get(&st.db, &p.scope, &id, &projection).await?;
+    let written = D::get(&st.read, &p.scope, &id, &projection).await?;
     if wire::not_modified(&headers, written.version) {
         return Ok(ScimReply::empty(StatusCode::NOT_MODIFIED));
     }
@@ -217,7 +218,7 @@ async fn replace<D: Directory>(
     ScimBody(body): ScimBody,
 ) -> ScimResult {
     let projection = wire::projection(q.as_deref())?;
-    let written = D::replace(&st.db, &p.scope, &id, &body, wire::if_match(&headers), &projection).await?;
+    let written = D::replace(&st.writer, &p.scope, &id, &body, wire::if_match(&headers), &projection).await?;
     Ok(noted(ScimReply::resource(StatusCode::OK, &written), &written))
 }
 
@@ -239,7 +240,7 @@ async fn patch<D: Directory>(
     if no_content {
         projection.excluded.push(scim::AttrPath::new("members"));
     }
-    let written = D::patch(&st.db, &p.scope, &id, &body, wire::if_match(&headers), &projection).await?;
+    let written = D::patch(&st.writer, &p.scope, &id, &body, wire::if_match(&headers), &projection).await?;
     let reply = if no_content {
         ScimReply::empty(StatusCode::NO_CONTENT)
     } else {
@@ -254,6 +255,6 @@ async fn delete<D: Directory>(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> ScimResult {
-    let summary = D::delete(&st.db, &p.scope, &id, wire::if_match(&headers)).await?;
+    let summary = D::delete(&st.writer, &p.scope, &id, wire::if_match(&headers)).await?;
     Ok(ScimReply::empty(StatusCode::NO_CONTENT).with_summary(summary))
 }

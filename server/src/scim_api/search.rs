@@ -40,14 +40,14 @@ pub async fn root(
     ScimBody(body): ScimBody,
 ) -> ScimResult {
     let query = ListQuery::from_search_body(&body, MAX_PAGE_SIZE)?;
-    let users = matches(directory::users::list(&st.db, &p.scope, &query).await)?;
+    let users = matches(directory::users::list(&st.read, &p.scope, &query).await)?;
     let users_total = total(&users);
     // Groups continue where the users end.
     let skipped_into_groups = query.start_index.saturating_sub(1).saturating_sub(users_total);
     let taken = users.as_ref().map(|u| resources(u).len() as u64).unwrap_or(0);
     let remaining = query.count.map(|c| c.saturating_sub(taken));
     let group_query = ListQuery { start_index: skipped_into_groups + 1, count: remaining, ..query.clone() };
-    let groups = matches(directory::groups::list(&st.db, &p.scope, &group_query).await)?;
+    let groups = matches(directory::groups::list(&st.read, &p.scope, &group_query).await)?;
     if users.is_none() && groups.is_none() {
         return Err(ScimError::invalid_filter("the filter names attributes of no resource type").into());
     }

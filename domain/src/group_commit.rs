@@ -1,0 +1,220 @@
+//! Group commit: several requests' writes in one SQLite transaction, each answered only after
+//! that transaction has committed.
+//!
+//! Why: SQLite has one writer and we keep `synchronous = FULL`, so every commit waits for the
+//! disk. Committing each SCIM write on its own makes the fsync and the transaction's fixed cost
+//! the ceiling of creates and PATCHes per second. Here a single task owns the write side: it
+//! takes every write queued while the previous batch was committing, runs them one after the
+//! other in one transaction, each inside its own `SAVEPOINT` (a write that fails — a uniqueness
+//! 409, a 412 — rolls back only its own changes, exactly as its own transaction would), commits
+//! once, and only then hands each caller its result. Durability is unchanged: no caller learns of
+//! success before the commit that contains its write is on disk, and if that commit fails every
+//! caller of the batch gets the error. Later writes in a batch see earlier ones (one connection,
+//! one transaction), so uniqueness and membership set semantics are those of serial execution.
+//!
+//! PostgreSQL needs none of this (many connections, MVCC, row locks): there, and on any plain
+//! [`DatabaseConnection`], [`Writes::write`] is simply a transaction of its own.
+
+use std::{future::Future, pin::Pin};
+
+use sea_orm::{DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, TransactionTrait};
+use tokio::sync::{mpsc, oneshot};
+
+/// A boxed future borrowing the transaction it runs in.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Writes waiting for the writer task at most; callers beyond that wait for room.
+const QUEUE: usize = 1024;
+/// Writes per transaction at most (bounds how long one commit keeps its callers waiting).
+const BATCH: usize = 128;
+
+/// Delivers a write's result once the batch's commit outcome is known.
+type Deliver = Box<dyn FnOnce(Result<(), &DbErr>) + Send>;
+/// A queued write: runs in the batch's transaction, returns how to deliver its result.
+type Job = Box<dyn for<'t> FnOnce(&'t DatabaseTransaction) -> BoxFuture<'t, Deliver> + Send>;
+
+/// Somewhere writes run transactionally: a plain connection (one transaction per write) or the
+/// SQLite [`Writer`] (group commit).
+pub trait Writes: Send + Sync {
+    /// Runs `work` in a transaction and returns its result once that transaction has committed.
+    /// When `work` returns `Err`, its changes are rolled back and the error returned; the outer
+    /// `DbErr` means the transaction itself could not be begun or committed.
+    fn write<T, E, F>(&self, work: F) -> impl Future<Output = Result<Result<T, E>, DbErr>> + Send
+    where
+        T: Send + 'static,
+        E: Send + 'static,
+        F: for<'t> FnOnce(&'t DatabaseTransaction) -> BoxFuture<'t, Result<T, E>> + Send + 'static;
+}
+
+impl Writes for DatabaseConnection {
+    async fn write<T, E, F>(&self, work: F) -> Result<Result<T, E>, DbErr>
+    where
+        T: Send + 'static,
+        E: Send + 'static,
+        F: for<'t> FnOnce(&'t DatabaseTransaction) -> BoxFuture<'t, Result<T, E>> + Send + 'static,
+    {
+        let txn = self.begin().await?;
+        let result = work(&txn).await;
+        match result {
+            Ok(_) => txn.commit().await?,
+            Err(_) => txn.rollback().await?,
+        }
+        Ok(result)
+    }
+}
+
+/// The write side of the database: group commit on SQLite, a transaction per write otherwise.
+#[derive(Clone, Debug)]
+pub struct Writer {
+    db: DatabaseConnection,
+    /// The writer task's queue (SQLite only).
+    queue: Option<mpsc::Sender<Job>>,
+}
+
+impl Writer {
+    /// The writer over `db`; on SQLite this spawns the task that owns the write transactions (it
+    /// ends when the last `Writer` clone is dropped).
+    pub fn start(db: DatabaseConnection) -> Self {
+        let queue = (db.get_database_backend() == DbBackend::Sqlite).then(|| {
+            let (tx, rx) = mpsc::channel(QUEUE);
+            tokio::spawn(run(db.clone(), rx));
+            tx
+        });
+        Self { db, queue }
+    }
+}
+
+impl Writes for Writer {
+    async fn write<T, E, F>(&self, work: F) -> Result<Result<T, E>, DbErr>
+    where
+        T: Send + 'static,
+        E: Send + 'static,
+        F: for<'t> FnOnce(&'t DatabaseTransaction) -> BoxFuture<'t, Result<T, E>> + Send + 'static,
+    {
+        let Some(queue) = &self.queue else { return self.db.write(work).await };
+        let (reply, answer) = oneshot::channel();
+        let job: Job = Box::new(move |txn| {
+            Box::pin(async move {
+                let outcome = in_savepoint(txn, work).await;
+                Box::new(move |committed: Result<(), &DbErr>| {
+                    let result = match committed {
+                        Ok(()) => outcome,
+                        Err(e) => Err(DbErr::Custom(format!("group commit failed: {e}"))),
+                    };
+                    let _ = reply.send(result);
+                }) as Deliver
+            })
+        });
+        queue.send(job).await.map_err(|_| DbErr::Custom("the database writer has stopped".into()))?;
+        // A dropped reply means the batch's task panicked: its transaction was rolled back.
+        answer.await.map_err(|_| DbErr::Custom("the write's batch was abandoned and rolled back".into()))?
+    }
+}
+
+/// Runs `work` inside a savepoint of `txn`, rolled back when `work` fails.
+async fn in_savepoint<T, E, F>(txn: &DatabaseTransaction, work: F) -> Result<Result<T, E>, DbErr>
+where
+    F: for<'t> FnOnce(&'t DatabaseTransaction) -> BoxFuture<'t, Result<T, E>>,
+{
+    let savepoint = txn.begin().await?;
+    let result = work(&savepoint).await;
+    match result {
+        Ok(_) => savepoint.commit().await?,
+        Err(_) => savepoint.rollback().await?,
+    }
+    Ok(result)
+}
+
+/// The writer task: one transaction per batch of queued writes.
+async fn run(db: DatabaseConnection, mut rx: mpsc::Receiver<Job>) {
+    let mut jobs = Vec::with_capacity(BATCH);
+    while rx.recv_many(&mut jobs, BATCH).await > 0 {
+        let batch = std::mem::take(&mut jobs);
+        // Each batch in a task of its own: a panicking write abandons (and rolls back) its batch,
+        // whose callers then get an error, but not the writer.
+        if let Err(e) = tokio::spawn(commit_batch(db.clone(), batch)).await {
+            tracing::error!(error = %e, "a group-commit batch panicked and was rolled back");
+        }
+    }
+}
+
+async fn commit_batch(db: DatabaseConnection, jobs: Vec<Job>) {
+    let txn = match db.begin().await {
+        Ok(txn) => txn,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot begin a group-commit transaction");
+            return; // dropping the jobs answers their callers with an error
+        }
+    };
+    let mut deliveries = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        deliveries.push(job(&txn).await);
+    }
+    let committed = txn.commit().await;
+    if let Err(e) = &committed {
+        tracing::error!(error = %e, writes = deliveries.len(), "group commit failed");
+    }
+    for deliver in deliveries {
+        deliver(committed.as_ref().map(|_| ()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{ConnectionTrait, Statement};
+
+    use super::*;
+
+    /// A writer over a fresh table of its own (tests may share a PostgreSQL database).
+    async fn scratch() -> (DatabaseConnection, Writer, String) {
+        let db = crate::testing::test_db().await;
+        let table = format!("gc_probe_{}", uuid::Uuid::new_v4().simple());
+        db.execute_unprepared(&format!("CREATE TABLE {table} (k TEXT PRIMARY KEY)")).await.unwrap();
+        (db.clone(), Writer::start(db), table)
+    }
+
+    type Work = Box<dyn for<'t> FnOnce(&'t DatabaseTransaction) -> BoxFuture<'t, Result<(), DbErr>> + Send>;
+
+    fn insert(table: &str, k: &str) -> Work {
+        let sql = format!("INSERT INTO {table} (k) VALUES ('{k}')");
+        Box::new(move |txn| Box::pin(async move { txn.execute_unprepared(&sql).await.map(|_| ()) }))
+    }
+
+    async fn keys(db: &DatabaseConnection, table: &str) -> Vec<String> {
+        let sql =
+            Statement::from_string(db.get_database_backend(), format!("SELECT k FROM {table} ORDER BY k"));
+        db.query_all_raw(sql).await.unwrap().iter().map(|r| r.try_get_by_index(0).unwrap()).collect()
+    }
+
+    #[tokio::test]
+    async fn concurrent_writes_commit_and_a_failing_one_rolls_back_alone() {
+        let (db, writer, t) = scratch().await;
+        let (a, b, dup, c) = tokio::join!(
+            writer.write(insert(&t, "a")),
+            writer.write(insert(&t, "b")),
+            writer.write(insert(&t, "a")),
+            writer.write(insert(&t, "c")),
+        );
+        let failed = [a, b, dup, c].into_iter().filter(|r| r.as_ref().unwrap().is_err()).count();
+        assert_eq!(failed, 1, "exactly the duplicate fails");
+        assert_eq!(keys(&db, &t).await, ["a", "b", "c"]);
+    }
+
+    #[tokio::test]
+    async fn a_write_that_errors_leaves_nothing_behind() {
+        let (db, writer, t) = scratch().await;
+        let sql = format!("INSERT INTO {t} (k) VALUES ('x')");
+        let failed: Result<(), &str> = writer
+            .write(move |txn| {
+                Box::pin(async move {
+                    txn.execute_unprepared(&sql).await.unwrap();
+                    Err("refused after writing")
+                })
+            })
+            .await
+            .unwrap();
+        assert!(failed.is_err());
+        writer.write(insert(&t, "y")).await.unwrap().unwrap();
+        assert_eq!(keys(&db, &t).await, ["y"]);
+    }
+}
