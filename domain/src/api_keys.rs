@@ -281,12 +281,15 @@ pub async fn authenticate(
         Ok(Err(Refused { reason, org_id: key.map(|k| k.org_id.clone()), key_id: key.map(|k| k.id.clone()) }))
     };
     let Some(public_id) = parse(token) else { return refuse(KeyRefusal::Malformed, None) };
-    // One query: the key and its owner.
+    // One query: the key and its owner. `all`, not `one`: the public id is unique, and `one`
+    // would bind a `LIMIT`, which makes SQLite prepare the statement again on every request.
     let found = api_key::Entity::find()
         .filter(api_key::Column::PublicId.eq(public_id))
         .find_also_related(user::Entity)
-        .one(read)
-        .await?;
+        .all(read)
+        .await?
+        .into_iter()
+        .next();
     let Some((key, owner)) = found else {
         return refuse(KeyRefusal::Unknown, None);
     };

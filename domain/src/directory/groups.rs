@@ -55,11 +55,9 @@ async fn find(db: &impl ConnectionTrait, scope: &Scope, id: &str, lock: bool) ->
     if lock {
         query = query.lock_exclusive();
     }
-    query
-        .one(db)
-        .await
-        .map_err(internal)?
-        .ok_or_else(|| ScimError::not_found(format!("no Group with id \"{id}\"")))
+    // `all`, not `one`: the id is the key, and `one` would bind a `LIMIT` (see `listing`).
+    let found = query.all(db).await.map_err(internal)?.into_iter().next();
+    found.ok_or_else(|| ScimError::not_found(format!("no Group with id \"{id}\"")))
 }
 
 /// Records a change of the group: new version and modification time.

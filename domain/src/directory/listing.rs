@@ -4,11 +4,15 @@
 //! the page is not full). Deeper pages find their ids first — an index-only scan in sort order,
 //! skipping `startIndex - 1` of them — and only then load those rows, so a page of 100 reads 100
 //! resources whatever the directory's size.
+//!
+//! `LIMIT`/`OFFSET` are written into the SQL as numbers, never bound: SQLite (3.47 and later) lets
+//! the planner read a bound `LIMIT`, and a statement whose plan read a parameter is prepared again
+//! on every execution — for a lookup, re-parsing cost more than running the query.
 
 use scim::{ListQuery, ResourceKind, ScimError, SortOrder};
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, ModelTrait, Order, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, ModelTrait, Order,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Statement,
     sea_query::{Alias, Expr},
 };
 
@@ -45,6 +49,15 @@ fn sort_column(kind: ResourceKind, query: &ListQuery) -> ScimResult<&'static str
         "displayName" => "display_name_lower",
         _ => return Err(ScimError::invalid_value(format!("sorting by \"{path}\" is not supported"))),
     })
+}
+
+/// `statement` (a query without `LIMIT`) limited to `count` rows after `skip`, as literals.
+fn with_limit(mut statement: Statement, count: u64, skip: u64) -> Statement {
+    statement.sql.push_str(&format!(" LIMIT {count}"));
+    if skip > 0 {
+        statement.sql.push_str(&format!(" OFFSET {skip}"));
+    }
+    statement
 }
 
 /// The ListResponse `query` asks for among the scope's resources of `kind`.
@@ -98,7 +111,8 @@ where
     if skip == 0 && count > 0 {
         // The first page (every lookup Entra makes): read the rows directly, and count only when
         // the page is full; a partial first page is the whole result.
-        let rows = sorted.limit(count).all(db).await.map_err(internal)?;
+        let statement = with_limit(sorted.build(db.get_database_backend()), count, 0);
+        let rows = E::find().from_raw_sql(statement).all(db).await.map_err(internal)?;
         let total = if (rows.len() as u64) < count {
             rows.len() as u64
         } else {
@@ -110,14 +124,14 @@ where
     if count == 0 || skip >= total {
         return Ok(Page { total, rows: Vec::new() });
     }
-    let ids: Vec<String> = sorted
-        .select_only()
-        .column(id_column)
-        .offset(skip)
-        .limit(count)
-        .into_tuple()
-        .all(db)
+    let ids_query = sorted.select_only().column(id_column).build(db.get_database_backend());
+    let ids: Vec<String> = db
+        .query_all_raw(with_limit(ids_query, count, skip))
         .await
+        .map_err(internal)?
+        .iter()
+        .map(|row| row.try_get_by_index(0))
+        .collect::<Result<_, _>>()
         .map_err(internal)?;
     let mut rows = E::find().filter(id_column.is_in(ids.clone())).all(db).await.map_err(internal)?;
     let position = |m: &E::Model| {
