@@ -133,6 +133,26 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn sqlite_readers_see_commits_and_cannot_write() {
+        use sea_orm::{ConnectionTrait, Statement};
+        let path = std::env::temp_dir().join(format!("scimpad-readers-{}.db", uuid::Uuid::new_v4()));
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        let db = connect(&url).await.unwrap();
+        let read = readers(&db, &url).unwrap();
+        db.execute_unprepared("CREATE TABLE r_probe (k TEXT)").await.unwrap();
+        db.execute_unprepared("INSERT INTO r_probe VALUES ('a')").await.unwrap();
+        let row =
+            read.query_one_raw(Statement::from_string(DbBackend::Sqlite, "SELECT k FROM r_probe")).await;
+        let k: String = row.unwrap().unwrap().try_get_by_index(0).unwrap();
+        assert_eq!(k, "a");
+        assert!(read.execute_unprepared("INSERT INTO r_probe VALUES ('b')").await.is_err(), "query_only");
+        drop((db, read));
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+    }
+
+    #[tokio::test]
     async fn unknown_scheme_is_a_clear_error() {
         let err = connect("mysql://x/y").await.unwrap_err().to_string();
         assert!(err.contains("use sqlite:// or postgres://"), "{err}");
