@@ -21,3 +21,26 @@ pub async fn test_db() -> DatabaseConnection {
 pub fn unique_email(prefix: &str) -> String {
     format!("{prefix}.{}@example.com", uuid::Uuid::new_v4().simple())
 }
+
+/// Fills `connection_id` with `count` unexpired sign-ins in flight (in chunks, one transaction),
+/// for tests of the bound on them.
+pub async fn fill_pending_sign_ins(db: &DatabaseConnection, connection_id: &str, count: u64) {
+    use sea_orm::{ActiveValue::Set, EntityTrait, TransactionTrait};
+
+    use crate::entities::sso_pending_login;
+    let later = crate::clock::now_ms() + 60_000;
+    let txn = db.begin().await.expect("begin");
+    for chunk in 0..count.div_ceil(1000) {
+        let rows = (0..1000.min(count - chunk * 1000)).map(|_| sso_pending_login::ActiveModel {
+            id: Set(uuid::Uuid::new_v4().simple().to_string()),
+            connection_id: Set(connection_id.to_owned()),
+            request_id: Set(None),
+            nonce: Set(None),
+            pkce_verifier: Set(None),
+            return_to: Set("/".into()),
+            expires_at: Set(later),
+        });
+        sso_pending_login::Entity::insert_many(rows).exec_without_returning(&txn).await.expect("insert");
+    }
+    txn.commit().await.expect("commit");
+}

@@ -328,3 +328,17 @@ async fn an_sso_persons_name_and_email_stay_the_identity_providers() {
     let err = accounts::update_profile(&db, &ivy, "Ivy", "ivy@elsewhere.example").await.unwrap_err();
     assert!(err.to_string().contains("identity provider"), "{err}");
 }
+
+#[tokio::test]
+async fn sign_ins_in_flight_are_bounded_per_connection() {
+    use domain::sso::pending::MAX_PENDING_PER_CONNECTION;
+    let db = test_db().await;
+    let ada = admin(&db).await;
+    connections::save_saml(&db, &ada, saml_input()).await.unwrap();
+    let conn = connections::settings(&db, &ada).await.unwrap().saml.unwrap();
+    domain::testing::fill_pending_sign_ins(&db, &conn.id, MAX_PENDING_PER_CONNECTION - 1).await;
+    let next = || Pending { connection_id: conn.id.clone(), return_to: "/".into(), ..Default::default() };
+    pending::remember(&db, &pending::random_token(), next()).await.unwrap();
+    let refused = pending::remember(&db, &pending::random_token(), next()).await.unwrap_err();
+    assert!(matches!(refused, DomainError::Throttled { .. }), "{refused:?}");
+}

@@ -55,6 +55,14 @@ impl MigrationTrait for Migration {
             )
             .await?;
         index(manager, "ix_sso_pending_logins_expires", "sso_pending_logins", &["expires_at"], false).await?;
+        index(
+            manager,
+            "ix_sso_pending_logins_connection",
+            "sso_pending_logins",
+            &["connection_id", "expires_at"],
+            false,
+        )
+        .await?;
 
         manager
             .create_table(

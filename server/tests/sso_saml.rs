@@ -287,3 +287,13 @@ async fn during_a_certificate_rollover_both_pinned_certificates_verify() {
     let res = f.post_acs(&f.app.client(), &stranger.response(&f.claims(&upn, "oid-hana")), None).await;
     assert_eq!(res.status(), 400, "a third, unpinned certificate is refused");
 }
+
+#[tokio::test]
+async fn a_flood_of_sign_in_starts_is_bounded() {
+    let f = fixture().await;
+    let conn = connections::settings(&f.app.db, &f.org.admin).await.unwrap().saml.unwrap();
+    let max = domain::sso::pending::MAX_PENDING_PER_CONNECTION;
+    domain::testing::fill_pending_sign_ins(&f.app.db, &conn.id, max).await;
+    let start = f.app.client().get(f.app.at(&format!("/sso/start?who={}", f.slug))).send().await.unwrap();
+    assert!(sso_refusal(start, 503).await.contains("Too many sign-ins in progress"));
+}

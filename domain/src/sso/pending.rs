@@ -4,17 +4,21 @@
 //! The browser carries only an opaque 256-bit key (OIDC `state`, SAML `RelayState`); the row is
 //! stored under the key's SHA-256 and taken exactly once, so a replayed or forged `state` finds
 //! nothing (RFC 9700 §4.7, OWASP SAML Security Cheat Sheet: RelayState is not a redirect URL).
-//! Rows live ten minutes.
+//! Rows live ten minutes, and an organisation has at most [`MAX_PENDING_PER_CONNECTION`] at once:
+//! starting a sign-in needs no account, so a flood of starts must not grow the table unbounded.
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use rand::{RngCore, rngs::OsRng};
-use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
 use sha2::{Digest, Sha256};
 
-use crate::{DomainResult, clock::now_ms, entities::sso_pending_login};
+use crate::{DomainError, DomainResult, clock::now_ms, entities::sso_pending_login};
 
 /// How long a sign-in may take at the IdP.
 pub const PENDING_TTL_MS: i64 = 10 * 60 * 1000;
+
+/// Sign-ins in flight per connection at most; more are refused until some finish or expire.
+pub const MAX_PENDING_PER_CONNECTION: u64 = 10_000;
 
 /// What a sign-in remembers.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -50,8 +54,17 @@ pub fn safe_return_to(candidate: Option<&str>) -> String {
     }
 }
 
-/// Remembers `pending` under the browser-carried `key`.
+/// Remembers `pending` under the browser-carried `key`; `Throttled` when the connection already
+/// has [`MAX_PENDING_PER_CONNECTION`] sign-ins in flight.
 pub async fn remember(db: &DatabaseConnection, key: &str, pending: Pending) -> DomainResult<()> {
+    let in_flight = sso_pending_login::Entity::find()
+        .filter(sso_pending_login::Column::ConnectionId.eq(pending.connection_id.as_str()))
+        .filter(sso_pending_login::Column::ExpiresAt.gt(now_ms()))
+        .count(db)
+        .await?;
+    if in_flight >= MAX_PENDING_PER_CONNECTION {
+        return Err(DomainError::Throttled { retry_after_secs: PENDING_TTL_MS / 1000 });
+    }
     sso_pending_login::Entity::insert(sso_pending_login::ActiveModel {
         id: Set(row_id(key)),
         connection_id: Set(pending.connection_id),

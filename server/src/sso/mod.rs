@@ -136,6 +136,11 @@ impl IntoResponse for SsoFailure {
                 "Sign-in could not be verified",
                 "The answer from your identity provider could not be verified, so you were not signed in. Start again; if it persists, tell your administrator.",
             ),
+            SsoFailure::Domain(domain::DomainError::Throttled { .. }) => Page::new(
+                S::SERVICE_UNAVAILABLE,
+                "Too many sign-ins in progress",
+                "Too many single sign-ons to this organisation are in progress right now. Try again in a few minutes.",
+            ),
             SsoFailure::SecretUnreadable | SsoFailure::Domain(_) => Page::new(
                 S::INTERNAL_SERVER_ERROR,
                 "Sign-in failed",
