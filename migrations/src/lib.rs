@@ -13,6 +13,7 @@ mod m20261130_000002_scim;
 mod m20261201_000003_key_activity;
 mod m20261201_000004_hourly_activity;
 mod m20261201_000005_sso;
+mod m20261201_000006_directory_counts;
 
 /// All migrations in the order they are applied.
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000003_key_activity::Migration),
             Box::new(m20261201_000004_hourly_activity::Migration),
             Box::new(m20261201_000005_sso::Migration),
+            Box::new(m20261201_000006_directory_counts::Migration),
         ]
     }
 }

@@ -3,7 +3,8 @@
 //! The first page is read directly (that is every lookup Entra makes; the count is skipped when
 //! the page is not full). Deeper pages find their ids first — an index-only scan in sort order,
 //! skipping `startIndex - 1` of them — and only then load those rows, so a page of 100 reads 100
-//! resources whatever the directory's size.
+//! resources whatever the directory's size. An unfiltered list takes `totalResults` from the
+//! organisation's `directory_counts` row (kept by triggers) instead of counting every row.
 //!
 //! `LIMIT`/`OFFSET` are written into the SQL as numbers, never bound: SQLite (3.47 and later) lets
 //! the planner read a bound `LIMIT`, and a statement whose plan read a parameter is prepared again
@@ -15,6 +16,8 @@ use sea_orm::{
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Statement,
     sea_query::{Alias, Expr},
 };
+
+use crate::entities::directory_count;
 
 use super::{MAX_PAGE_SIZE, Projection, ScimResult, Scope, Stored, filter_sql, internal, render_all};
 
@@ -80,6 +83,27 @@ where
     Ok(scim::list::list_response(page.total, query.start_index, resources))
 }
 
+/// How many of the scope's resources of `kind` match `condition`: the kept count when the list is
+/// unfiltered, a `COUNT(*)` otherwise.
+async fn total<E>(
+    db: &DatabaseConnection,
+    scope: &Scope,
+    kind: ResourceKind,
+    query: &ListQuery,
+    condition: Condition,
+) -> ScimResult<u64>
+where
+    E: EntityTrait,
+    E::Model: Send + Sync,
+{
+    if query.filter.is_some() {
+        return E::find().filter(condition).count(db).await.map_err(internal);
+    }
+    let kept = directory_count::Entity::find_by_id(scope.org_id.clone()).one(db).await.map_err(internal)?;
+    let n = kept.map_or(0, |c| if kind == ResourceKind::User { c.users } else { c.groups });
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
 /// The page `query` asks for among the scope's resources of `kind`.
 async fn page<E>(
     db: &DatabaseConnection,
@@ -116,11 +140,11 @@ where
         let total = if (rows.len() as u64) < count {
             rows.len() as u64
         } else {
-            E::find().filter(condition).count(db).await.map_err(internal)?
+            total::<E>(db, scope, kind, query, condition).await?
         };
         return Ok(Page { total, rows });
     }
-    let total = E::find().filter(condition).count(db).await.map_err(internal)?;
+    let total = total::<E>(db, scope, kind, query, condition).await?;
     if count == 0 || skip >= total {
         return Ok(Page { total, rows: Vec::new() });
     }

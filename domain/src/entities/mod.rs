@@ -2,6 +2,7 @@
 
 pub mod api_key;
 pub mod credential;
+pub mod directory_count;
 pub mod group;
 pub mod group_member;
 pub mod organization;
