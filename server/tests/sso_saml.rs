@@ -9,7 +9,10 @@ mod support;
 use std::io::Read;
 
 use base64::{Engine, engine::general_purpose::STANDARD};
-use domain::sso::connections::{self, SamlInput};
+use domain::{
+    sea_orm::EntityTrait,
+    sso::connections::{self, SamlInput},
+};
 use reqwest::Client;
 use serde_json::json;
 use support::{
@@ -80,7 +83,7 @@ impl Fixture {
     }
 }
 
-/// Signed in as `expected` display? The console home answers 200 instead of redirecting.
+/// Signed in: the console home answers 200 instead of redirecting to the sign-in page.
 async fn assert_signed_in(app: &TestApp, client: &Client) {
     let home = client.get(app.at("/")).send().await.unwrap();
     assert_eq!(home.status(), 200, "signed in: the console renders");
@@ -103,8 +106,6 @@ async fn idp_initiated_sign_in_lands_a_provisioned_person_in_the_console() {
         "first login stores the (tenant, object id) binding"
     );
 }
-
-use domain::sea_orm::EntityTrait;
 
 fn inflate_request_id(redirect: &str) -> (String, String) {
     let url = url::Url::parse(redirect).unwrap();

@@ -18,8 +18,8 @@ pub fn DashboardPage() -> impl IntoView {
     // home page is a plain 200 rather than a refused request.
     let overview = Resource::new(
         || (),
-        |_| async {
-            match current_user().await {
+        move |_| async move {
+            match me.await {
                 Ok(u) if u.is_admin => dashboard_overview().await.map(Some),
                 Ok(_) => Ok(None),
                 Err(e) => Err(e),
