@@ -1,9 +1,7 @@
 //! Console accounts: signing up (a new organisation and its first admin), signing in, and
 //! loading the person behind a session.
 
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde_json::json;
 
 use crate::{
@@ -119,7 +117,7 @@ pub async fn sign_up(db: &DatabaseConnection, input: SignUp) -> DomainResult<Act
         "emails": [{"value": email.as_str(), "type": "work", "primary": true}],
         "active": true,
     });
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     organization::Entity::insert(organization::ActiveModel {
         id: Set(org_id.clone()),
         name: Set(org_name.clone()),
@@ -264,7 +262,7 @@ pub async fn update_profile(
     }
     let name = required("name", name, "your name", 100)?;
     let email = Email::parse(email)?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let person =
         user::Entity::find_by_id(actor.user_id.clone()).one(&txn).await?.ok_or(DomainError::NotFound)?;
     let mut resource = person.resource.clone();

@@ -12,7 +12,7 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use rand::{Rng, RngCore, distributions::Alphanumeric, rngs::OsRng};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    QueryFilter, QueryOrder, TransactionTrait,
+    QueryFilter, QueryOrder,
 };
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -217,7 +217,7 @@ pub async fn revoke(db: &DatabaseConnection, actor: &Actor, key_id: &str) -> Dom
 /// key is revoked in the same transaction.
 pub async fn regenerate(db: &DatabaseConnection, actor: &Actor, key_id: &str) -> DomainResult<NewKey> {
     actor.require_admin()?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let old = find_active(&txn, actor, key_id).await?;
     let now = now_ms();
     let expires_at = old.expires_at.map(|at| now + (at - old.created_at).max(0));
@@ -273,7 +273,7 @@ pub async fn activity(
 /// Checks a bearer token, reading through `read` (see `db::readers`). On success records the use
 /// through `write`, at most once a minute per key.
 pub async fn authenticate(
-    read: &DatabaseConnection,
+    read: &impl ConnectionTrait,
     write: &DatabaseConnection,
     token: &str,
 ) -> DomainResult<Result<KeyPrincipal, Refused>> {

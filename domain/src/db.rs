@@ -4,20 +4,26 @@
 //! that returned is on disk before we answer 2xx; foreign keys are enforced and a busy timeout
 //! absorbs short lock waits. One connection does every write: SQLite allows one writer anyway,
 //! and a single writing connection rules out the deferred-transaction upgrade deadlocks
-//! (SQLITE_BUSY) that a pool of writers hits. Beside it, [`readers`] opens a small pool of
-//! `query_only` connections: in WAL mode readers never wait for the writer (each statement reads
-//! the last committed state), so SCIM reads no longer queue behind writes and both cores serve
-//! them. Nothing that writes may use the readers — a read transaction that later writes can fail
-//! with SQLITE_BUSY_SNAPSHOT — and `query_only` makes any attempt an error instead of a race.
-//! PostgreSQL (`postgres://…`) uses one pool for both, and its own durability.
+//! (SQLITE_BUSY) that a pool of writers hits. The SCIM hot path has two more, on rusqlite
+//! (`sqlite_direct`): the group-commit writer's connection, and [`readers`], `query_only`
+//! connections: in WAL mode readers never wait for a writer (each statement reads the last
+//! committed state), so SCIM reads never queue behind writes. Nothing that writes may use the
+//! readers, and `query_only` makes any attempt an error instead of a race. With two writing
+//! connections, every write transaction begins `IMMEDIATE` ([`begin_write`]): it waits for the
+//! write lock up front instead of failing with SQLITE_BUSY_SNAPSHOT when a read snapshot taken
+//! earlier in the transaction cannot be upgraded. PostgreSQL (`postgres://…`) uses one pool for
+//! everything, and its own durability.
 
-use std::{path::Path, str::FromStr, time::Duration};
+use std::time::Duration;
 
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr, SqlxSqliteConnector,
-    sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
 };
+
+use crate::sqlite_direct::{ReadPool, file_of};
 
 /// The database URL used when none is configured: a file under `./data`, created on first start.
 pub const DEFAULT_URL: &str = "sqlite://data/scimpad.db?mode=rwc";
@@ -48,26 +54,37 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     Ok(db)
 }
 
-/// Read-only SQLite connections: as many as there are cores to run queries on, plus one.
-const SQLITE_READERS: u32 = 4;
+/// Where reads that need no transaction run (a SCIM GET or list, an API-key lookup).
+#[derive(Clone, Debug)]
+pub enum Reader {
+    /// The connection pool itself (PostgreSQL, in-memory SQLite).
+    Shared(DatabaseConnection),
+    /// `query_only` rusqlite connections on a SQLite file.
+    Direct(ReadPool),
+}
 
-/// The connections for reads that need no transaction (a SCIM GET or list, an API-key lookup):
-/// on a SQLite file a lazily opened pool of `query_only` connections beside `db`'s writer; on
-/// PostgreSQL (or an in-memory SQLite database, which other connections cannot see) `db` itself.
-pub fn readers(db: &DatabaseConnection, url: &str) -> Result<DatabaseConnection, DbErr> {
-    if backend(db) != DbBackend::Sqlite || url.contains(":memory:") || url.contains("mode=memory") {
-        return Ok(db.clone());
+crate::either_connection!(Reader, Shared, Direct);
+
+/// The reader for the database `db` was opened on (`url`): on a SQLite file a pool of
+/// `query_only` connections beside `db`'s writer; on PostgreSQL (or an in-memory SQLite
+/// database, which other connections cannot see) `db` itself.
+pub fn readers(db: &DatabaseConnection, url: &str) -> Result<Reader, DbErr> {
+    match file_of(url) {
+        Some(file) if backend(db) == DbBackend::Sqlite => Ok(Reader::Direct(ReadPool::open(&file)?)),
+        _ => Ok(Reader::Shared(db.clone())),
     }
-    let options = SqliteConnectOptions::from_str(url)
-        .map_err(|e| DbErr::Custom(format!("bad SQLite URL {:?}: {e}", redact(url))))?
-        .pragma("query_only", "ON")
-        .busy_timeout(Duration::from_secs(5));
-    let pool = SqlitePoolOptions::new()
-        .max_connections(SQLITE_READERS)
-        .min_connections(0)
-        .acquire_timeout(Duration::from_secs(10))
-        .connect_lazy_with(options);
-    Ok(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
+}
+
+/// Begins a write transaction on `db`; on SQLite `BEGIN IMMEDIATE` (see the module header).
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    if backend(db) != DbBackend::Sqlite {
+        return db.begin().await;
+    }
+    let options = TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    };
+    db.begin_with_options(options).await
 }
 
 /// The backend `db` talks to, for the few places where SQL differs.
@@ -90,12 +107,7 @@ pub fn redact(url: &str) -> String {
 }
 
 fn create_parent_dir(url: &str) -> Result<(), DbErr> {
-    let path = url.trim_start_matches("sqlite:").trim_start_matches("//");
-    let path = path.split('?').next().unwrap_or_default();
-    if path.is_empty() || path.starts_with(":memory:") {
-        return Ok(());
-    }
-    match Path::new(path).parent() {
+    match file_of(url).as_deref().and_then(std::path::Path::parent) {
         Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir)
             .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", dir.display()))),
         _ => Ok(()),

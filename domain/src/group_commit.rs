@@ -17,8 +17,10 @@
 
 use std::{future::Future, pin::Pin};
 
-use sea_orm::{DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr};
 use tokio::sync::{mpsc, oneshot};
+
+use crate::sqlite_direct::DirectConnection;
 
 /// A boxed future borrowing the transaction it runs in.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -31,11 +33,14 @@ const BATCH: usize = 128;
 /// Delivers a write's result once the batch's commit outcome is known.
 type Deliver = Box<dyn FnOnce(Result<(), &DbErr>) + Send>;
 /// A queued write: runs in the batch's transaction, returns how to deliver its result.
-type Job = Box<dyn for<'t> FnOnce(&'t DatabaseTransaction) -> BoxFuture<'t, Deliver> + Send>;
+type Job = Box<dyn for<'t> FnOnce(&'t WriteTxn) -> BoxFuture<'t, Deliver> + Send>;
 
 /// Somewhere writes run transactionally: a plain connection (one transaction per write) or the
-/// SQLite [`Writer`] (group commit).
+/// [`Writer`] (group commit on SQLite).
 pub trait Writes: Send + Sync {
+    /// What a write's statements run on.
+    type Txn: ConnectionTrait + Send + Sync;
+
     /// Runs `work` in a transaction and returns its result once that transaction has committed.
     /// When `work` returns `Err`, its changes are rolled back and the error returned; the outer
     /// `DbErr` means the transaction itself could not be begun or committed.
@@ -43,17 +48,19 @@ pub trait Writes: Send + Sync {
     where
         T: Send + 'static,
         E: Send + 'static,
-        F: for<'t> FnOnce(&'t DatabaseTransaction) -> BoxFuture<'t, Result<T, E>> + Send + 'static;
+        F: for<'t> FnOnce(&'t Self::Txn) -> BoxFuture<'t, Result<T, E>> + Send + 'static;
 }
 
 impl Writes for DatabaseConnection {
+    type Txn = DatabaseTransaction;
+
     async fn write<T, E, F>(&self, work: F) -> Result<Result<T, E>, DbErr>
     where
         T: Send + 'static,
         E: Send + 'static,
         F: for<'t> FnOnce(&'t DatabaseTransaction) -> BoxFuture<'t, Result<T, E>> + Send + 'static,
     {
-        let txn = self.begin().await?;
+        let txn = crate::db::begin_write(self).await?;
         let result = work(&txn).await;
         match result {
             Ok(_) => txn.commit().await?,
@@ -63,35 +70,72 @@ impl Writes for DatabaseConnection {
     }
 }
 
-/// The write side of the database: group commit on SQLite, a transaction per write otherwise.
+/// The transaction a [`Writer`]'s write runs in: a pooled transaction of its own (PostgreSQL), or
+/// the SQLite batch transaction on the writer's direct connection.
+pub enum WriteTxn {
+    Pooled(DatabaseTransaction),
+    Direct(DirectConnection),
+}
+
+crate::either_connection!(WriteTxn, Pooled, Direct);
+
+/// The write side of the database: group commit on a SQLite file, a transaction per write
+/// otherwise.
 #[derive(Clone, Debug)]
-pub struct Writer {
-    db: DatabaseConnection,
-    /// The writer task's queue (SQLite only).
-    queue: Option<mpsc::Sender<Job>>,
+pub struct Writer(Side);
+
+#[derive(Clone, Debug)]
+enum Side {
+    Pooled(DatabaseConnection),
+    /// The writer task's queue.
+    Grouped(mpsc::Sender<Job>),
 }
 
 impl Writer {
-    /// The writer over `db`; on SQLite this spawns the task that owns the write transactions (it
-    /// ends when the last `Writer` clone is dropped).
-    pub fn start(db: DatabaseConnection) -> Self {
-        let queue = (db.get_database_backend() == DbBackend::Sqlite).then(|| {
-            let (tx, rx) = mpsc::channel(QUEUE);
-            tokio::spawn(run(db.clone(), rx));
-            tx
-        });
-        Self { db, queue }
+    /// The writer for the database `db` was opened on (`url`). On a SQLite file this opens the
+    /// writer's own connection and spawns the task that owns it (it ends when the last `Writer`
+    /// clone is dropped); elsewhere writes run as transactions on `db`.
+    pub fn start(db: DatabaseConnection, url: &str) -> Result<Self, DbErr> {
+        let file = (crate::db::backend(&db) == sea_orm::DbBackend::Sqlite)
+            .then(|| crate::sqlite_direct::file_of(url))
+            .flatten();
+        let Some(file) = file else { return Ok(Self::pooled(db)) };
+        let conn = DirectConnection::open(&file)?;
+        let (tx, rx) = mpsc::channel(QUEUE);
+        tokio::spawn(run(conn, rx));
+        Ok(Self(Side::Grouped(tx)))
+    }
+}
+
+impl Writer {
+    /// A writer that runs each write as a transaction of its own on `db`.
+    pub fn pooled(db: DatabaseConnection) -> Self {
+        Self(Side::Pooled(db))
     }
 }
 
 impl Writes for Writer {
+    type Txn = WriteTxn;
+
     async fn write<T, E, F>(&self, work: F) -> Result<Result<T, E>, DbErr>
     where
         T: Send + 'static,
         E: Send + 'static,
-        F: for<'t> FnOnce(&'t DatabaseTransaction) -> BoxFuture<'t, Result<T, E>> + Send + 'static,
+        F: for<'t> FnOnce(&'t WriteTxn) -> BoxFuture<'t, Result<T, E>> + Send + 'static,
     {
-        let Some(queue) = &self.queue else { return self.db.write(work).await };
+        let queue = match &self.0 {
+            Side::Grouped(queue) => queue,
+            Side::Pooled(db) => {
+                let txn = WriteTxn::Pooled(crate::db::begin_write(db).await?);
+                let result = work(&txn).await;
+                let WriteTxn::Pooled(txn) = txn else { unreachable!("built as pooled above") };
+                match result {
+                    Ok(_) => txn.commit().await?,
+                    Err(_) => txn.rollback().await?,
+                }
+                return Ok(result);
+            }
+        };
         let (reply, answer) = oneshot::channel();
         let job: Job = Box::new(move |txn| {
             Box::pin(async move {
@@ -111,46 +155,73 @@ impl Writes for Writer {
     }
 }
 
-/// Runs `work` inside a savepoint of `txn`, rolled back when `work` fails.
-async fn in_savepoint<T, E, F>(txn: &DatabaseTransaction, work: F) -> Result<Result<T, E>, DbErr>
+/// Runs `work` inside a savepoint of the batch transaction, rolled back when `work` fails.
+async fn in_savepoint<T, E, F>(txn: &WriteTxn, work: F) -> Result<Result<T, E>, DbErr>
 where
-    F: for<'t> FnOnce(&'t DatabaseTransaction) -> BoxFuture<'t, Result<T, E>>,
+    F: for<'t> FnOnce(&'t WriteTxn) -> BoxFuture<'t, Result<T, E>>,
 {
-    let savepoint = txn.begin().await?;
-    let result = work(&savepoint).await;
+    txn.execute_unprepared("SAVEPOINT write").await?;
+    let result = work(txn).await;
     match result {
-        Ok(_) => savepoint.commit().await?,
-        Err(_) => savepoint.rollback().await?,
-    }
+        Ok(_) => txn.execute_unprepared("RELEASE write").await?,
+        Err(_) => txn.execute_unprepared("ROLLBACK TO write; RELEASE write").await?,
+    };
     Ok(result)
 }
 
-/// The writer task: one transaction per batch of queued writes.
-async fn run(db: DatabaseConnection, mut rx: mpsc::Receiver<Job>) {
+/// The writer task: one transaction per batch of queued writes. Statements run on this task's
+/// thread (they take microseconds, and nothing else can hold the lock meanwhile); taking the write
+/// lock and the commit, which may wait, run on the blocking pool.
+async fn run(conn: DirectConnection, mut rx: mpsc::Receiver<Job>) {
     let mut jobs = Vec::with_capacity(BATCH);
     while rx.recv_many(&mut jobs, BATCH).await > 0 {
         let batch = std::mem::take(&mut jobs);
-        // Each batch in a task of its own: a panicking write abandons (and rolls back) its batch,
-        // whose callers then get an error, but not the writer.
-        if let Err(e) = tokio::spawn(commit_batch(db.clone(), batch)).await {
+        // Each batch in a task of its own: a panicking write abandons its batch, whose callers
+        // then get an error, but not the writer; its transaction is rolled back here.
+        if let Err(e) = tokio::spawn(commit_batch(conn.clone(), batch)).await {
             tracing::error!(error = %e, "a group-commit batch panicked and was rolled back");
+            if let Err(e) = blocking(&conn, "ROLLBACK").await {
+                tracing::error!(error = %e, "rolling back the abandoned batch failed");
+            }
         }
     }
 }
 
-async fn commit_batch(db: DatabaseConnection, jobs: Vec<Job>) {
-    let txn = match db.begin().await {
-        Ok(txn) => txn,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot begin a group-commit transaction");
-            return; // dropping the jobs answers their callers with an error
-        }
-    };
+/// Runs `sql` on the blocking pool: what may wait — for the write lock another connection holds,
+/// or for the disk — must not stall the runtime (on a single-threaded runtime the other
+/// connection's holder could never finish, and the wait would only end with the busy timeout).
+async fn blocking(conn: &DirectConnection, sql: &'static str) -> Result<(), DbErr> {
+    let conn = conn.clone();
+    tokio::task::spawn_blocking(move || conn.batch(sql))
+        .await
+        .unwrap_or_else(|e| Err(DbErr::Custom(format!("{sql} did not finish: {e}"))))
+}
+
+async fn commit_batch(conn: DirectConnection, jobs: Vec<Job>) {
+    // IMMEDIATE: take the write lock now, waiting (busy timeout) for the console's connection if
+    // it is writing, rather than failing later when a read snapshot cannot be upgraded.
+    if let Err(e) = blocking(&conn, "BEGIN IMMEDIATE").await {
+        tracing::error!(error = %e, "cannot begin a group-commit transaction");
+        return; // dropping the jobs answers their callers with an error
+    }
+    let txn = WriteTxn::Direct(conn.clone());
     let mut deliveries = Vec::with_capacity(jobs.len());
     for job in jobs {
+        if !conn.in_transaction() {
+            // SQLite rolled the whole transaction back (disk full, I/O error): the writes so far
+            // are gone. Their callers hear so; dropping the rest answers them with an error.
+            let lost = DbErr::Custom("SQLite rolled the batch back".into());
+            tracing::error!(writes = deliveries.len(), "group commit lost its transaction");
+            deliveries.into_iter().for_each(|deliver: Deliver| deliver(Err(&lost)));
+            return;
+        }
         deliveries.push(job(&txn).await);
     }
-    let committed = txn.commit().await;
+    let committed = blocking(&conn, "COMMIT").await;
+    if committed.is_err() && conn.in_transaction() {
+        // A failed COMMIT can leave the transaction open (e.g. SQLITE_BUSY): end it.
+        let _ = blocking(&conn, "ROLLBACK").await;
+    }
     if let Err(e) = &committed {
         tracing::error!(error = %e, writes = deliveries.len(), "group commit failed");
     }
@@ -165,15 +236,20 @@ mod tests {
 
     use super::*;
 
-    /// A writer over a fresh table of its own (tests may share a PostgreSQL database).
+    /// A writer over a fresh table of its own (tests may share a PostgreSQL database); on SQLite
+    /// the group-commit writer.
     async fn scratch() -> (DatabaseConnection, Writer, String) {
-        let db = crate::testing::test_db().await;
+        let url = crate::testing::test_database_url();
+        let db = crate::db::connect(&url).await.unwrap();
         let table = format!("gc_probe_{}", uuid::Uuid::new_v4().simple());
         db.execute_unprepared(&format!("CREATE TABLE {table} (k TEXT PRIMARY KEY)")).await.unwrap();
-        (db.clone(), Writer::start(db), table)
+        let writer = Writer::start(db.clone(), &url).unwrap();
+        let grouped = matches!(writer.0, Side::Grouped(_));
+        assert_eq!(grouped, crate::db::backend(&db) == sea_orm::DbBackend::Sqlite);
+        (db, writer, table)
     }
 
-    type Work = Box<dyn for<'t> FnOnce(&'t DatabaseTransaction) -> BoxFuture<'t, Result<(), DbErr>> + Send>;
+    type Work = Box<dyn for<'t> FnOnce(&'t WriteTxn) -> BoxFuture<'t, Result<(), DbErr>> + Send>;
 
     fn insert(table: &str, k: &str) -> Work {
         let sql = format!("INSERT INTO {table} (k) VALUES ('{k}')");

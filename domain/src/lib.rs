@@ -18,6 +18,7 @@ pub mod group_commit;
 pub mod password;
 pub mod provisioning_log;
 pub mod session_store;
+pub mod sqlite_direct;
 pub mod sso;
 #[doc(hidden)]
 pub mod testing;

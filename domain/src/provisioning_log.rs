@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
+    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
     sea_query::{Expr, OnConflict},
 };
 use tokio::sync::mpsc;
@@ -128,7 +128,7 @@ pub const HOUR_MS: i64 = 3_600_000;
 /// Stores `events` and counts them into the hourly rollup, in one transaction (what the writer
 /// task does with each batch).
 pub async fn store(db: &DatabaseConnection, events: &[Event]) -> Result<(), sea_orm::DbErr> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     // The hourly rollup, in the same transaction: one upsert per (organisation, hour) of the batch.
     let mut hours: std::collections::BTreeMap<(&str, i64), (i64, i64)> = Default::default();
     for e in events {

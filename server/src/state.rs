@@ -9,6 +9,7 @@
 use std::sync::Arc;
 
 use domain::{
+    db::Reader,
     group_commit::Writer,
     provisioning_log::{self, LogSender, LogWriter},
     sea_orm::DatabaseConnection,
@@ -23,7 +24,7 @@ use crate::{config::ValidConfig, sso::oidc::OidcRp};
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub db: DatabaseConnection,
-    pub read: DatabaseConnection,
+    pub read: Reader,
     pub writer: Writer,
     pub sessions: DbSessionStore,
     pub config: Arc<ValidConfig>,
@@ -46,15 +47,21 @@ impl AppState {
             .build();
         let (provisioning_log, log_writer) =
             provisioning_log::start(db.clone(), config.raw.log_retention_days);
-        let read = domain::db::readers(&db, &config.raw.database_url).unwrap_or_else(|e| {
-            // Only a URL that already opened `db` gets here, so this cannot happen in practice;
-            // reading through `db` is correct, just slower.
+        let url = &config.raw.database_url;
+        let read = domain::db::readers(&db, url).unwrap_or_else(|e| {
+            // Only a URL that already opened `db` gets here, so this hardly happens; reading
+            // through `db` is correct, just slower.
             tracing::warn!(error = %e, "cannot open read-only connections; reads share the writer");
-            db.clone()
+            Reader::Shared(db.clone())
+        });
+        let writer = Writer::start(db.clone(), url).unwrap_or_else(|e| {
+            // As above: writes then run as transactions on `db`, correct but without group commit.
+            tracing::warn!(error = %e, "cannot open the group-commit connection; writes use the pool");
+            Writer::pooled(db.clone())
         });
         let state = Self {
             sessions: DbSessionStore::new(db.clone()),
-            writer: Writer::start(db.clone()),
+            writer,
             read,
             db,
             config: Arc::new(config),

@@ -7,8 +7,7 @@ use scim::{
     split_member_ops,
 };
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    QueryFilter, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
 };
 use serde_json::{Value, json};
 
@@ -122,7 +121,7 @@ pub async fn create(
 
 /// `GET /Groups/{id}` (with `excludedAttributes=members`, no membership query at all).
 pub async fn get(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     scope: &Scope,
     id: &str,
     projection: &Projection,
@@ -217,6 +216,6 @@ pub async fn delete(w: &impl Writes, scope: &Scope, id: &str, if_match: Option<&
 }
 
 /// `GET /Groups` and `POST /Groups/.search`.
-pub async fn list(db: &DatabaseConnection, scope: &Scope, query: &ListQuery) -> ScimResult<Value> {
+pub async fn list(db: &impl ConnectionTrait, scope: &Scope, query: &ListQuery) -> ScimResult<Value> {
     listing::list::<group::Entity>(db, scope, KIND, query, group::Column::OrgId, group::Column::Id).await
 }

@@ -12,8 +12,8 @@
 
 use scim::{ListQuery, ResourceKind, ScimError, SortOrder};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, ModelTrait, Order,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Statement,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, ModelTrait, Order, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, Statement,
     sea_query::{Alias, Expr},
 };
 
@@ -65,7 +65,7 @@ fn with_limit(mut statement: Statement, count: u64, skip: u64) -> Statement {
 
 /// The ListResponse `query` asks for among the scope's resources of `kind`.
 pub(crate) async fn list<E>(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     scope: &Scope,
     kind: ResourceKind,
     query: &ListQuery,
@@ -86,7 +86,7 @@ where
 /// How many of the scope's resources of `kind` match `condition`: the kept count when the list is
 /// unfiltered, a `COUNT(*)` otherwise.
 async fn total<E>(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     scope: &Scope,
     kind: ResourceKind,
     query: &ListQuery,
@@ -106,7 +106,7 @@ where
 
 /// The page `query` asks for among the scope's resources of `kind`.
 async fn page<E>(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     scope: &Scope,
     kind: ResourceKind,
     query: &ListQuery,

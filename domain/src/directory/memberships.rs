@@ -8,8 +8,8 @@ use std::collections::HashMap;
 
 use scim::{MemberChange, ResourceKind};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QuerySelect, RelationTrait,
-    sea_query::OnConflict,
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QuerySelect,
+    RelationTrait, sea_query::OnConflict,
 };
 use serde_json::{Value, json};
 
@@ -154,6 +154,22 @@ pub(crate) async fn apply(
     Ok(delta)
 }
 
+/// A membership as read with its group's name. Rows are read by column name, never by position
+/// (`sqlite_direct` rows are addressed by name).
+#[derive(FromQueryResult)]
+struct GroupOf {
+    user_id: String,
+    group_id: String,
+    display_name: String,
+}
+
+/// A membership: which user is in which group.
+#[derive(FromQueryResult)]
+struct MemberOf {
+    group_id: String,
+    user_id: String,
+}
+
 /// The groups each of `user_ids` belongs to.
 pub(crate) async fn groups_of(
     db: &impl ConnectionTrait,
@@ -162,20 +178,20 @@ pub(crate) async fn groups_of(
 ) -> ScimResult<HashMap<String, Vec<Link>>> {
     let mut out: HashMap<String, Vec<Link>> = HashMap::new();
     for chunk in user_ids.chunks(CHUNK) {
-        let rows: Vec<(String, String, String)> = group_member::Entity::find()
+        let rows = group_member::Entity::find()
             .select_only()
             .column(group_member::Column::UserId)
-            .column(group::Column::Id)
+            .column(group_member::Column::GroupId)
             .column(group::Column::DisplayName)
             .join(JoinType::InnerJoin, group_member::Relation::Group.def())
             .filter(group::Column::OrgId.eq(&scope.org_id))
             .filter(group_member::Column::UserId.is_in(chunk.iter().cloned()))
-            .into_tuple()
+            .into_model::<GroupOf>()
             .all(db)
             .await
             .map_err(internal)?;
-        for (uid, gid, name) in rows {
-            out.entry(uid).or_default().push((gid, Some(name)));
+        for row in rows {
+            out.entry(row.user_id).or_default().push((row.group_id, Some(row.display_name)));
         }
     }
     Ok(out)
@@ -189,17 +205,17 @@ pub(crate) async fn members_of(
 ) -> ScimResult<HashMap<String, Vec<Link>>> {
     let mut out: HashMap<String, Vec<Link>> = HashMap::new();
     for chunk in group_ids.chunks(CHUNK) {
-        let rows: Vec<(String, String)> = group_member::Entity::find()
+        let rows = group_member::Entity::find()
             .select_only()
             .column(group_member::Column::GroupId)
             .column(group_member::Column::UserId)
             .filter(group_member::Column::GroupId.is_in(chunk.iter().cloned()))
-            .into_tuple()
+            .into_model::<MemberOf>()
             .all(db)
             .await
             .map_err(internal)?;
-        for (gid, uid) in rows {
-            out.entry(gid).or_default().push((uid, None));
+        for row in rows {
+            out.entry(row.group_id).or_default().push((row.user_id, None));
         }
     }
     Ok(out)

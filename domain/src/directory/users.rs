@@ -7,8 +7,7 @@
 
 use scim::{ListQuery, ResourceKind, ScimError, apply_patch, parse_patch, prepare_resource};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    QueryFilter, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
 };
 use serde_json::{Value, json};
 
@@ -144,7 +143,7 @@ pub async fn create(
 
 /// `GET /Users/{id}`.
 pub async fn get(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     scope: &Scope,
     id: &str,
     projection: &Projection,
@@ -271,6 +270,6 @@ pub async fn delete(w: &impl Writes, scope: &Scope, id: &str, if_match: Option<&
 }
 
 /// `GET /Users` and `POST /Users/.search`: a filtered, sorted page (RFC 7644 §3.4.2).
-pub async fn list(db: &DatabaseConnection, scope: &Scope, query: &ListQuery) -> ScimResult<Value> {
+pub async fn list(db: &impl ConnectionTrait, scope: &Scope, query: &ListQuery) -> ScimResult<Value> {
     listing::list::<user::Entity>(db, scope, KIND, query, user::Column::OrgId, user::Column::Id).await
 }

@@ -11,9 +11,9 @@ use axum::{
     routing::{get, post},
 };
 use domain::{
+    db::Reader,
     directory::{self, Projection, ScimResult as DomainScim, Scope, Written},
     group_commit::Writer,
-    sea_orm::DatabaseConnection,
 };
 use scim::{ListQuery, ResourceKind};
 use serde_json::Value;
@@ -34,7 +34,7 @@ pub trait Directory: Send + Sync + 'static {
         p: &Projection,
     ) -> impl Future<Output = DomainScim<Written>> + Send;
     fn get(
-        db: &DatabaseConnection,
+        db: &Reader,
         s: &Scope,
         id: &str,
         p: &Projection,
@@ -61,11 +61,7 @@ pub trait Directory: Send + Sync + 'static {
         id: &str,
         m: Option<&str>,
     ) -> impl Future<Output = DomainScim<String>> + Send;
-    fn list(
-        db: &DatabaseConnection,
-        s: &Scope,
-        q: &ListQuery,
-    ) -> impl Future<Output = DomainScim<Value>> + Send;
+    fn list(db: &Reader, s: &Scope, q: &ListQuery) -> impl Future<Output = DomainScim<Value>> + Send;
 }
 
 macro_rules! directory {
@@ -86,7 +82,7 @@ macro_rules! directory {
                 directory::$module::create(w, s, body, p)
             }
             fn get(
-                db: &DatabaseConnection,
+                db: &Reader,
                 s: &Scope,
                 id: &str,
                 p: &Projection,
@@ -121,11 +117,7 @@ macro_rules! directory {
             ) -> impl Future<Output = DomainScim<String>> + Send {
                 directory::$module::delete(w, s, id, m)
             }
-            fn list(
-                db: &DatabaseConnection,
-                s: &Scope,
-                q: &ListQuery,
-            ) -> impl Future<Output = DomainScim<Value>> + Send {
+            fn list(db: &Reader, s: &Scope, q: &ListQuery) -> impl Future<Output = DomainScim<Value>> + Send {
                 directory::$module::list(db, s, q)
             }
         }
