@@ -12,7 +12,7 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use rand::{Rng, RngCore, distributions::Alphanumeric, rngs::OsRng};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    QueryFilter, QueryOrder,
+    FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
 };
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -277,20 +277,35 @@ pub async fn authenticate(
     write: &DatabaseConnection,
     token: &str,
 ) -> DomainResult<Result<KeyPrincipal, Refused>> {
-    let refuse = |reason, key: Option<&api_key::Model>| {
+    let refuse = |reason, key: Option<&Presented>| {
         Ok(Err(Refused { reason, org_id: key.map(|k| k.org_id.clone()), key_id: key.map(|k| k.id.clone()) }))
     };
     let Some(public_id) = parse(token) else { return refuse(KeyRefusal::Malformed, None) };
-    // One query: the key and its owner. `all`, not `one`: the public id is unique, and `one`
-    // would bind a `LIMIT`, which makes SQLite prepare the statement again on every request.
+    // One query: the key and what decides about its owner (every SCIM request runs it). `all`,
+    // not `one`: the public id is unique, and `one` would bind a `LIMIT`, which makes SQLite
+    // prepare the statement again on every request.
     let found = api_key::Entity::find()
+        .select_only()
+        .columns([
+            api_key::Column::Id,
+            api_key::Column::OrgId,
+            api_key::Column::OwnerId,
+            api_key::Column::SecretHash,
+            api_key::Column::LastUsedAt,
+            api_key::Column::ExpiresAt,
+            api_key::Column::RevokedAt,
+        ])
+        .column_as(user::Column::OrgId, "owner_org_id")
+        .column_as(user::Column::Active, "owner_active")
+        .column_as(user::Column::Role, "owner_role")
+        .left_join(user::Entity)
         .filter(api_key::Column::PublicId.eq(public_id))
-        .find_also_related(user::Entity)
+        .into_model::<Presented>()
         .all(read)
         .await?
         .into_iter()
         .next();
-    let Some((key, owner)) = found else {
+    let Some(key) = found else {
         return refuse(KeyRefusal::Unknown, None);
     };
     if !bool::from(digest(token).as_bytes().ct_eq(key.secret_hash.as_bytes())) {
@@ -303,8 +318,9 @@ pub async fn authenticate(
     if key.expires_at.is_some_and(|at| at <= now) {
         return refuse(KeyRefusal::Expired, Some(&key));
     }
-    let owner_ok =
-        owner.is_some_and(|o| o.active && o.org_id == key.org_id && Role::parse(&o.role) == Role::Admin);
+    let owner_ok = key.owner_active == Some(true)
+        && key.owner_org_id.as_deref() == Some(key.org_id.as_str())
+        && key.owner_role.as_deref().map(Role::parse) == Some(Role::Admin);
     if !owner_ok {
         return refuse(KeyRefusal::OwnerNotAdmin, Some(&key));
     }
@@ -316,6 +332,21 @@ pub async fn authenticate(
             .await?;
     }
     Ok(Ok(KeyPrincipal { key_id: key.id, org_id: key.org_id, owner_id: key.owner_id }))
+}
+
+/// A presented key's row and what decides about its owner (absent when the owner is gone).
+#[derive(Debug, FromQueryResult)]
+struct Presented {
+    id: String,
+    org_id: String,
+    owner_id: String,
+    secret_hash: String,
+    last_used_at: Option<i64>,
+    expires_at: Option<i64>,
+    revoked_at: Option<i64>,
+    owner_org_id: Option<String>,
+    owner_active: Option<bool>,
+    owner_role: Option<String>,
 }
 
 #[cfg(test)]

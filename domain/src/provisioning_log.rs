@@ -2,9 +2,10 @@
 //! summary of what changed, status, SCIM error type, duration). Never bodies, never tokens.
 //!
 //! Requests hand their event to an in-memory queue and a single writer task inserts queued events
-//! in batches, so logging costs a SCIM request no write of its own (on SQLite one fsync per batch
-//! instead of one per request). The price, documented in ARCHITECTURE.md: events of the last
-//! fraction of a second before a crash can be lost; the provisioned data itself cannot. Rows older
+//! in batches, at most ten a second unless they fill up, so logging costs a SCIM request no write
+//! of its own (on SQLite one fsync per batch instead of one per request). The price, documented in
+//! ARCHITECTURE.md: events of the last fraction of a second before a crash can be lost; the
+//! provisioned data itself cannot. Rows older
 //! than the retention period are deleted by the same task.
 
 use std::time::Duration;
@@ -26,6 +27,9 @@ use crate::{
 const QUEUE: usize = 50_000;
 /// Events per insert batch.
 const BATCH: usize = 500;
+/// How long the writer waits after a batch that was not full, so events gather into fewer,
+/// larger transactions (each commit waits for the disk and holds SQLite's write lock).
+const LINGER: Duration = Duration::from_millis(100);
 /// How often old rows are purged.
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
 
@@ -112,7 +116,11 @@ async fn write_loop(db: DatabaseConnection, mut rx: mpsc::Receiver<Event>, reten
         if let Err(e) = store(&db, &batch).await {
             tracing::error!(error = %e, "writing provisioning events failed");
         }
+        let full = batch.len() == BATCH;
         batch.clear();
+        if !full {
+            tokio::time::sleep(LINGER).await;
+        }
         if last_purge.is_none_or(|at| at.elapsed() >= PURGE_EVERY) {
             last_purge = Some(std::time::Instant::now());
             if let Err(e) = purge(&db, retention_days).await {

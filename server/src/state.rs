@@ -20,9 +20,22 @@ use leptos::config::LeptosOptions;
 
 use crate::{config::ValidConfig, sso::oidc::OidcRp};
 
-/// The server's shared state (cheap to clone).
+/// The server's shared state: one allocation, shared by every request (axum clones the state
+/// for each request and each middleware; a clone is one reference-count increment).
 #[derive(Clone, Debug)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What [`AppState`] shares.
+#[derive(Debug)]
+pub struct Shared {
     pub db: DatabaseConnection,
     pub read: Reader,
     pub writer: Writer,
@@ -59,7 +72,7 @@ impl AppState {
             tracing::warn!(error = %e, "cannot open the group-commit connection; writes use the pool");
             Writer::pooled(db.clone())
         });
-        let state = Self {
+        let state = Self(Arc::new(Shared {
             sessions: DbSessionStore::new(db.clone()),
             writer,
             read,
@@ -68,7 +81,7 @@ impl AppState {
             leptos,
             provisioning_log,
             oidc: OidcRp::default(),
-        };
+        }));
         (state, log_writer)
     }
 

@@ -58,12 +58,23 @@ async fn expired_keys_and_keys_of_former_admins_are_refused() {
         Err(DomainError::Invalid { field: "name", .. })
     ));
 
-    // The owner stops being an admin: every key they own stops working.
-    let mut owner: user::ActiveModel =
-        user::Entity::find_by_id(org.admin.user_id.clone()).one(&app.db).await.unwrap().unwrap().into();
-    owner.role = Set("member".into());
-    owner.update(&app.db).await.unwrap();
-    assert_eq!(app.scim(&org.key).get("/Users").await.status, 401);
+    // The owner is deactivated, or stops being an admin: every key they own stops working.
+    let owner = || async {
+        let found = user::Entity::find_by_id(org.admin.user_id.clone()).one(&app.db).await.unwrap();
+        user::ActiveModel::from(found.unwrap())
+    };
+    let mut deactivated = owner().await;
+    deactivated.active = Set(false);
+    deactivated.update(&app.db).await.unwrap();
+    assert_eq!(app.scim(&org.key).get("/Users").await.status, 401, "deactivated owner");
+    let mut reactivated = owner().await;
+    reactivated.active = Set(true);
+    reactivated.update(&app.db).await.unwrap();
+    assert_eq!(app.scim(&org.key).get("/Users").await.status, 200, "active admin again");
+    let mut demoted = owner().await;
+    demoted.role = Set("member".into());
+    demoted.update(&app.db).await.unwrap();
+    assert_eq!(app.scim(&org.key).get("/Users").await.status, 401, "demoted owner");
 }
 
 #[tokio::test]

@@ -45,8 +45,14 @@ use std::{
 
 use clap::Parser;
 use reqwest::{Client, Method, header};
+
 use serde_json::{Value, json};
 use url::Url;
+
+/// The load generator shares the machine's cores with the server; the same allocator as the
+/// server keeps its share small.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const SCIM_JSON: &str = "application/scim+json";
 const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
