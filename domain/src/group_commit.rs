@@ -200,7 +200,12 @@ async fn blocking(conn: &DirectConnection, sql: &'static str) -> Result<(), DbEr
 async fn commit_batch(conn: DirectConnection, jobs: Vec<Job>) {
     // IMMEDIATE: take the write lock now, waiting (busy timeout) for the console's connection if
     // it is writing, rather than failing later when a read snapshot cannot be upgraded.
-    if let Err(e) = blocking(&conn, "BEGIN IMMEDIATE").await {
+    let began = match conn.batch_if_free("BEGIN IMMEDIATE") {
+        Ok(true) => Ok(()),
+        Ok(false) => blocking(&conn, "BEGIN IMMEDIATE").await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = began {
         tracing::error!(error = %e, "cannot begin a group-commit transaction");
         return; // dropping the jobs answers their callers with an error
     }

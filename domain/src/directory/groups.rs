@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use super::{
     Projection, ScimResult, Scope, Written, check_if_match, db_error, internal, listing,
     memberships::{self, MemberDelta},
-    render, render_unlinked, strip_server_fields,
+    render, render_unlinked, save, strip_server_fields,
 };
 use crate::{clock::now_ms, entities::group, group_commit::Writes};
 
@@ -72,7 +72,7 @@ async fn bump(
         None => model.updated_at = Set(now_ms()),
     }
     model.version = Set(version);
-    model.update(txn).await.map_err(db_error(DUPLICATE))
+    save(txn, model, DUPLICATE).await
 }
 
 fn summary(action: &str, name: &str, delta: &MemberDelta) -> String {

@@ -198,6 +198,25 @@ pub(crate) async fn render<M: Stored>(
     Ok(all.pop().unwrap_or_default())
 }
 
+/// Writes `model` — a changed copy of a row this request already read, every field set — and
+/// returns it as stored, without `UPDATE … RETURNING` reading the row (and its JSON) back. A
+/// broken uniqueness rule becomes 409 with `duplicate` as detail.
+pub(crate) async fn save<A>(
+    txn: &impl sea_orm::ConnectionTrait,
+    model: A,
+    duplicate: &str,
+) -> ScimResult<<A::Entity as sea_orm::EntityTrait>::Model>
+where
+    A: sea_orm::ActiveModelTrait + sea_orm::TryIntoModel<<A::Entity as sea_orm::EntityTrait>::Model> + Clone,
+{
+    let saved = model.clone().try_into_model().map_err(internal)?;
+    <A::Entity as sea_orm::EntityTrait>::update(model)
+        .exec_without_returning(txn)
+        .await
+        .map_err(db_error(duplicate))?;
+    Ok(saved)
+}
+
 /// Removes the server-managed attributes before a resource is stored.
 pub(crate) fn strip_server_fields(resource: &mut Value, kind: ResourceKind) {
     if let Value::Object(map) = resource {

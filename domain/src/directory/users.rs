@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use super::{
     Projection, ScimResult, Scope, Written, check_if_match, db_error, internal, listing, render,
-    render_unlinked, strip_server_fields,
+    render_unlinked, save, strip_server_fields,
 };
 use crate::{
     accounts::Role,
@@ -174,7 +174,7 @@ async fn store(
     let mut model: user::ActiveModel = current.into();
     apply_columns(&mut model, cols, resource, now_ms());
     model.version = Set(version);
-    let model = model.update(txn).await.map_err(db_error(DUPLICATE))?;
+    let model = save(txn, model, DUPLICATE).await?;
     if deactivated {
         end_sessions(txn, &id).await?;
     }

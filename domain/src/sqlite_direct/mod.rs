@@ -311,6 +311,24 @@ impl DirectConnection {
         lock(&self.0).execute_batch(sql).map(|_| ())
     }
 
+    /// Runs `sql` unless it would first have to wait for a lock another connection holds:
+    /// `Ok(false)` then, and nothing ran. Lets a caller on the async runtime take a free lock
+    /// at once and hand only real waits to a blocking thread.
+    pub fn batch_if_free(&self, sql: &str) -> Result<bool, DbErr> {
+        let conn = lock(&self.0);
+        let set_wait = |wait| conn.sqlite.busy_timeout(wait).map_err(|e| failure(DbErr::Exec, &e));
+        set_wait(Duration::ZERO)?;
+        let ran = conn.sqlite.execute_batch(sql);
+        set_wait(BUSY_TIMEOUT)?;
+        match ran {
+            Ok(()) => Ok(true),
+            Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::DatabaseBusy => {
+                Ok(false)
+            }
+            Err(e) => Err(failure(DbErr::Exec, &e)),
+        }
+    }
+
     /// Whether a transaction is open on this connection.
     pub fn in_transaction(&self) -> bool {
         !lock(&self.0).sqlite.is_autocommit()

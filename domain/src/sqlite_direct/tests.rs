@@ -161,3 +161,19 @@ fn only_sqlite_files_are_opened_directly() {
     assert_eq!(file_of("sqlite://x.db?mode=memory"), None);
     assert_eq!(file_of("postgres://u@h/db"), None);
 }
+
+#[tokio::test]
+async fn a_held_write_lock_is_reported_not_waited_for() {
+    let (db, path) = sqlite_file().await;
+    let (first, second) = (DirectConnection::open(&path).unwrap(), DirectConnection::open(&path).unwrap());
+    first.batch("BEGIN IMMEDIATE").unwrap();
+    let started = std::time::Instant::now();
+    assert!(!second.batch_if_free("BEGIN IMMEDIATE").unwrap(), "the lock is held");
+    assert!(started.elapsed() < BUSY_TIMEOUT / 2, "it did not wait for the busy timeout");
+    assert!(!second.in_transaction());
+    first.batch("COMMIT").unwrap();
+    assert!(second.batch_if_free("BEGIN IMMEDIATE").unwrap(), "the lock is free");
+    assert!(second.in_transaction());
+    second.batch("COMMIT").unwrap();
+    drop(db);
+}
