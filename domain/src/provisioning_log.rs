@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     sea_query::{Expr, OnConflict},
 };
 use tokio::sync::mpsc;
@@ -20,6 +20,7 @@ use tokio::sync::mpsc;
 use crate::{
     clock::now_ms,
     entities::{provisioning_event as event, provisioning_hourly as hourly},
+    group_commit::{Writer, Writes},
 };
 
 /// Events waiting for the writer at most; beyond that new events are dropped (and counted in
@@ -93,10 +94,12 @@ pub struct LogWriter {
     task: tokio::task::JoinHandle<()>,
 }
 
-/// Starts the writer over `db`, keeping `retention_days` of events.
-pub fn start(db: DatabaseConnection, retention_days: u32) -> (LogSender, LogWriter) {
+/// Starts the log's writer task: batches go through `writer` (on SQLite they join the SCIM
+/// writes' group commit, so logging adds no commit of its own), purges run on `db`; keeps
+/// `retention_days` of events.
+pub fn start(writer: Writer, db: DatabaseConnection, retention_days: u32) -> (LogSender, LogWriter) {
     let (tx, rx) = mpsc::channel(QUEUE);
-    let task = tokio::spawn(write_loop(db, rx, retention_days));
+    let task = tokio::spawn(write_loop(writer, db, rx, retention_days));
     (LogSender { tx }, LogWriter { task })
 }
 
@@ -107,17 +110,21 @@ impl LogWriter {
     }
 }
 
-async fn write_loop(db: DatabaseConnection, mut rx: mpsc::Receiver<Event>, retention_days: u32) {
+async fn write_loop(
+    writer: Writer,
+    db: DatabaseConnection,
+    mut rx: mpsc::Receiver<Event>,
+    retention_days: u32,
+) {
     // `None` until the first purge, which runs with the first batch (an `Instant` in the past
     // cannot be made on a machine that has been up for less than `PURGE_EVERY`).
     let mut last_purge: Option<std::time::Instant> = None;
     let mut batch = Vec::with_capacity(BATCH);
     while rx.recv_many(&mut batch, BATCH).await > 0 {
-        if let Err(e) = store(&db, &batch).await {
+        let full = batch.len() == BATCH;
+        if let Err(e) = store(&writer, std::mem::take(&mut batch)).await {
             tracing::error!(error = %e, "writing provisioning events failed");
         }
-        let full = batch.len() == BATCH;
-        batch.clear();
         if !full {
             tokio::time::sleep(LINGER).await;
         }
@@ -135,8 +142,14 @@ pub const HOUR_MS: i64 = 3_600_000;
 
 /// Stores `events` and counts them into the hourly rollup, in one transaction (what the writer
 /// task does with each batch).
-pub async fn store(db: &DatabaseConnection, events: &[Event]) -> Result<(), sea_orm::DbErr> {
-    let txn = crate::db::begin_write(db).await?;
+pub async fn store(w: &impl Writes, events: Vec<Event>) -> Result<(), sea_orm::DbErr> {
+    w.write(move |txn| Box::pin(async move { insert(txn, &events).await })).await?
+}
+
+async fn insert(txn: &impl ConnectionTrait, events: &[Event]) -> Result<(), sea_orm::DbErr> {
+    if events.is_empty() {
+        return Ok(());
+    }
     // The hourly rollup, in the same transaction: one upsert per (organisation, hour) of the batch.
     let mut hours: std::collections::BTreeMap<(&str, i64), (i64, i64)> = Default::default();
     for e in events {
@@ -160,13 +173,13 @@ pub async fn store(db: &DatabaseConnection, events: &[Event]) -> Result<(), sea_
                 .value(hourly::Column::Errors, Expr::cust("provisioning_hourly.errors + excluded.errors"))
                 .to_owned(),
         )
-        .exec_without_returning(&txn)
+        .exec_without_returning(txn)
         .await?;
     }
     event::Entity::insert_many(events.iter().cloned().map(event::ActiveModel::from))
-        .exec_without_returning(&txn)
+        .exec_without_returning(txn)
         .await?;
-    txn.commit().await
+    Ok(())
 }
 
 /// Deletes events older than `retention_days`.

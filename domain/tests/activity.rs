@@ -53,7 +53,7 @@ fn event(actor: &Actor, at: i64, operation: &str, status: u16) -> Event {
 }
 
 async fn record(db: &DatabaseConnection, events: Vec<Event>) {
-    domain::provisioning_log::store(db, &events).await.unwrap();
+    domain::provisioning_log::store(db, events).await.unwrap();
 }
 
 async fn add_user(db: &DatabaseConnection, actor: &Actor, source: &str, active: bool) {

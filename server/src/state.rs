@@ -58,8 +58,6 @@ impl AppState {
             .site_addr(config.raw.bind)
             .env(leptos::config::Env::PROD)
             .build();
-        let (provisioning_log, log_writer) =
-            provisioning_log::start(db.clone(), config.raw.log_retention_days);
         let url = &config.raw.database_url;
         let read = domain::db::readers(&db, url).unwrap_or_else(|e| {
             // Only a URL that already opened `db` gets here, so this hardly happens; reading
@@ -72,6 +70,8 @@ impl AppState {
             tracing::warn!(error = %e, "cannot open the group-commit connection; writes use the pool");
             Writer::pooled(db.clone())
         });
+        let (provisioning_log, log_writer) =
+            provisioning_log::start(writer.clone(), db.clone(), config.raw.log_retention_days);
         let state = Self(Arc::new(Shared {
             sessions: DbSessionStore::new(db.clone()),
             writer,

@@ -89,8 +89,8 @@ async fn rows_decode_exactly_as_through_sqlx() {
     let group = json!({"displayName": "Engineers", "members": [{"value": grace.id}]});
     groups::create(&writer, &scope, &group, &Projection::default()).await.unwrap();
     provisioning_log::store(
-        &db,
-        &[Event {
+        &writer,
+        vec![Event {
             org_id: admin.org_id.clone(),
             at: crate::clock::now_ms(),
             api_key_id: None,
