@@ -20,7 +20,7 @@ use std::{future::Future, pin::Pin};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::sqlite_direct::DirectConnection;
+use crate::{db::Reader, sqlite_direct::DirectConnection};
 
 /// A boxed future borrowing the transaction it runs in.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -40,6 +40,12 @@ type Job = Box<dyn for<'t> FnOnce(&'t WriteTxn) -> BoxFuture<'t, Deliver> + Send
 pub trait Writes: Send + Sync {
     /// What a write's statements run on.
     type Txn: ConnectionTrait + Send + Sync;
+    /// Where reads after a write run (e.g. what a response shows beside the written row), so they
+    /// take no time of the writer.
+    type Read: ConnectionTrait + Send + Sync;
+
+    /// The connection for reads that need no transaction; it sees every committed write.
+    fn reader(&self) -> &Self::Read;
 
     /// Runs `work` in a transaction and returns its result once that transaction has committed.
     /// When `work` returns `Err`, its changes are rolled back and the error returned; the outer
@@ -53,6 +59,11 @@ pub trait Writes: Send + Sync {
 
 impl Writes for DatabaseConnection {
     type Txn = DatabaseTransaction;
+    type Read = DatabaseConnection;
+
+    fn reader(&self) -> &DatabaseConnection {
+        self
+    }
 
     async fn write<T, E, F>(&self, work: F) -> Result<Result<T, E>, DbErr>
     where
@@ -82,7 +93,10 @@ crate::either_connection!(WriteTxn, Pooled, Direct);
 /// The write side of the database: group commit on a SQLite file, a transaction per write
 /// otherwise.
 #[derive(Clone, Debug)]
-pub struct Writer(Side);
+pub struct Writer {
+    side: Side,
+    read: Reader,
+}
 
 #[derive(Clone, Debug)]
 enum Side {
@@ -95,27 +109,34 @@ impl Writer {
     /// The writer for the database `db` was opened on (`url`). On a SQLite file this opens the
     /// writer's own connection and spawns the task that owns it (it ends when the last `Writer`
     /// clone is dropped); elsewhere writes run as transactions on `db`.
-    pub fn start(db: DatabaseConnection, url: &str) -> Result<Self, DbErr> {
+    /// Reads go to `read` (see [`crate::db::readers`]).
+    pub fn start(db: DatabaseConnection, read: Reader, url: &str) -> Result<Self, DbErr> {
         let file = (crate::db::backend(&db) == sea_orm::DbBackend::Sqlite)
             .then(|| crate::sqlite_direct::file_of(url))
             .flatten();
-        let Some(file) = file else { return Ok(Self::pooled(db)) };
-        let conn = DirectConnection::open(&file)?;
+        let Some(file) = file else { return Ok(Self::pooled(db, read)) };
+        let (conn, checkpointer) = (DirectConnection::open(&file)?, DirectConnection::open(&file)?);
         let (tx, rx) = mpsc::channel(QUEUE);
         tokio::spawn(run(conn, rx));
-        Ok(Self(Side::Grouped(tx)))
+        tokio::spawn(checkpoints(checkpointer, tx.downgrade()));
+        Ok(Self { side: Side::Grouped(tx), read })
     }
 }
 
 impl Writer {
     /// A writer that runs each write as a transaction of its own on `db`.
-    pub fn pooled(db: DatabaseConnection) -> Self {
-        Self(Side::Pooled(db))
+    pub fn pooled(db: DatabaseConnection, read: Reader) -> Self {
+        Self { side: Side::Pooled(db), read }
     }
 }
 
 impl Writes for Writer {
     type Txn = WriteTxn;
+    type Read = Reader;
+
+    fn reader(&self) -> &Reader {
+        &self.read
+    }
 
     async fn write<T, E, F>(&self, work: F) -> Result<Result<T, E>, DbErr>
     where
@@ -123,7 +144,7 @@ impl Writes for Writer {
         E: Send + 'static,
         F: for<'t> FnOnce(&'t WriteTxn) -> BoxFuture<'t, Result<T, E>> + Send + 'static,
     {
-        let queue = match &self.0 {
+        let queue = match &self.side {
             Side::Grouped(queue) => queue,
             Side::Pooled(db) => {
                 let txn = WriteTxn::Pooled(crate::db::begin_write(db).await?);
@@ -187,6 +208,28 @@ async fn run(conn: DirectConnection, mut rx: mpsc::Receiver<Job>) {
     }
 }
 
+/// How often the WAL is copied back into the database file.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Copies committed WAL frames back into the database file, on a connection of its own, while
+/// the writer goes on committing: done inside a commit (SQLite's default, every 1,000 pages) it
+/// would hold up every write of the batch. `PASSIVE` never waits for readers or writers; SQLite
+/// starts the WAL over at the next commit once everything in it has been copied. Ends with the
+/// writer (`writer` is its queue).
+async fn checkpoints(conn: DirectConnection, writer: mpsc::WeakSender<Job>) {
+    let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if writer.upgrade().is_none() {
+            return;
+        }
+        if let Err(e) = blocking(&conn, "PRAGMA wal_checkpoint(PASSIVE)").await {
+            tracing::warn!(error = %e, "WAL checkpoint failed; retrying in a second");
+        }
+    }
+}
+
 /// Runs `sql` on the blocking pool: what may wait — for the write lock another connection holds,
 /// or for the disk — must not stall the runtime (on a single-threaded runtime the other
 /// connection's holder could never finish, and the wait would only end with the busy timeout).
@@ -237,7 +280,7 @@ async fn commit_batch(conn: DirectConnection, jobs: Vec<Job>) {
 
 #[cfg(test)]
 mod tests {
-    use sea_orm::{ConnectionTrait, Statement};
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
 
     use super::*;
 
@@ -248,8 +291,8 @@ mod tests {
         let db = crate::db::connect(&url).await.unwrap();
         let table = format!("gc_probe_{}", uuid::Uuid::new_v4().simple());
         db.execute_unprepared(&format!("CREATE TABLE {table} (k TEXT PRIMARY KEY)")).await.unwrap();
-        let writer = Writer::start(db.clone(), &url).unwrap();
-        let grouped = matches!(writer.0, Side::Grouped(_));
+        let writer = Writer::start(db.clone(), crate::db::readers(&db, &url).unwrap(), &url).unwrap();
+        let grouped = matches!(writer.side, Side::Grouped(_));
         assert_eq!(grouped, crate::db::backend(&db) == sea_orm::DbBackend::Sqlite);
         (db, writer, table)
     }
@@ -297,5 +340,33 @@ mod tests {
         assert!(failed.is_err());
         writer.write(insert(&t, "y")).await.unwrap().unwrap();
         assert_eq!(keys(&db, &t).await, ["y"]);
+    }
+
+    #[tokio::test]
+    async fn the_checkpointer_copies_committed_writes_into_the_database_file() {
+        let path = std::env::temp_dir().join(format!("scimpad-ckpt-{}.db", uuid::Uuid::new_v4()));
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        let db = crate::db::connect(&url).await.unwrap();
+        let writer = Writer::start(db.clone(), crate::db::readers(&db, &url).unwrap(), &url).unwrap();
+        let file_size = || std::fs::metadata(&path).unwrap().len();
+        let before = file_size();
+        let rows = (0..2000).map(|i| format!("('{i}', zeroblob(512))")).collect::<Vec<_>>().join(",");
+        let sql = format!("CREATE TABLE ckpt (k TEXT PRIMARY KEY, v BLOB); INSERT INTO ckpt VALUES {rows};");
+        let written: Result<(), DbErr> = writer
+            .write(move |txn| Box::pin(async move { txn.execute_unprepared(&sql).await.map(|_| ()) }))
+            .await
+            .unwrap();
+        written.unwrap();
+        let probe = DirectConnection::open(&path).unwrap();
+        let row =
+            probe.query_one_raw(Statement::from_string(DbBackend::Sqlite, "PRAGMA wal_autocheckpoint")).await;
+        let pages: i64 = row.unwrap().unwrap().try_get_by_index(0).unwrap();
+        assert_eq!(pages, 0, "writing connections never checkpoint inside a commit");
+        let deadline = std::time::Instant::now() + 3 * CHECKPOINT_EVERY;
+        while file_size() < before + 1_000_000 {
+            assert!(std::time::Instant::now() < deadline, "the checkpointer copied nothing back");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        drop((writer, db));
     }
 }

@@ -65,10 +65,10 @@ impl AppState {
             tracing::warn!(error = %e, "cannot open read-only connections; reads share the writer");
             Reader::Shared(db.clone())
         });
-        let writer = Writer::start(db.clone(), url).unwrap_or_else(|e| {
+        let writer = Writer::start(db.clone(), read.clone(), url).unwrap_or_else(|e| {
             // As above: writes then run as transactions on `db`, correct but without group commit.
             tracing::warn!(error = %e, "cannot open the group-commit connection; writes use the pool");
-            Writer::pooled(db.clone())
+            Writer::pooled(db.clone(), read.clone())
         });
         let (provisioning_log, log_writer) =
             provisioning_log::start(writer.clone(), db.clone(), config.raw.log_retention_days);

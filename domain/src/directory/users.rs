@@ -153,15 +153,13 @@ pub async fn get(
     Ok(Written { resource, id: model.id, version: model.version, summary: String::new() })
 }
 
-/// Stores `resource` as the new state of `current` (in `txn`), returning the written result.
+/// Stores `resource` as the new state of `current` (in `txn`); returns the row as stored.
 async fn store(
     txn: &impl ConnectionTrait,
-    scope: &Scope,
     current: user::Model,
     resource: Value,
-    projection: &Projection,
-    mut summary: String,
-) -> ScimResult<Written> {
+    summary: &mut String,
+) -> ScimResult<user::Model> {
     let cols = columns(&resource)?;
     let deactivated = current.active && !cols.active;
     if deactivated {
@@ -178,8 +176,19 @@ async fn store(
     if deactivated {
         end_sessions(txn, &id).await?;
     }
-    let resource = render(txn, scope, KIND, &model, projection).await?;
-    Ok(Written { resource, id, version, summary })
+    Ok(model)
+}
+
+/// A written user as returned: rendered after the commit, on the reader, so the group-commit
+/// writer spends no time on it.
+async fn answer(
+    w: &impl Writes,
+    scope: &Scope,
+    projection: &Projection,
+    (model, summary): (user::Model, String),
+) -> ScimResult<Written> {
+    let resource = render(w.reader(), scope, KIND, &model, projection).await?;
+    Ok(Written { resource, id: model.id, version: model.version, summary })
 }
 
 /// `PUT /Users/{id}`: replaces every writable attribute (RFC 7644 §3.5.1).
@@ -192,18 +201,20 @@ pub async fn replace(
     projection: &Projection,
 ) -> ScimResult<Written> {
     let (resource, cols) = prepare(body)?;
-    let summary = format!("replaced user {}", cols.user_name);
-    let (scope, id, if_match, projection) =
-        (scope.clone(), id.to_owned(), if_match.map(str::to_owned), projection.clone());
-    w.write(move |txn| {
-        Box::pin(async move {
-            let current = find(txn, &scope, &id, true).await?;
-            check_if_match(if_match.as_deref(), current.version)?;
-            store(txn, &scope, current, resource, &projection, summary).await
+    let mut summary = format!("replaced user {}", cols.user_name);
+    let (in_scope, id, if_match) = (scope.clone(), id.to_owned(), if_match.map(str::to_owned));
+    let stored = w
+        .write(move |txn| {
+            Box::pin(async move {
+                let current = find(txn, &in_scope, &id, true).await?;
+                check_if_match(if_match.as_deref(), current.version)?;
+                let model = store(txn, current, resource, &mut summary).await?;
+                Ok((model, summary))
+            })
         })
-    })
-    .await
-    .map_err(internal)?
+        .await
+        .map_err(internal)??;
+    answer(w, scope, projection, stored).await
 }
 
 /// `PATCH /Users/{id}`: applies the operations atomically (RFC 7644 §3.5.2), in either Entra
@@ -217,41 +228,37 @@ pub async fn patch(
     projection: &Projection,
 ) -> ScimResult<Written> {
     let ops = parse_patch(body, KIND)?;
-    let (scope, id, if_match, projection) =
-        (scope.clone(), id.to_owned(), if_match.map(str::to_owned), projection.clone());
-    w.write(move |txn| {
-        Box::pin(async move {
-            let current = find(txn, &scope, &id, true).await?;
-            check_if_match(if_match.as_deref(), current.version)?;
-            let mut resource = current.resource.clone();
-            resource["id"] = json!(current.id);
-            let outcome = apply_patch(&mut resource, &ops, KIND)?;
-            strip_server_fields(&mut resource, KIND);
-            let paths: Vec<String> = ops
-                .iter()
-                .map(|op| {
-                    format!("{:?} {}", op.op, op.path.as_ref().map(|p| p.to_string()).unwrap_or_default())
-                })
-                .collect();
-            let mut summary =
-                format!("patched user {}: {}", current.user_name, paths.join(", ").to_lowercase());
-            if !outcome.ignored.is_empty() {
-                summary.push_str(&format!("; ignored {}", outcome.ignored.join(", ")));
-            }
-            if !outcome.changed {
-                let resource = render(txn, &scope, KIND, &current, &projection).await?;
-                return Ok(Written {
-                    resource,
-                    id: current.id,
-                    version: current.version,
-                    summary: summary + " (no change)",
-                });
-            }
-            store(txn, &scope, current, resource, &projection, summary).await
+    let (in_scope, id, if_match) = (scope.clone(), id.to_owned(), if_match.map(str::to_owned));
+    let stored = w
+        .write(move |txn| {
+            Box::pin(async move {
+                let current = find(txn, &in_scope, &id, true).await?;
+                check_if_match(if_match.as_deref(), current.version)?;
+                let mut resource = current.resource.clone();
+                resource["id"] = json!(current.id);
+                let outcome = apply_patch(&mut resource, &ops, KIND)?;
+                strip_server_fields(&mut resource, KIND);
+                let paths: Vec<String> = ops
+                    .iter()
+                    .map(|op| {
+                        format!("{:?} {}", op.op, op.path.as_ref().map(|p| p.to_string()).unwrap_or_default())
+                    })
+                    .collect();
+                let mut summary =
+                    format!("patched user {}: {}", current.user_name, paths.join(", ").to_lowercase());
+                if !outcome.ignored.is_empty() {
+                    summary.push_str(&format!("; ignored {}", outcome.ignored.join(", ")));
+                }
+                if !outcome.changed {
+                    return Ok((current, summary + " (no change)"));
+                }
+                let model = store(txn, current, resource, &mut summary).await?;
+                Ok((model, summary))
+            })
         })
-    })
-    .await
-    .map_err(internal)?
+        .await
+        .map_err(internal)??;
+    answer(w, scope, projection, stored).await
 }
 
 /// `DELETE /Users/{id}`: removes the person, their memberships, credentials and sessions.

@@ -80,8 +80,11 @@ impl Conn {
         let pragmas = match access {
             Access::ReadOnly => "PRAGMA query_only = ON;",
             // The same durability as the sqlx connection (`db::connect`): WAL, every commit on disk.
+            // No checkpoint inside a commit: the group-commit writer's checkpointer copies the WAL
+            // back beside the writes (`group_commit`), and a reset WAL is cut back to 64 MiB.
             Access::ReadWrite => {
-                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+                 PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;"
             }
         };
         sqlite.execute_batch(pragmas).map_err(|e| failure(DbErr::Conn, &e))?;

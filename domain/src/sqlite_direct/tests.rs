@@ -75,7 +75,7 @@ async fn rows_decode_exactly_as_through_sqlx() {
     api_keys::create(&db, &admin, "without", None).await.unwrap();
 
     // Through the group-commit writer, i.e. written by this driver.
-    let writer = Writer::start(db.clone(), &url).unwrap();
+    let writer = Writer::start(db.clone(), crate::db::readers(&db, &url).unwrap(), &url).unwrap();
     let scope = Scope { org_id: admin.org_id.clone(), base_url: "http://x/scim/v2".into() };
     let full = json!({
         "userName": "grace@example.com", "externalId": "ext-1", "displayName": "Grace",
