@@ -22,6 +22,7 @@ use crate::{
     accounts::{Actor, Role},
     clock::now_ms,
     entities::{api_key, user},
+    group_commit::Writes,
 };
 
 /// NEVER CHANGE: existing keys carry it, and secret scanners match on it.
@@ -270,13 +271,10 @@ pub async fn activity(
     Ok(out)
 }
 
-/// Checks a bearer token, reading through `read` (see `db::readers`). On success records the use
-/// through `write`, at most once a minute per key.
-pub async fn authenticate(
-    read: &impl ConnectionTrait,
-    write: &DatabaseConnection,
-    token: &str,
-) -> DomainResult<Result<KeyPrincipal, Refused>> {
+/// Checks a bearer token, reading through `w`'s reader (see `db::readers`). On success records
+/// the use through `w`, at most once a minute per key.
+pub async fn authenticate(w: &impl Writes, token: &str) -> DomainResult<Result<KeyPrincipal, Refused>> {
+    let read = w.reader();
     let refuse = |reason, key: Option<&Presented>| {
         Ok(Err(Refused { reason, org_id: key.map(|k| k.org_id.clone()), key_id: key.map(|k| k.id.clone()) }))
     };
@@ -325,11 +323,19 @@ pub async fn authenticate(
         return refuse(KeyRefusal::OwnerNotAdmin, Some(&key));
     }
     if key.last_used_at.is_none_or(|at| now - at >= LAST_USED_RESOLUTION_MS) {
-        api_key::Entity::update_many()
-            .col_expr(api_key::Column::LastUsedAt, sea_orm::sea_query::Expr::value(now))
-            .filter(api_key::Column::Id.eq(&key.id))
-            .exec(write)
-            .await?;
+        // Through the SCIM writer (on SQLite its group commit): a second writing connection
+        // would wait for SQLite's write lock behind a busy provisioning run.
+        let id = key.id.clone();
+        w.write(move |txn| {
+            Box::pin(async move {
+                api_key::Entity::update_many()
+                    .col_expr(api_key::Column::LastUsedAt, sea_orm::sea_query::Expr::value(now))
+                    .filter(api_key::Column::Id.eq(id))
+                    .exec(txn)
+                    .await
+            })
+        })
+        .await??;
     }
     Ok(Ok(KeyPrincipal { key_id: key.id, org_id: key.org_id, owner_id: key.owner_id }))
 }

@@ -135,7 +135,7 @@ async fn the_command_line_creates_an_organisation_and_a_working_key() {
 
     // The key authenticates against that database.
     let db = domain::db::connect(&db_url).await.unwrap();
-    let principal = api_keys::authenticate(&db, &db, &secret).await.unwrap();
+    let principal = api_keys::authenticate(&db, &secret).await.unwrap();
     assert!(principal.is_ok());
 
     let unknown = Command::new(bin)

@@ -142,7 +142,7 @@ async fn gate(State(state): State<AppState>, mut req: Request, next: Next) -> Re
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| path.clone());
     let token = bearer(&req).unwrap_or_default().to_owned();
-    let (org_id, key_id, response) = match api_keys::authenticate(&state.read, &state.db, &token).await {
+    let (org_id, key_id, response) = match api_keys::authenticate(&state.writer, &token).await {
         Ok(Ok(key)) => {
             let scope = Scope {
                 org_id: key.org_id.clone(),
