@@ -2,9 +2,8 @@
 //!
 //! SQLite (the embedded default) is opened in WAL mode with `synchronous = FULL`, so every commit
 //! that returned is on disk before we answer 2xx; foreign keys are enforced and a busy timeout
-//! absorbs short lock waits. One connection does every write: SQLite allows one writer anyway,
-//! and a single writing connection rules out the deferred-transaction upgrade deadlocks
-//! (SQLITE_BUSY) that a pool of writers hits. The SCIM hot path has two more, on rusqlite
+//! absorbs short lock waits. sqlx's pool is a single connection (SQLite allows one writer
+//! anyway; a pool of writers only contends). The SCIM hot path has its own, on rusqlite
 //! (`sqlite_direct`): the group-commit writer's connection, and [`readers`], `query_only`
 //! connections: in WAL mode readers never wait for a writer (each statement reads the last
 //! committed state), so SCIM reads never queue behind writes. Nothing that writes may use the
