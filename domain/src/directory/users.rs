@@ -179,14 +179,41 @@ async fn store(
     Ok(model)
 }
 
-/// A written user as returned: rendered after the commit, on the reader, so the group-commit
-/// writer spends no time on it.
-async fn answer(
+/// What a replace or a patch makes of the current user: a new resource, or nothing to store;
+/// with the log summary either way.
+enum Change {
+    To(Value, String),
+    Unchanged(String),
+}
+
+/// Locks user `id`, checks `If-Match`, stores what `change` makes of it — all in one write — and
+/// returns the result, rendered after the commit on the reader so the group-commit writer spends
+/// no time on it.
+async fn modify(
     w: &impl Writes,
     scope: &Scope,
+    id: &str,
+    if_match: Option<&str>,
     projection: &Projection,
-    (model, summary): (user::Model, String),
+    change: impl FnOnce(&user::Model) -> ScimResult<Change> + Send + 'static,
 ) -> ScimResult<Written> {
+    let (in_scope, id, if_match) = (scope.clone(), id.to_owned(), if_match.map(str::to_owned));
+    let (model, summary) = w
+        .write(move |txn| {
+            Box::pin(async move {
+                let current = find(txn, &in_scope, &id, true).await?;
+                check_if_match(if_match.as_deref(), current.version)?;
+                match change(&current)? {
+                    Change::Unchanged(summary) => Ok((current, summary)),
+                    Change::To(resource, mut summary) => {
+                        let model = store(txn, current, resource, &mut summary).await?;
+                        Ok((model, summary))
+                    }
+                }
+            })
+        })
+        .await
+        .map_err(internal)??;
     let resource = render(w.reader(), scope, KIND, &model, projection).await?;
     Ok(Written { resource, id: model.id, version: model.version, summary })
 }
@@ -201,20 +228,8 @@ pub async fn replace(
     projection: &Projection,
 ) -> ScimResult<Written> {
     let (resource, cols) = prepare(body)?;
-    let mut summary = format!("replaced user {}", cols.user_name);
-    let (in_scope, id, if_match) = (scope.clone(), id.to_owned(), if_match.map(str::to_owned));
-    let stored = w
-        .write(move |txn| {
-            Box::pin(async move {
-                let current = find(txn, &in_scope, &id, true).await?;
-                check_if_match(if_match.as_deref(), current.version)?;
-                let model = store(txn, current, resource, &mut summary).await?;
-                Ok((model, summary))
-            })
-        })
-        .await
-        .map_err(internal)??;
-    answer(w, scope, projection, stored).await
+    let summary = format!("replaced user {}", cols.user_name);
+    modify(w, scope, id, if_match, projection, move |_| Ok(Change::To(resource, summary))).await
 }
 
 /// `PATCH /Users/{id}`: applies the operations atomically (RFC 7644 §3.5.2), in either Entra
@@ -228,37 +243,26 @@ pub async fn patch(
     projection: &Projection,
 ) -> ScimResult<Written> {
     let ops = parse_patch(body, KIND)?;
-    let (in_scope, id, if_match) = (scope.clone(), id.to_owned(), if_match.map(str::to_owned));
-    let stored = w
-        .write(move |txn| {
-            Box::pin(async move {
-                let current = find(txn, &in_scope, &id, true).await?;
-                check_if_match(if_match.as_deref(), current.version)?;
-                let mut resource = current.resource.clone();
-                resource["id"] = json!(current.id);
-                let outcome = apply_patch(&mut resource, &ops, KIND)?;
-                strip_server_fields(&mut resource, KIND);
-                let paths: Vec<String> = ops
-                    .iter()
-                    .map(|op| {
-                        format!("{:?} {}", op.op, op.path.as_ref().map(|p| p.to_string()).unwrap_or_default())
-                    })
-                    .collect();
-                let mut summary =
-                    format!("patched user {}: {}", current.user_name, paths.join(", ").to_lowercase());
-                if !outcome.ignored.is_empty() {
-                    summary.push_str(&format!("; ignored {}", outcome.ignored.join(", ")));
-                }
-                if !outcome.changed {
-                    return Ok((current, summary + " (no change)"));
-                }
-                let model = store(txn, current, resource, &mut summary).await?;
-                Ok((model, summary))
-            })
+    modify(w, scope, id, if_match, projection, move |current| {
+        let mut resource = current.resource.clone();
+        resource["id"] = json!(current.id);
+        let outcome = apply_patch(&mut resource, &ops, KIND)?;
+        strip_server_fields(&mut resource, KIND);
+        let paths: Vec<String> = ops
+            .iter()
+            .map(|op| format!("{:?} {}", op.op, op.path.as_ref().map(|p| p.to_string()).unwrap_or_default()))
+            .collect();
+        let mut summary = format!("patched user {}: {}", current.user_name, paths.join(", ").to_lowercase());
+        if !outcome.ignored.is_empty() {
+            summary.push_str(&format!("; ignored {}", outcome.ignored.join(", ")));
+        }
+        Ok(if outcome.changed {
+            Change::To(resource, summary)
+        } else {
+            Change::Unchanged(summary + " (no change)")
         })
-        .await
-        .map_err(internal)??;
-    answer(w, scope, projection, stored).await
+    })
+    .await
 }
 
 /// `DELETE /Users/{id}`: removes the person, their memberships, credentials and sessions.
