@@ -125,7 +125,7 @@ impl Cli {
         println!("Scimpad is running: open {public_url} (database {})", domain::db::redact(&url));
         tracing::info!(%addr, %public_url, "listening");
         let served =
-            axum::serve(listener, build_router(state)).with_graceful_shutdown(shutdown_signal()).await;
+            crate::serve(listener, build_router(state)).with_graceful_shutdown(shutdown_signal()).await;
         cleanup.abort();
         log_writer.finish().await;
         tracing::info!("stopped");

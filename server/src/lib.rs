@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod csrf;
 pub mod health;
+pub mod request_target;
 pub mod router;
 pub mod scim_api;
 pub mod sso;
@@ -18,3 +19,18 @@ pub mod telemetry;
 pub use config::Config;
 pub use router::build_router;
 pub use state::AppState;
+
+/// Serves `router` on `listener` the way production does: through
+/// [`request_target::NormalizingListener`], so a request-target with raw quotes (as Entra ID sends
+/// them in filters) reaches the router instead of being refused by hyper. The binary adds graceful
+/// shutdown; the integration tests serve through this too.
+pub fn serve(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+) -> axum::serve::Serve<
+    request_target::NormalizingListener<tokio::net::TcpListener>,
+    axum::Router,
+    axum::Router,
+> {
+    axum::serve(request_target::NormalizingListener::new(listener), router)
+}

@@ -24,6 +24,11 @@ struct Args {
 impl TestApp {
     /// Starts a server; `secure` sets the cookie's Secure flag.
     pub async fn spawn_with(secure: bool) -> Self {
+        Self::spawn_configured(secure, &[]).await
+    }
+
+    /// Starts a server with `extra` command-line flags (e.g. `--scim-rate 2`).
+    pub async fn spawn_configured(secure: bool, extra: &[&str]) -> Self {
         server::telemetry::init("warn");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -43,15 +48,17 @@ impl TestApp {
             "--oidc-issuer-hosts",
             "127.0.0.1,localhost",
         ];
-        let config = Args::try_parse_from(args.into_iter().chain(["--secure-cookies", &secure]))
-            .unwrap()
-            .config
-            .validate(false)
-            .unwrap();
+        let config = Args::try_parse_from(
+            args.into_iter().chain(["--secure-cookies", &secure]).chain(extra.iter().copied()),
+        )
+        .unwrap()
+        .config
+        .validate(false)
+        .unwrap();
         let db = domain::db::connect(&db_url).await.unwrap();
         let (state, _log_writer) = server::AppState::start(db.clone(), config);
         let router = server::build_router(state);
-        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        tokio::spawn(async move { server::serve(listener, router).await.unwrap() });
         Self { url, db }
     }
 
