@@ -60,14 +60,14 @@ impl From<Event> for event::ActiveModel {
             at: Set(e.at),
             api_key_id: Set(e.api_key_id),
             method: Set(e.method),
-            path: Set(e.path.chars().take(512).collect()),
+            path: Set(e.path),
             resource_type: Set(e.resource_type),
             resource_id: Set(e.resource_id.map(|id| id.chars().take(36).collect())),
             operation: Set(e.operation),
-            summary: Set(e.summary.chars().take(2000).collect()),
+            summary: Set(e.summary),
             status: Set(i16::try_from(e.status).unwrap_or(i16::MAX)),
             scim_type: Set(e.scim_type),
-            detail: Set(e.detail.map(|d| d.chars().take(2000).collect())),
+            detail: Set(e.detail),
             duration_ms: Set(i32::try_from(e.duration_ms).unwrap_or(i32::MAX)),
         }
     }
@@ -79,9 +79,38 @@ pub struct LogSender {
     tx: mpsc::Sender<Event>,
 }
 
+/// The longest summary or error detail kept, in characters; the request path, at most
+/// [`MAX_PATH_CHARS`]. Longer text is cut and says how much was left out, so a hostile request
+/// cannot make the queue or the table hold its whole body, and a reader knows the text is cut.
+pub const MAX_SUMMARY_CHARS: usize = 2000;
+/// See [`MAX_SUMMARY_CHARS`].
+pub const MAX_PATH_CHARS: usize = 512;
+
+/// `text` if it has at most `max` characters, else its start and "… (N more characters)".
+fn bounded(text: String, max: usize) -> String {
+    let Some((cut, _)) = text.char_indices().nth(max) else { return text };
+    let left_out = text[cut..].chars().count();
+    format!("{}… ({left_out} more characters)", &text[..cut])
+}
+
+impl Event {
+    /// The event with its texts within [`MAX_SUMMARY_CHARS`] and [`MAX_PATH_CHARS`].
+    fn bounded(mut self) -> Self {
+        self.path = bounded(self.path, MAX_PATH_CHARS);
+        self.summary = bounded(self.summary, MAX_SUMMARY_CHARS);
+        self.detail = self.detail.map(|d| bounded(d, MAX_SUMMARY_CHARS));
+        // Column widths: an id longer than ours is no resource of ours anyway, and an extension
+        // method (`PROPFIND`…) must not make the batch's insert fail.
+        self.resource_id = self.resource_id.map(|id| id.chars().take(36).collect());
+        self.method = self.method.chars().take(8).collect();
+        self
+    }
+}
+
 impl LogSender {
-    /// Queues `event` without waiting.
+    /// Queues `event` (its texts bounded) without waiting.
     pub fn record(&self, event: Event) {
+        let event = event.bounded();
         if let Err(e) = self.tx.try_send(event) {
             tracing::warn!(error = %e, "provisioning log queue full or closed; event dropped");
         }
@@ -187,4 +216,31 @@ pub async fn purge(db: &DatabaseConnection, retention_days: u32) -> Result<u64, 
     let cutoff = now_ms() - i64::from(retention_days) * 24 * 3600 * 1000;
     hourly::Entity::delete_many().filter(hourly::Column::Hour.lt(cutoff / HOUR_MS)).exec(db).await?;
     Ok(event::Entity::delete_many().filter(event::Column::At.lt(cutoff)).exec(db).await?.rows_affected)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_texts_are_cut_and_say_so() {
+        assert_eq!(bounded("short".into(), 10), "short");
+        assert_eq!(bounded("exactly10!".into(), 10), "exactly10!");
+        assert_eq!(bounded("ééééé-more".into(), 5), "ééééé… (5 more characters)");
+        let event = Event {
+            method: "VERYLONGMETHOD".into(),
+            path: "/x".repeat(MAX_PATH_CHARS),
+            summary: "id, ".repeat(30_000),
+            detail: Some("d".repeat(MAX_SUMMARY_CHARS + 1)),
+            resource_id: Some("r".repeat(100)),
+            ..Default::default()
+        }
+        .bounded();
+        assert_eq!(event.method, "VERYLONG");
+        assert!(event.path.ends_with(&format!("… ({} more characters)", MAX_PATH_CHARS)));
+        assert!(event.summary.chars().count() < MAX_SUMMARY_CHARS + 40);
+        assert!(event.summary.ends_with("more characters)"));
+        assert!(event.detail.unwrap().ends_with("… (1 more characters)"));
+        assert_eq!(event.resource_id.unwrap().len(), 36);
+    }
 }

@@ -10,6 +10,7 @@ mod datetime;
 pub mod discovery;
 pub mod error;
 pub mod filter;
+pub mod limits;
 pub mod list;
 mod object;
 pub mod patch;

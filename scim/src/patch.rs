@@ -92,7 +92,9 @@ impl PatchOperation {
 /// Parses and normalises a PATCH body: what the HTTP layer calls. See [`parse_patch_body`] and
 /// [`normalize`].
 pub fn parse_patch(body: &Value, kind: ResourceKind) -> Result<Vec<PatchOperation>, ScimError> {
-    normalize(parse_patch_body(body)?, kind)
+    let ops = normalize(parse_patch_body(body)?, kind)?;
+    crate::limits::check_operations(ops.len())?;
+    Ok(ops)
 }
 
 /// Parses a PatchOp message syntactically (no schema knowledge): 400 `invalidSyntax` for a
@@ -115,6 +117,7 @@ pub fn parse_patch_body(body: &Value) -> Result<Vec<PatchOperation>, ScimError> 
         Some(_) => return Err(ScimError::invalid_syntax("'Operations' must be an array")),
         None => return Err(ScimError::invalid_syntax("PATCH body has no 'Operations'")),
     };
+    crate::limits::check_operations(operations.len())?;
     let mut parsed = Vec::with_capacity(operations.len());
     for (i, op) in operations.iter().enumerate() {
         parsed.extend(parse_operation(i, op)?);

@@ -15,13 +15,17 @@
 //! elements of `emails`, `phoneNumbers`, `ims`, `photos` or `addresses` may share a `type`
 //! (case-insensitively). Duplicates are rejected with 400 `invalidValue` rather than silently
 //! dropped, so no data is lost without the client knowing. `roles` and `entitlements` are exempt:
-//! Entra sends several roles of the same type.
+//! Entra sends several roles of the same type. A stored resource is bounded (`limits`): values
+//! per multi-valued attribute, members per request, and its size in bytes.
+
+use std::collections::HashSet;
 
 use serde_json::{Map, Value};
 
 use crate::attr_path::AttrPath;
 use crate::coerce::{self, Unknown};
 use crate::error::ScimError;
+use crate::limits;
 use crate::object::{get_ci, with_object};
 use crate::schema::{Mutability, ResourceKind};
 
@@ -133,6 +137,11 @@ pub(crate) fn finish(resource: &mut Map<String, Value>, kind: ResourceKind) -> R
     }
     for (name, value) in resource.iter() {
         let Value::Array(items) = value else { continue };
+        if name == "members" {
+            limits::check_members(items.len())?;
+        } else {
+            limits::check_values(name, items.len())?;
+        }
         if items.iter().filter(|item| item.get("primary") == Some(&Value::Bool(true))).count() > 1 {
             return Err(ScimError::invalid_value(format!("'{name}' has more than one primary value")));
         }
@@ -140,11 +149,13 @@ pub(crate) fn finish(resource: &mut Map<String, Value>, kind: ResourceKind) -> R
             check_unique_types(name, items)?;
         }
     }
-    Ok(())
+    limits::check_identifiers(resource)?;
+    // Memberships are stored as rows, not in the resource.
+    limits::check_resource_size(resource, "members")
 }
 
 fn check_unique_types(name: &str, items: &[Value]) -> Result<(), ScimError> {
-    let mut seen: Vec<String> = Vec::new();
+    let mut seen = HashSet::with_capacity(items.len());
     for item in items {
         let Some(kind) = get_ci(item, "type").and_then(Value::as_str) else { continue };
         let kind = kind.to_lowercase();
@@ -153,23 +164,21 @@ fn check_unique_types(name: &str, items: &[Value]) -> Result<(), ScimError> {
                 "'{name}' has more than one value of type '{kind}'"
             )));
         }
-        seen.push(kind);
+        seen.insert(kind);
     }
     Ok(())
 }
 
 /// The member ids of a prepared Group (`members[].value`), in order, without duplicates.
 pub fn group_members(group: &Value) -> Vec<String> {
-    let mut ids: Vec<String> = Vec::new();
     let members = get_ci(group, "members").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
-    for member in members {
-        if let Some(id) = get_ci(member, "value").and_then(Value::as_str)
-            && !ids.iter().any(|known| known == id)
-        {
-            ids.push(id.to_string());
-        }
-    }
-    ids
+    let mut seen = HashSet::with_capacity(members.len());
+    members
+        .iter()
+        .filter_map(|member| get_ci(member, "value").and_then(Value::as_str))
+        .filter(|id| seen.insert(*id))
+        .map(str::to_string)
+        .collect()
 }
 
 #[cfg(test)]

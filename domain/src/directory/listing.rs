@@ -10,6 +10,8 @@
 //! the planner read a bound `LIMIT`, and a statement whose plan read a parameter is prepared again
 //! on every execution — for a lookup, re-parsing cost more than running the query.
 
+use std::collections::HashMap;
+
 use scim::{ListQuery, ResourceKind, ScimError, SortOrder};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, ModelTrait, Order, PaginatorTrait, QueryFilter,
@@ -158,10 +160,11 @@ where
         .collect::<Result<_, _>>()
         .map_err(internal)?;
     let mut rows = E::find().filter(id_column.is_in(ids.clone())).all(db).await.map_err(internal)?;
-    let position = |m: &E::Model| {
-        let id = m.get(id_column);
-        ids.iter().position(|i| sea_orm::Value::from(i.clone()) == id)
-    };
-    rows.sort_by_key(|m| position(m));
+    // Back into the page's order: a position per id, looked up once per row (linear).
+    let order: HashMap<&str, usize> = ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
+    rows.sort_by_cached_key(|m| match m.get(id_column) {
+        sea_orm::Value::String(Some(id)) => order.get(id.as_str()).copied(),
+        _ => None,
+    });
     Ok(Page { total, rows })
 }

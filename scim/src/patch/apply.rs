@@ -19,6 +19,8 @@
 //!   Entra prefers to a 400 that would also block the other operations of the request.
 //! - Group `members` must first be taken out with `split_member_ops`; the engine refuses them.
 
+use std::collections::HashSet;
+
 use serde_json::{Map, Value};
 
 use super::normalize::split_object;
@@ -213,10 +215,16 @@ impl Edit<'_> {
 fn remove_matches(items: &mut Vec<Value>, hits: &[usize], sub: Option<&AttributeDef>) {
     match sub {
         None => {
+            let mut hit = vec![false; items.len()];
+            for &i in hits {
+                if let Some(h) = hit.get_mut(i) {
+                    *h = true;
+                }
+            }
             let mut index = 0;
             items.retain(|_| {
                 index += 1;
-                !hits.contains(&(index - 1))
+                hit.get(index - 1) != Some(&true)
             });
         }
         Some(sub) => {
@@ -274,8 +282,11 @@ fn whole_attribute(
         }
         Change::Add(Value::Array(new)) if attr.multi_valued => with_array(container, attr.name, |items| {
             let mut newest_primary = None;
+            // Exact duplicates by their JSON text: object keys are sorted (serde_json's `Map` is a
+            // B-tree here), so equal values print alike, and the check stays linear.
+            let mut present: HashSet<String> = items.iter().map(Value::to_string).collect();
             for item in new {
-                if !items.contains(&item) {
+                if present.insert(item.to_string()) {
                     if is_primary(&item) {
                         newest_primary = Some(items.len());
                     }
@@ -686,5 +697,47 @@ mod tests {
                 Err(_) => prop_assert_eq!(user, alice()),
             }
         }
+    }
+
+    #[test]
+    fn adding_values_skips_exact_duplicates_whatever_their_key_order() {
+        // The duplicate check compares JSON text, which relies on serde_json's sorted maps (no
+        // `preserve_order` feature anywhere in the build): this fails if that ever changes.
+        assert_eq!(json!({"b": 1, "a": 2}).to_string(), json!({"a": 2, "b": 1}).to_string());
+        let mut user = json!({"userName": "a", "emails": [{"value": "a@x", "type": "work"}]});
+        let ops = parse_patch(
+            &json!({"Operations": [{"op": "add", "path": "emails", "value": [
+                {"type": "work", "value": "a@x"}, {"value": "b@x", "type": "home"}, {"type": "home", "value": "b@x"}]}]}),
+            ResourceKind::User,
+        )
+        .expect("valid");
+        apply_patch(&mut user, &ops, ResourceKind::User).expect("applies");
+        assert_eq!(
+            user["emails"],
+            json!([{"value": "a@x", "type": "work"}, {"value": "b@x", "type": "home"}])
+        );
+    }
+
+    #[test]
+    fn a_stored_resource_is_bounded() {
+        use crate::limits::{MAX_RESOURCE_BYTES, MAX_VALUES};
+        let mut user = json!({"userName": "a"});
+        let roles: Vec<Value> = (0..=MAX_VALUES).map(|i| json!({"value": format!("r{i}")})).collect();
+        let ops = parse_patch(
+            &json!({"Operations": [{"op": "add", "path": "roles", "value": roles}]}),
+            ResourceKind::User,
+        )
+        .expect("valid");
+        let err = apply_patch(&mut user, &ops, ResourceKind::User).expect_err("too many values");
+        assert!(err.detail.contains("'roles' has 1001 values"), "{}", err.detail);
+        let big = "x".repeat(MAX_RESOURCE_BYTES);
+        let ops = parse_patch(
+            &json!({"Operations": [{"op": "replace", "path": "title", "value": big}]}),
+            ResourceKind::User,
+        )
+        .expect("valid");
+        let err = apply_patch(&mut user, &ops, ResourceKind::User).expect_err("too large");
+        assert_eq!(err.status, 400);
+        assert_eq!(user, json!({"userName": "a"}), "a refused PATCH changes nothing");
     }
 }

@@ -2,8 +2,10 @@
 //!
 //! Memberships live in their own table and are changed with insert-if-absent / delete-where, so
 //! concurrent PATCHes from Entra to one group never lose updates; the JSON engine never touches
-//! `members`. `replace` sets the list exactly (RFC 7644 §3.5.2.3); the caller can log when that
-//! removed members. Adding an existing member or removing a non-member is not an error.
+//! `members`. A `replace` stays a [`MemberChange::Replace`] here: whether it sets the list exactly
+//! (RFC 7644 §3.5.2.3) or only adds (what Entra's jobs need, entra-scim.md §2.8) is the
+//! organisation's setting, applied by the caller. Adding an existing member or removing a
+//! non-member is not an error. One request names at most `limits::MAX_MEMBERS_PER_REQUEST` ids.
 
 use serde_json::Value;
 
@@ -22,7 +24,7 @@ pub enum MemberChange {
     Remove(Vec<String>),
     /// Remove every member.
     RemoveAll,
-    /// Make the member list exactly this.
+    /// `replace` of the member list with these: additive or exact, as the organisation chose.
     Replace(Vec<String>),
 }
 
@@ -30,12 +32,14 @@ pub enum MemberChange {
 /// (see `normalize`), whose no-path objects are already split. Errors: 400 `invalidPath` for
 /// member paths that are not set operations (sub-attributes, filters other than
 /// `value eq "id"` joined by `or`, filters on `add`/`replace`), 400 `invalidValue` for members
-/// without an id.
+/// without an id or more than `limits::MAX_MEMBERS_PER_REQUEST` ids in all.
 pub fn split_member_ops(
     ops: Vec<PatchOperation>,
 ) -> Result<(Vec<MemberChange>, Vec<PatchOperation>), ScimError> {
     let mut changes = Vec::new();
     let mut rest = Vec::with_capacity(ops.len());
+    // Member ids named so far, against `limits::MAX_MEMBERS_PER_REQUEST`.
+    let mut named = 0;
     for op in ops {
         let Some(path) = op.path.as_ref().filter(|p| is_members(p.attr.schema.as_deref(), &p.attr.name))
         else {
@@ -66,6 +70,11 @@ pub fn split_member_ops(
             (OpKind::Add, None) => MemberChange::Add(member_ids(op.value.as_ref())?),
             (OpKind::Replace, None) => MemberChange::Replace(member_ids(op.value.as_ref())?),
         };
+        named += match &change {
+            MemberChange::Add(ids) | MemberChange::Remove(ids) | MemberChange::Replace(ids) => ids.len(),
+            MemberChange::RemoveAll => 0,
+        };
+        crate::limits::check_members(named)?;
         if !matches!(&change, MemberChange::Add(ids) | MemberChange::Remove(ids) if ids.is_empty()) {
             changes.push(change);
         }
@@ -104,6 +113,7 @@ fn member_ids(value: Option<&Value>) -> Result<Vec<String>, ScimError> {
         Some(Value::Array(items)) => items.as_slice(),
         Some(single) => std::slice::from_ref(single),
     };
+    crate::limits::check_members(items.len())?;
     let mut ids = Vec::with_capacity(items.len());
     for item in items {
         let id = match item {
@@ -239,5 +249,37 @@ mod tests {
             ]
         );
         assert!(rest.is_empty());
+    }
+
+    #[test]
+    fn members_named_in_one_request_are_bounded() {
+        use crate::limits::MAX_MEMBERS_PER_REQUEST;
+        let many = |n: usize| (0..n).map(|i| json!({"value": format!("u{i}")})).collect::<Vec<_>>();
+        let at_limit =
+            split(json!([{"op": "add", "path": "members", "value": many(MAX_MEMBERS_PER_REQUEST)}]));
+        assert!(at_limit.is_ok());
+        // Over the limit in one operation, and in total over several operations of one request.
+        for operations in [
+            json!([{"op": "add", "path": "members", "value": many(MAX_MEMBERS_PER_REQUEST + 1)}]),
+            json!([
+                {"op": "add", "path": "members", "value": many(MAX_MEMBERS_PER_REQUEST / 2 + 1)},
+                {"op": "replace", "path": "members", "value": many(MAX_MEMBERS_PER_REQUEST / 2)},
+            ]),
+        ] {
+            let err = split(operations).expect_err("too many members");
+            assert_eq!(err.scim_type, Some(ScimType::InvalidValue));
+            assert!(err.detail.contains("at most 10000"), "{}", err.detail);
+        }
+    }
+
+    #[test]
+    fn operations_per_patch_are_bounded() {
+        use crate::limits::MAX_OPERATIONS;
+        let op = json!({"op": "replace", "path": "displayName", "value": "x"});
+        let ok = parse_patch(&json!({"Operations": vec![op.clone(); MAX_OPERATIONS]}), ResourceKind::Group);
+        assert!(ok.is_ok());
+        let err = parse_patch(&json!({"Operations": vec![op; MAX_OPERATIONS + 1]}), ResourceKind::Group)
+            .expect_err("too many operations");
+        assert_eq!(err.scim_type, Some(ScimType::InvalidValue));
     }
 }
