@@ -14,6 +14,7 @@ mod m20261201_000003_key_activity;
 mod m20261201_000004_hourly_activity;
 mod m20261201_000005_sso;
 mod m20261201_000006_directory_counts;
+mod m20261202_000007_member_replace;
 
 /// All migrations in the order they are applied.
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000004_hourly_activity::Migration),
             Box::new(m20261201_000005_sso::Migration),
             Box::new(m20261201_000006_directory_counts::Migration),
+            Box::new(m20261202_000007_member_replace::Migration),
         ]
     }
 }

@@ -119,14 +119,16 @@ async fn membership_changes_in_both_dialects() {
     patch(&scim, &group, json!([{"op": "remove", "path": format!("members[value eq \"{b}\"]")}])).await;
     assert_eq!(member_ids(&scim, &group).await, vec![c.clone()]);
 
-    // replace sets the list exactly (RFC 7644 §3.5.2.3).
+    // replace adds by default, as Entra means it (entra-scim.md §2.8; scim_member_replace.rs has
+    // both settings in both dialects).
     patch(
         &scim,
         &group,
         json!([{"op": "replace", "path": "members", "value": [{"value": d}, {"value": a}]}]),
     )
     .await;
-    assert_eq!(member_ids(&scim, &group).await, sorted(vec![a.clone(), d.clone()]));
+    assert_eq!(member_ids(&scim, &group).await, sorted(vec![a.clone(), c.clone(), d.clone()]));
+    patch(&scim, &group, json!([{"op": "Remove", "path": "members", "value": [{"value": c}]}])).await;
 
     // add then remove of the same member in one request (validator preview).
     patch(

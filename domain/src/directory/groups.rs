@@ -14,7 +14,9 @@ use serde_json::{Value, json};
 use super::{
     Projection, ScimResult, Scope, Written, check_if_match, db_error, internal, listing,
     memberships::{self, MemberDelta},
-    render, render_unlinked, save, strip_server_fields,
+    render, render_unlinked, save,
+    settings::{MemberReplace, member_replace_of},
+    strip_server_fields,
 };
 use crate::{clock::now_ms, entities::group, group_commit::Writes};
 
@@ -108,7 +110,7 @@ pub async fn create(
                 (MemberDelta::default(), render_unlinked(&scope, KIND, &model, &projection))
             } else {
                 let change = vec![scim::MemberChange::Add(members)];
-                let delta = memberships::apply(txn, &scope, &model.id, change).await?;
+                let delta = memberships::apply(txn, &scope, &model.id, change, MemberReplace::Exact).await?;
                 (delta, render(txn, &scope, KIND, &model, &projection).await?)
             };
             let summary = summary("created", &model.display_name, &delta);
@@ -147,8 +149,9 @@ pub async fn replace(
         Box::pin(async move {
             let current = find(txn, &scope, &id, true).await?;
             check_if_match(if_match.as_deref(), current.version)?;
+            // A whole-resource replace (RFC 7644 §3.5.1): the members are exactly those sent.
             let change = vec![scim::MemberChange::Replace(members)];
-            let delta = memberships::apply(txn, &scope, &current.id, change).await?;
+            let delta = memberships::apply(txn, &scope, &current.id, change, MemberReplace::Exact).await?;
             let model = bump(txn, current, Some(resource)).await?;
             let resource = render(txn, &scope, KIND, &model, &projection).await?;
             let summary = summary("replaced", &model.display_name, &delta);
@@ -160,7 +163,9 @@ pub async fn replace(
 }
 
 /// `PATCH /Groups/{id}`: attribute operations through the PATCH engine, member operations as set
-/// operations, all in one transaction (RFC 7644 §3.5.2: atomic).
+/// operations, all in one transaction (RFC 7644 §3.5.2: atomic). A `replace` of `members` adds
+/// or sets exactly by the organisation's setting (`settings::MemberReplace`), read in the same
+/// transaction and only when the request has such a `replace`.
 pub async fn patch(
     w: &impl Writes,
     scope: &Scope,
@@ -180,7 +185,13 @@ pub async fn patch(
             resource["id"] = json!(current.id);
             let outcome = apply_patch(&mut resource, &ops, KIND)?;
             strip_server_fields(&mut resource, KIND);
-            let delta = memberships::apply(txn, &scope, &current.id, member_changes).await?;
+            let replaces = member_changes.iter().any(|c| matches!(c, scim::MemberChange::Replace(_)));
+            let mode = if replaces {
+                member_replace_of(txn, &scope.org_id).await.map_err(internal)?
+            } else {
+                MemberReplace::default()
+            };
+            let delta = memberships::apply(txn, &scope, &current.id, member_changes, mode).await?;
             let mut text = summary("patched", &current.display_name, &delta);
             if !outcome.ignored.is_empty() {
                 text.push_str(&format!("; ignored {}", outcome.ignored.join(", ")));

@@ -2,9 +2,10 @@
 //! operations"): adding inserts only the missing rows, removing deletes only the named ones, so a
 //! request costs what it names, not the group's size, and concurrent PATCHes to one group cannot
 //! lose each other's changes (no read-modify-write of a member array). Only users of the group's
-//! own organisation are ever linked.
+//! own organisation are ever linked. `replace` adds or sets exactly by the organisation's
+//! [`MemberReplace`] setting (PATCH) or always sets exactly (PUT, a whole-resource replace).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use scim::{MemberChange, ResourceKind};
 use sea_orm::{
@@ -13,7 +14,7 @@ use sea_orm::{
 };
 use serde_json::{Value, json};
 
-use super::{ScimResult, Scope, internal};
+use super::{ScimResult, Scope, internal, settings::MemberReplace};
 use crate::{
     clock::now_ms,
     entities::{group, group_member, user},
@@ -25,26 +26,48 @@ const CHUNK: usize = 500;
 /// A linked resource as shown inside another: its id and display name.
 pub(crate) type Link = (String, Option<String>);
 
-/// What a PATCH did to a group's members, for the provisioning log.
+/// What a request did to a group's members, for the provisioning log.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(crate) struct MemberDelta {
     pub added: u64,
     pub removed: u64,
+    /// Members removed because a `replace` set the list exactly (the organisation chose `exact`).
+    pub removed_by_replace: u64,
     /// Ids named in the request that are not users of this organisation (never linked).
     pub unknown: Vec<String>,
 }
+
+/// Unknown ids named in a log summary at most; the rest are counted.
+const UNKNOWN_SHOWN: usize = 5;
 
 impl MemberDelta {
     pub fn is_empty(&self) -> bool {
         self.added == 0 && self.removed == 0
     }
 
+    /// e.g. "added 1 member; removed 3 members (2 by an exact replace); ignored 1 unknown member
+    /// id: u9". Bounded: at most [`UNKNOWN_SHOWN`] unknown ids are named.
     pub fn describe(&self) -> String {
-        let mut parts = vec![format!("members +{} -{}", self.added, self.removed)];
-        if !self.unknown.is_empty() {
-            parts.push(format!("ignored unknown member ids {}", self.unknown.join(", ")));
+        let plural = |n: u64| if n == 1 { "" } else { "s" };
+        let mut parts = Vec::new();
+        if self.added > 0 {
+            parts.push(format!("added {} member{}", self.added, plural(self.added)));
         }
-        parts.join("; ")
+        if self.removed > 0 {
+            let mut removed = format!("removed {} member{}", self.removed, plural(self.removed));
+            if self.removed_by_replace > 0 {
+                removed.push_str(&format!(" ({} by an exact replace)", self.removed_by_replace));
+            }
+            parts.push(removed);
+        }
+        if !self.unknown.is_empty() {
+            let count = self.unknown.len();
+            let shown = self.unknown.iter().take(UNKNOWN_SHOWN).cloned().collect::<Vec<_>>().join(", ");
+            let more = count.saturating_sub(UNKNOWN_SHOWN);
+            let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+            parts.push(format!("ignored {count} unknown member id{}: {shown}{more}", plural(count as u64)));
+        }
+        if parts.is_empty() { "members unchanged".to_owned() } else { parts.join("; ") }
     }
 }
 
@@ -103,25 +126,40 @@ async fn remove(db: &impl ConnectionTrait, group_id: &str, users: &[String]) -> 
 }
 
 fn dedup(ids: Vec<String>) -> Vec<String> {
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = HashSet::with_capacity(ids.len());
     ids.into_iter().filter(|id| seen.insert(id.clone())).collect()
 }
 
-/// Applies `changes` in order to group `group_id`.
+/// Adds the users among `ids` (deduplicated) to the group; records the rest as unknown.
+async fn add_known(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    group_id: &str,
+    ids: Vec<String>,
+    delta: &mut MemberDelta,
+) -> ScimResult<Vec<String>> {
+    let ids = dedup(ids);
+    let valid = existing_users(db, scope, &ids).await?;
+    let known: HashSet<&String> = valid.iter().collect();
+    delta.unknown.extend(ids.iter().filter(|id| !known.contains(id)).cloned());
+    delta.added += add(db, group_id, &valid).await?;
+    Ok(valid)
+}
+
+/// Applies `changes` in order to group `group_id`. A [`MemberChange::Replace`] applies as
+/// `replace` says: adds only (`Additive`) or sets the members exactly (`Exact`).
 pub(crate) async fn apply(
     db: &impl ConnectionTrait,
     scope: &Scope,
     group_id: &str,
     changes: Vec<MemberChange>,
+    replace: MemberReplace,
 ) -> ScimResult<MemberDelta> {
     let mut delta = MemberDelta::default();
     for change in changes {
         match change {
             MemberChange::Add(ids) => {
-                let ids = dedup(ids);
-                let valid = existing_users(db, scope, &ids).await?;
-                delta.unknown.extend(ids.into_iter().filter(|id| !valid.contains(id)));
-                delta.added += add(db, group_id, &valid).await?;
+                add_known(db, scope, group_id, ids, &mut delta).await?;
             }
             MemberChange::Remove(ids) => delta.removed += remove(db, group_id, &dedup(ids)).await?,
             MemberChange::RemoveAll => {
@@ -132,10 +170,11 @@ pub(crate) async fn apply(
                     .map_err(internal)?
                     .rows_affected;
             }
+            MemberChange::Replace(ids) if replace == MemberReplace::Additive => {
+                add_known(db, scope, group_id, ids, &mut delta).await?;
+            }
             MemberChange::Replace(ids) => {
-                let ids = dedup(ids);
-                let valid = existing_users(db, scope, &ids).await?;
-                delta.unknown.extend(ids.into_iter().filter(|id| !valid.contains(id)));
+                let valid = add_known(db, scope, group_id, ids, &mut delta).await?;
                 let current: Vec<String> = group_member::Entity::find()
                     .select_only()
                     .column(group_member::Column::UserId)
@@ -144,10 +183,11 @@ pub(crate) async fn apply(
                     .all(db)
                     .await
                     .map_err(internal)?;
-                let keep: std::collections::HashSet<&String> = valid.iter().collect();
+                let keep: HashSet<&String> = valid.iter().collect();
                 let gone: Vec<String> = current.into_iter().filter(|id| !keep.contains(id)).collect();
-                delta.removed += remove(db, group_id, &gone).await?;
-                delta.added += add(db, group_id, &valid).await?;
+                let removed = remove(db, group_id, &gone).await?;
+                delta.removed += removed;
+                delta.removed_by_replace += removed;
             }
         }
     }
@@ -270,5 +310,29 @@ pub(crate) fn set_links(resource: &mut Value, kind: ResourceKind, found: Option<
         }
         ResourceKind::User => {}
         ResourceKind::Group => resource["members"] = links(scope, "Users", found, Some("User")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_log_summary_names_removals_and_few_unknown_ids() {
+        let delta = |added, removed, removed_by_replace, unknown: usize| MemberDelta {
+            added,
+            removed,
+            removed_by_replace,
+            unknown: (0..unknown).map(|i| format!("u{i}")).collect(),
+        };
+        assert_eq!(delta(0, 0, 0, 0).describe(), "members unchanged");
+        assert_eq!(delta(1, 0, 0, 0).describe(), "added 1 member");
+        assert_eq!(
+            delta(1, 3, 2, 1).describe(),
+            "added 1 member; removed 3 members (2 by an exact replace); ignored 1 unknown member id: u0"
+        );
+        // 100,000 unknown ids: five named, the rest counted.
+        let many = delta(0, 0, 0, 100_000).describe();
+        assert_eq!(many, "ignored 100000 unknown member ids: u0, u1, u2, u3, u4 and 99995 more");
     }
 }

@@ -7,6 +7,7 @@ pub mod filter_sql;
 pub mod groups;
 mod listing;
 mod memberships;
+pub mod settings;
 pub mod users;
 
 use scim::{AttrPath, ResourceKind, ScimError};

@@ -13,6 +13,9 @@ pub struct Model {
     pub sso_required: bool,
     /// Email domain whose people the sign-in page sends to this organisation's SSO.
     pub sso_domain: Option<String>,
+    /// How SCIM `replace` of a group's `members` applies: `additive` or `exact`
+    /// (`directory::settings::MemberReplace`).
+    pub members_replace: String,
     pub created_at: i64,
 }
 
