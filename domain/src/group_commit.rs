@@ -12,10 +12,22 @@
 //! caller of the batch gets the error. Later writes in a batch see earlier ones (one connection,
 //! one transaction), so uniqueness and membership set semantics are those of serial execution.
 //!
+//! Fair between organisations: every organisation shares this one writer, so writes wait in a
+//! lane per organisation ([`Writer::for_org`]; writes of no organisation, such as the
+//! provisioning log's batches, have a lane of their own) and each batch takes them round-robin,
+//! one lane at a time. However long one organisation's backlog, another's write waits at most for
+//! the batch being committed and its own turn in the next one. The lanes are filled while a batch
+//! commits, so the bounded queue in front of them stays short.
+//!
 //! PostgreSQL needs none of this (many connections, MVCC, row locks): there, and on any plain
 //! [`DatabaseConnection`], [`Writes::write`] is simply a transaction of its own.
 
-use std::{future::Future, pin::Pin};
+use std::{
+    collections::{HashMap, VecDeque},
+    future::Future,
+    pin::Pin,
+    sync::Arc,
+};
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr};
 use tokio::sync::{mpsc, oneshot};
@@ -32,8 +44,16 @@ const BATCH: usize = 128;
 
 /// Delivers a write's result once the batch's commit outcome is known.
 type Deliver = Box<dyn FnOnce(Result<(), &DbErr>) + Send>;
-/// A queued write: runs in the batch's transaction, returns how to deliver its result.
-type Job = Box<dyn for<'t> FnOnce(&'t WriteTxn) -> BoxFuture<'t, Deliver> + Send>;
+/// A queued write's work: runs in the batch's transaction, returns how to deliver its result.
+type Work = Box<dyn for<'t> FnOnce(&'t WriteTxn) -> BoxFuture<'t, Deliver> + Send>;
+/// Whose write it is: an organisation, or `None` for writes on nobody's behalf.
+type Lane = Option<Arc<str>>;
+
+/// A queued write and its lane.
+struct Job {
+    lane: Lane,
+    work: Work,
+}
 
 /// Somewhere writes run transactionally: a plain connection (one transaction per write) or the
 /// [`Writer`] (group commit on SQLite).
@@ -96,6 +116,8 @@ crate::either_connection!(WriteTxn, Pooled, Direct);
 pub struct Writer {
     side: Side,
     read: Reader,
+    /// The lane this handle's writes queue in (see [`Writer::for_org`]).
+    lane: Lane,
 }
 
 #[derive(Clone, Debug)]
@@ -119,14 +141,20 @@ impl Writer {
         let (tx, rx) = mpsc::channel(QUEUE);
         tokio::spawn(run(conn, rx));
         tokio::spawn(checkpoints(checkpointer, tx.downgrade()));
-        Ok(Self { side: Side::Grouped(tx), read })
+        Ok(Self { side: Side::Grouped(tx), read, lane: None })
     }
 }
 
 impl Writer {
     /// A writer that runs each write as a transaction of its own on `db`.
     pub fn pooled(db: DatabaseConnection, read: Reader) -> Self {
-        Self { side: Side::Pooled(db), read }
+        Self { side: Side::Pooled(db), read, lane: None }
+    }
+
+    /// This writer, with writes queued in organisation `org_id`'s lane: under group commit each
+    /// organisation gets its turn in every batch, whatever another's backlog.
+    pub fn for_org(&self, org_id: &str) -> Self {
+        Self { lane: Some(Arc::from(org_id)), ..self.clone() }
     }
 }
 
@@ -158,7 +186,7 @@ impl Writes for Writer {
             }
         };
         let (reply, answer) = oneshot::channel();
-        let job: Job = Box::new(move |txn| {
+        let work: Work = Box::new(move |txn| {
             Box::pin(async move {
                 let outcome = in_savepoint(txn, work).await;
                 Box::new(move |committed: Result<(), &DbErr>| {
@@ -170,6 +198,7 @@ impl Writes for Writer {
                 }) as Deliver
             })
         });
+        let job = Job { lane: self.lane.clone(), work };
         queue.send(job).await.map_err(|_| DbErr::Custom("the database writer has stopped".into()))?;
         // A dropped reply means the batch's task panicked: its transaction was rolled back.
         answer.await.map_err(|_| DbErr::Custom("the write's batch was abandoned and rolled back".into()))?
@@ -190,21 +219,91 @@ where
     Ok(result)
 }
 
-/// The writer task: one transaction per batch of queued writes. Statements run on this task's
-/// thread (they take microseconds, and nothing else can hold the lock meanwhile); taking the write
-/// lock and the commit, which may wait, run on the blocking pool.
-async fn run(conn: DirectConnection, mut rx: mpsc::Receiver<Job>) {
-    let mut jobs = Vec::with_capacity(BATCH);
-    while rx.recv_many(&mut jobs, BATCH).await > 0 {
-        let batch = std::mem::take(&mut jobs);
-        // Each batch in a task of its own: a panicking write abandons its batch, whose callers
-        // then get an error, but not the writer; its transaction is rolled back here.
-        if let Err(e) = tokio::spawn(commit_batch(conn.clone(), batch)).await {
-            tracing::error!(error = %e, "a group-commit batch panicked and was rolled back");
-            if let Err(e) = blocking(&conn, "ROLLBACK").await {
-                tracing::error!(error = %e, "rolling back the abandoned batch failed");
+/// Queued writes (`T`) by lane, taken round-robin.
+struct Lanes<T> {
+    queues: HashMap<Lane, VecDeque<T>>,
+    /// Lanes with waiting writes, in turn order.
+    turns: VecDeque<Lane>,
+}
+
+impl<T> Default for Lanes<T> {
+    fn default() -> Self {
+        Self { queues: HashMap::new(), turns: VecDeque::new() }
+    }
+}
+
+impl<T> Lanes<T> {
+    fn push(&mut self, lane: Lane, item: T) {
+        let queue = self.queues.entry(lane.clone()).or_default();
+        if queue.is_empty() {
+            self.turns.push_back(lane);
+        }
+        queue.push_back(item);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.turns.is_empty()
+    }
+
+    /// Up to `max` writes, one from each waiting lane in turn. A lane that still has writes goes
+    /// to the back of the turns; an emptied lane is forgotten.
+    fn take_fair(&mut self, max: usize) -> Vec<T> {
+        let mut batch = Vec::with_capacity(max);
+        while batch.len() < max {
+            let Some(lane) = self.turns.pop_front() else { break };
+            let Some(queue) = self.queues.get_mut(&lane) else { continue };
+            if let Some(item) = queue.pop_front() {
+                batch.push(item);
+            }
+            if queue.is_empty() {
+                self.queues.remove(&lane);
+            } else {
+                self.turns.push_back(lane);
             }
         }
+        batch
+    }
+}
+
+/// The writer task: one transaction per batch of queued writes, taken fairly from the lanes.
+/// While a batch commits, newly queued writes are sorted into their lanes. Statements run on
+/// the batch task's thread (they take microseconds, and nothing else can hold the lock
+/// meanwhile); taking the write lock and the commit, which may wait, run on the blocking pool.
+async fn run(conn: DirectConnection, mut rx: mpsc::Receiver<Job>) {
+    let mut lanes: Lanes<Work> = Lanes::default();
+    let mut open = true;
+    let mut committing: Option<tokio::task::JoinHandle<()>> = None;
+    while open || committing.is_some() || !lanes.is_empty() {
+        if committing.is_none() && !lanes.is_empty() {
+            // Each batch in a task of its own: a panicking write abandons its batch, whose
+            // callers then get an error, but not the writer.
+            committing = Some(tokio::spawn(commit_batch(conn.clone(), lanes.take_fair(BATCH))));
+        }
+        tokio::select! {
+            job = rx.recv(), if open => match job {
+                Some(job) => lanes.push(job.lane, job.work),
+                None => open = false,
+            },
+            finished = batch_done(&mut committing), if committing.is_some() => {
+                committing = None;
+                if let Err(e) = finished {
+                    tracing::error!(error = %e, "a group-commit batch panicked and was rolled back");
+                    if let Err(e) = blocking(&conn, "ROLLBACK").await {
+                        tracing::error!(error = %e, "rolling back the abandoned batch failed");
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The end of the batch being committed; never, when there is none.
+async fn batch_done(
+    committing: &mut Option<tokio::task::JoinHandle<()>>,
+) -> Result<(), tokio::task::JoinError> {
+    match committing {
+        Some(batch) => batch.await,
+        None => std::future::pending().await,
     }
 }
 
@@ -240,7 +339,7 @@ async fn blocking(conn: &DirectConnection, sql: &'static str) -> Result<(), DbEr
         .unwrap_or_else(|e| Err(DbErr::Custom(format!("{sql} did not finish: {e}"))))
 }
 
-async fn commit_batch(conn: DirectConnection, jobs: Vec<Job>) {
+async fn commit_batch(conn: DirectConnection, jobs: Vec<Work>) {
     // IMMEDIATE: take the write lock now, waiting (busy timeout) for the console's connection if
     // it is writing, rather than failing later when a read snapshot cannot be upgraded.
     let began = match conn.batch_if_free("BEGIN IMMEDIATE") {
@@ -367,6 +466,59 @@ mod tests {
             assert!(std::time::Instant::now() < deadline, "the checkpointer copied nothing back");
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
+        drop((writer, db));
+    }
+
+    #[test]
+    fn lanes_take_one_write_per_organisation_in_turn() {
+        let mut lanes = Lanes::default();
+        let lane = |name: &str| Some(Arc::<str>::from(name));
+        for i in 0..10 {
+            lanes.push(lane("flood"), format!("flood{i}"));
+        }
+        lanes.push(lane("a"), "a0".to_owned());
+        lanes.push(None, "log0".to_owned());
+        lanes.push(lane("a"), "a1".to_owned());
+        assert_eq!(lanes.take_fair(5), ["flood0", "a0", "log0", "flood1", "a1"]);
+        assert_eq!(lanes.take_fair(3), ["flood2", "flood3", "flood4"]);
+        lanes.push(lane("b"), "b0".to_owned());
+        assert_eq!(lanes.take_fair(2), ["flood5", "b0"]);
+        assert_eq!(lanes.take_fair(100).len(), 4);
+        assert!(lanes.is_empty());
+    }
+
+    #[tokio::test]
+    async fn one_organisations_backlog_does_not_hold_up_another() {
+        let path = std::env::temp_dir().join(format!("scimpad-fair-{}.db", uuid::Uuid::new_v4()));
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        let db = crate::db::connect(&url).await.unwrap();
+        db.execute_unprepared("CREATE TABLE arrivals (seq INTEGER PRIMARY KEY, who TEXT)").await.unwrap();
+        let writer = Writer::start(db.clone(), crate::db::readers(&db, &url).unwrap(), &url).unwrap();
+        let (flooder, neighbour) = (writer.for_org("flooder"), writer.for_org("neighbour"));
+        let arrive = |w: &Writer, who: &'static str| {
+            let w = w.clone();
+            async move {
+                let sql = format!("INSERT INTO arrivals (who) VALUES ('{who}')");
+                let done: Result<(), DbErr> = w
+                    .write(move |txn| Box::pin(async move { txn.execute_unprepared(&sql).await.map(|_| ()) }))
+                    .await
+                    .unwrap();
+                done.unwrap();
+            }
+        };
+        // Ten batches' worth of the flooder's writes are queued before the neighbour's one.
+        let flood: Vec<_> = (0..10 * BATCH).map(|_| tokio::spawn(arrive(&flooder, "flooder"))).collect();
+        tokio::task::yield_now().await;
+        arrive(&neighbour, "neighbour").await;
+        for write in flood {
+            write.await.unwrap();
+        }
+        let sql =
+            Statement::from_string(DbBackend::Sqlite, "SELECT seq FROM arrivals WHERE who = 'neighbour'");
+        let row = db.query_one_raw(sql).await.unwrap().unwrap();
+        let seq: i64 = row.try_get_by_index(0).unwrap();
+        // In FIFO order it would have been written last (10 × BATCH + 1).
+        assert!(seq <= 2 * BATCH as i64 + 1, "the neighbour's write came {seq}th");
         drop((writer, db));
     }
 }

@@ -18,7 +18,7 @@ use domain::{
 };
 use leptos::config::LeptosOptions;
 
-use crate::{config::ValidConfig, sso::oidc::OidcRp};
+use crate::{config::ValidConfig, scim_api::rate_limit::OrgRateLimit, sso::oidc::OidcRp};
 
 /// The server's shared state: one allocation, shared by every request (axum clones the state
 /// for each request and each middleware; a clone is one reference-count increment).
@@ -45,6 +45,8 @@ pub struct Shared {
     pub provisioning_log: LogSender,
     /// The OIDC relying party and its per-issuer metadata cache.
     pub oidc: OidcRp,
+    /// Each organisation's SCIM request budget.
+    pub scim_rate: OrgRateLimit,
 }
 
 impl AppState {
@@ -72,6 +74,8 @@ impl AppState {
         });
         let (provisioning_log, log_writer) =
             provisioning_log::start(writer.clone(), db.clone(), config.raw.log_retention_days);
+        let scim_rate = OrgRateLimit::new(config.raw.scim_rate, config.raw.scim_burst);
+        scim_rate.sweep_idle();
         let state = Self(Arc::new(Shared {
             sessions: DbSessionStore::new(db.clone()),
             writer,
@@ -81,6 +85,7 @@ impl AppState {
             leptos,
             provisioning_log,
             oidc: OidcRp::default(),
+            scim_rate,
         }));
         (state, log_writer)
     }

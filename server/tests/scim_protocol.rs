@@ -18,6 +18,15 @@ async fn discovery_documents_describe_what_is_supported() {
     assert_eq!(config.body["bulk"]["maxPayloadSize"], 1_048_576);
     assert_eq!(config.body["filter"]["maxResults"], 1000);
     assert_eq!(config.body["etag"]["supported"], true);
+    // The limits SCIM has no field for are on the documentation page it points to.
+    let docs = config.body["documentationUri"].as_str().unwrap();
+    assert_eq!(docs, app.at("/scim/limits"));
+    let page = reqwest::get(docs).await.unwrap();
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    for (name, value, _) in scim::limits::ALL {
+        assert!(page.contains(&format!("<code>{name}</code></th><td>{value}</td>")), "{name} missing");
+    }
     let types = scim.get("/ResourceTypes").await;
     assert_eq!(types.body["totalResults"], 2);
     assert_eq!(scim.get("/ResourceTypes/User").await.body["endpoint"], "/Users");

@@ -1,11 +1,19 @@
-//! `cargo xtask bench [--quick]`: the SCIM load benchmark on a fresh SQLite database.
+//! `cargo xtask bench [--quick]`: the SCIM load benchmark on fresh SQLite databases.
 //!
-//! Builds the release binaries (`scimpad`, `scimpad-bench`; no console assets: the bench never
-//! loads a page), starts `scimpad` on port 3030 with a new database under
-//! `$CARGO_TARGET_DIR/bench/`, waits for `/healthz`, creates an organisation and an API key with the
-//! CLI, runs `scimpad-bench` against `/scim/v2`, and stops the server whatever happened.
+//! Builds the release binaries (`scimpad` from `server/`, `scimpad-bench` from `bench/`; no
+//! console assets: the bench never loads a page), then runs `scimpad-bench` twice against a
+//! `scimpad` on port 3030, each time on a new database under `$CARGO_TARGET_DIR/bench/`, started
+//! and provisioned with the CLI through `server_proc`, and stopped whatever happened:
+//! 1. the throughput phases, one organisation, with the per-organisation SCIM rate limit off
+//!    (`--scim-rate 0`): they push thousands of requests/s through that organisation on purpose;
+//! 2. the noisy-neighbour run, with the server's default limits: [`NEIGHBOURS`] well-behaved
+//!    organisations and one that floods, each with its own admin and API key.
 
-use std::{fs, process::Command};
+use std::{
+    fs,
+    path::{Path, PathBuf},
+    process::Command,
+};
 
 use crate::{
     cmd::{self, cargo, target_dir},
@@ -13,9 +21,12 @@ use crate::{
 };
 
 const PORT: u16 = 3030;
+/// Well-behaved organisations of the noisy-neighbour run (one more floods).
+const NEIGHBOURS: usize = 20;
 
 /// Sizes handed to `scimpad-bench`: the full run is its defaults (10k users, 20k lookups, 10k
-/// PATCHes, a 10k-member group, pages at 10k and 100k users); `--quick` is a sub-minute smoke run.
+/// PATCHes, a 10k-member group, pages at 10k and 100k users, 20 s per noisy-neighbour run);
+/// `--quick` is a smoke run of about a minute.
 const QUICK: &[&str] = &[
     "--users",
     "1000",
@@ -32,10 +43,12 @@ const QUICK: &[&str] = &[
     "--console-pages",
     "20",
 ];
+const QUICK_NEIGHBOURS: &[&str] = &["--neighbour-seconds", "5"];
 
 pub fn bench(quick: bool) -> Result<(), String> {
     crate::setup::saml_libraries()?;
-    cmd::run(&mut cargo(&["build", "-p", "server", "--release", "--bins"]))?;
+    // One invocation: the two packages share their dependencies' features, so nothing is built twice.
+    cmd::run(&mut cargo(&["build", "--release", "--bins", "-p", "server", "-p", "scimpad-bench"]))?;
     let bin = target_dir().join("release");
     let (scimpad, bench_bin) = (bin.join("scimpad"), bin.join("scimpad-bench"));
 
@@ -44,26 +57,71 @@ pub fn bench(quick: bool) -> Result<(), String> {
     fs::create_dir_all(site.join("pkg")).map_err(|e| format!("cannot create {}: {e}", site.display()))?;
     // The server only checks that the console bundle exists; the bench never asks for it.
     fs::write(site.join("pkg").join("scimpad.js"), "").map_err(|e| format!("writing pkg/scimpad.js: {e}"))?;
-    let db = dir.join("scimpad-bench.db");
+
+    let db = fresh_database(&dir, "scimpad-bench.db")?;
+    {
+        // Dropped at the end of this block (or on any way out), which stops the server.
+        let server = server_proc::start_with(&scimpad, &db.url, PORT, &site, &["--scim-rate", "0"])?;
+        let key = server_proc::create_org_and_key(&scimpad, &db.url)?;
+        let mut run = Command::new(&bench_bin);
+        run.args(["--url", &format!("{}/scim/v2", server.url()), "--server-pid", &server.pid().to_string()])
+            .args(if quick { QUICK } else { &[] })
+            .env("SCIMPAD_BENCH_TOKEN", key)
+            .env("SCIMPAD_BENCH_CONSOLE_EMAIL", server_proc::ADMIN_EMAIL)
+            .env("SCIMPAD_BENCH_CONSOLE_PASSWORD", server_proc::ADMIN_PASSWORD);
+        cmd::run(&mut run)?;
+    }
+
+    let neighbours_db = fresh_database(&dir, "scimpad-neighbours.db")?;
+    let server = server_proc::start(&scimpad, &neighbours_db.url, PORT, &site)?;
+    eprintln!("xtask: creating {} organisations with an API key each", NEIGHBOURS + 1);
+    let mut keys = Vec::with_capacity(NEIGHBOURS + 1);
+    for (name, email) in (1..=NEIGHBOURS)
+        .map(|k| (format!("Neighbour {k:02}"), format!("admin@neighbour{k:02}.example.com")))
+        .chain([("Flooder".to_owned(), "admin@flooder.example.com".to_owned())])
+    {
+        keys.push(server_proc::create_named_org_and_key(
+            &scimpad,
+            &neighbours_db.url,
+            &name,
+            &email,
+            "bench",
+        )?);
+    }
+    // Through a file: `cmd::run` echoes the command line. The flooder's key is the last line.
+    let keys_file = dir.join("neighbour-api-keys");
+    fs::write(&keys_file, keys.join("\n") + "\n")
+        .map_err(|e| format!("cannot write {}: {e}", keys_file.display()))?;
+    cmd::run(
+        Command::new(&bench_bin)
+            .args(["--url", &format!("{}/scim/v2", server.url()), "--server-pid", &server.pid().to_string()])
+            .arg("--neighbour-tokens-file")
+            .arg(&keys_file)
+            .args(if quick { QUICK_NEIGHBOURS } else { &[] })
+            .env_remove("SCIMPAD_BENCH_TOKEN"),
+    )?;
+    drop(server);
+    eprintln!("xtask: bench databases kept at {} and {}", db.path.display(), neighbours_db.path.display());
+    Ok(())
+}
+
+/// A SQLite database file and its URL.
+struct Database {
+    path: PathBuf,
+    url: String,
+}
+
+/// `dir/name` without what an earlier run left there (the file, its WAL and shared memory).
+fn fresh_database(dir: &Path, name: &str) -> Result<Database, String> {
+    let path = dir.join(name);
     for suffix in ["", "-wal", "-shm"] {
-        let file = format!("{}{suffix}", db.display());
+        let file = format!("{}{suffix}", path.display());
         if let Err(e) = fs::remove_file(&file)
             && e.kind() != std::io::ErrorKind::NotFound
         {
             return Err(format!("cannot remove the previous {file}: {e}"));
         }
     }
-    let database_url = format!("sqlite://{}?mode=rwc", db.display());
-    let server = server_proc::start(&scimpad, &database_url, PORT, &site)?;
-    let key = server_proc::create_org_and_key(&scimpad, &database_url)?;
-    let mut run = Command::new(&bench_bin);
-    run.args(["--url", &format!("{}/scim/v2", server.url()), "--server-pid", &server.pid().to_string()])
-        .args(if quick { QUICK } else { &[] })
-        .env("SCIMPAD_BENCH_TOKEN", key)
-        .env("SCIMPAD_BENCH_CONSOLE_EMAIL", server_proc::ADMIN_EMAIL)
-        .env("SCIMPAD_BENCH_CONSOLE_PASSWORD", server_proc::ADMIN_PASSWORD);
-    cmd::run(&mut run)?;
-    drop(server);
-    eprintln!("xtask: bench database kept at {}", db.display());
-    Ok(())
+    let url = format!("sqlite://{}?mode=rwc", path.display());
+    Ok(Database { path, url })
 }

@@ -5,7 +5,9 @@
 //! - `test`: fmt, clippy, unit and integration tests on SQLite and PostgreSQL, Playwright.
 //! - `e2e`: only the Playwright suite (SQLite).
 //! - `conformance`: only the SCIM 2.0 conformance run (scim2-tester against a live server, SQLite).
-//! - `bench [--quick]`: the SCIM load benchmark against a release server on a fresh SQLite file.
+//! - `bench [--quick]`: the SCIM load benchmark (throughput, then noisy neighbour) against a
+//!   release server on fresh SQLite files.
+//! - `fuzz [--seconds N]`: every cargo-fuzz target of `scim/fuzz` for N seconds each (default 60).
 //!
 //! Setup steps (wasm target, Chromium, npm packages, the local PostgreSQL cluster) are done here,
 //! idempotently, with a clear message when one cannot be done.
@@ -14,13 +16,15 @@ mod bench;
 mod build;
 mod cmd;
 mod conformance;
+mod fuzz;
 mod server_proc;
 mod setup;
 mod test;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: cargo xtask <run|build> [--release] | test | e2e | conformance | bench [--quick]";
+const USAGE: &str = "usage: cargo xtask <run|build> [--release] | test | e2e | conformance | bench [--quick] \
+                     | fuzz [--seconds N]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -30,6 +34,7 @@ fn main() -> ExitCode {
         Some("build") => build::build(release).map(|_| ()),
         Some("test") => test::all(),
         Some("bench") => bench::bench(args.iter().any(|a| a == "--quick")),
+        Some("fuzz") => fuzz::fuzz(&args[1..]),
         Some("e2e") => build::build(false).and_then(|built| test::e2e(&built, &test::sqlite_e2e_url())),
         Some("conformance") => build::build(false).and_then(|built| conformance::run(&built)),
         _ => Err(USAGE.to_owned()),

@@ -1,7 +1,8 @@
-//! A `scimpad` server run by the xtask for a test pass, and the organisation and API key that
-//! SCIM clients need. Shared by the SCIM conformance run (`conformance.rs`); the benchmark
-//! (`bench.rs`) should use it too rather than its own copy, so there is one way to start a
-//! server, wait for it and provision it.
+//! A `scimpad` server run by the xtask for a test pass, and the organisations and API keys that
+//! SCIM clients need. Shared by the SCIM conformance run (`conformance.rs`) and the benchmark
+//! (`bench.rs`, whose throughput run starts the server with its rate limit off and whose
+//! noisy-neighbour run provisions many organisations), so there is one way to start a server,
+//! wait for it and provision it.
 //!
 //! `start` refuses a port that already answers (a server left over from an earlier run would
 //! otherwise be the one tested) and returns once `/healthz` says 200. The server is stopped when
@@ -68,6 +69,17 @@ impl Drop for ServerProcess {
 /// Starts `bin` on `db_url`, listening on 127.0.0.1:`port`, serving the console from `site_root`,
 /// and waits until `GET /healthz` answers 200.
 pub fn start(bin: &Path, db_url: &str, port: u16, site_root: &Path) -> Result<ServerProcess, String> {
+    start_with(bin, db_url, port, site_root, &[])
+}
+
+/// [`start`] with more server flags, e.g. `["--scim-rate", "0"]`.
+pub fn start_with(
+    bin: &Path,
+    db_url: &str,
+    port: u16,
+    site_root: &Path,
+    flags: &[&str],
+) -> Result<ServerProcess, String> {
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     if TcpStream::connect_timeout(&addr, Duration::from_millis(500)).is_ok() {
         return Err(format!(
@@ -79,6 +91,7 @@ pub fn start(bin: &Path, db_url: &str, port: u16, site_root: &Path) -> Result<Se
     cmd.args(["--database-url", db_url, "--bind", &addr.to_string(), "--public-url", &url])
         .args(["--secure-cookies", "false", "--log", "warn", "--site-root"])
         .arg(site_root)
+        .args(flags)
         .stdin(Stdio::null())
         .stdout(Stdio::null());
     eprintln!("xtask: starting {} on {url}", bin.display());
@@ -117,9 +130,22 @@ fn healthz_ok(addr: SocketAddr) -> bool {
 /// Creates the organisation "Conformance" with the admin [`ADMIN_EMAIL`] and an API key owned by
 /// that admin, with the `scimpad` CLI on `db_url`; returns the key.
 pub fn create_org_and_key(bin: &Path, db_url: &str) -> Result<String, String> {
+    create_named_org_and_key(bin, db_url, "Conformance", ADMIN_EMAIL, "conformance")
+}
+
+/// Creates the organisation `org_name` whose first admin is `admin_email` (password
+/// [`ADMIN_PASSWORD`]) and an API key `key_name` owned by that admin, with the `scimpad` CLI on
+/// `db_url`; returns the key. An email belongs to one account: each organisation needs its own.
+pub fn create_named_org_and_key(
+    bin: &Path,
+    db_url: &str,
+    org_name: &str,
+    admin_email: &str,
+    key_name: &str,
+) -> Result<String, String> {
     let mut org = Command::new(bin);
-    org.args(["--database-url", db_url, "--log", "warn", "org", "create", "--name", "Conformance"])
-        .args(["--admin-name", "Admin", "--admin-email", ADMIN_EMAIL])
+    org.args(["--database-url", db_url, "--log", "warn", "org", "create", "--name", org_name])
+        .args(["--admin-name", "Admin", "--admin-email", admin_email])
         .stdin(Stdio::piped())
         .stdout(Stdio::null());
     let mut child = org.spawn().map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
@@ -129,12 +155,12 @@ pub fn create_org_and_key(bin: &Path, db_url: &str) -> Result<String, String> {
     }
     let status = child.wait().map_err(|e| format!("org create: {e}"))?;
     if !status.success() {
-        return Err(format!("`scimpad org create` failed ({status})"));
+        return Err(format!("`scimpad org create --name {org_name}` failed ({status})"));
     }
 
     let out = Command::new(bin)
-        .args(["--database-url", db_url, "--log", "warn", "api-key", "create", "--admin-email", ADMIN_EMAIL])
-        .args(["--name", "conformance"])
+        .args(["--database-url", db_url, "--log", "warn", "api-key", "create", "--admin-email", admin_email])
+        .args(["--name", key_name])
         .stdin(Stdio::null())
         .stderr(Stdio::inherit())
         .output()

@@ -12,9 +12,24 @@ use crate::{
     conformance, setup,
 };
 
-/// The host-side packages and the feature that makes `app` server-side.
-const HOST_PACKAGES: &[&str] =
-    &["-p", "scim", "-p", "migrations", "-p", "domain", "-p", "app", "-p", "server", "--features", "app/ssr"];
+/// The host-side packages (the load generator `scimpad-bench` included, so it is linted) and the
+/// feature that makes `app` server-side.
+const HOST_PACKAGES: &[&str] = &[
+    "-p",
+    "scim",
+    "-p",
+    "migrations",
+    "-p",
+    "domain",
+    "-p",
+    "app",
+    "-p",
+    "server",
+    "-p",
+    "scimpad-bench",
+    "--features",
+    "app/ssr",
+];
 
 fn with_host_packages(args: &[&str]) -> Vec<String> {
     args.iter().chain(HOST_PACKAGES).map(|s| s.to_string()).collect()

@@ -5,7 +5,12 @@
 
 use std::collections::HashMap;
 
-use axum::{Extension, extract::State, http::StatusCode};
+use axum::{
+    Extension,
+    extract::State,
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
 use domain::directory::{self, Projection, Written, etag};
 use scim::{ScimError, ScimType};
 use serde_json::{Value, json};
@@ -55,7 +60,6 @@ fn resolve_path(path: &str, ids: &HashMap<String, String>) -> Result<String, Sci
 
 /// Runs one operation; `Ok((status, written))` or the SCIM error it failed with.
 async fn run(
-    st: &AppState,
     p: &Principal,
     method: &str,
     path: &str,
@@ -64,7 +68,7 @@ async fn run(
     let none = Projection::default();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let body = || data.ok_or_else(|| ScimError::invalid_syntax(format!("{method} {path} needs \"data\"")));
-    let (db, s) = (&st.writer, &p.scope);
+    let (db, s) = (&p.writer, &p.scope);
     let written = match (method.to_ascii_uppercase().as_str(), segments.as_slice()) {
         ("POST", ["Users"]) => {
             (StatusCode::CREATED, Some(directory::users::create(db, s, body()?, &none).await?))
@@ -97,12 +101,26 @@ async fn run(
     Ok(written)
 }
 
-/// Handles a bulk request.
+/// Handles a bulk request. Each operation beyond the first also spends the organisation's
+/// request budget (`rate_limit`), as it would sent on its own.
 pub async fn bulk(
     State(st): State<AppState>,
     Extension(p): Extension<Principal>,
     ScimBody(body): ScimBody,
-) -> ScimResult {
+) -> Response {
+    // A request over `MAX_OPERATIONS` is refused below without running anything: no charge.
+    let count = body.get("Operations").and_then(Value::as_array).map_or(0, Vec::len);
+    let extra = if count > MAX_OPERATIONS { 0 } else { count.saturating_sub(1) };
+    if let Err(refusal) = st.scim_rate.check_more(&p.key.org_id, extra) {
+        return super::too_many_requests(refusal).await;
+    }
+    match run_all(&p, &body).await {
+        Ok(reply) => reply.into_response(),
+        Err(failure) => failure.into_response(),
+    }
+}
+
+async fn run_all(p: &Principal, body: &Value) -> ScimResult {
     let schemas = body.get("schemas").and_then(Value::as_array);
     if !schemas.is_some_and(|s| s.iter().any(|v| v.as_str() == Some(BULK_REQUEST))) {
         return Err(
@@ -129,7 +147,7 @@ pub async fn bulk(
         let outcome = async {
             let path = resolve_path(path, &ids)?;
             let data = op.get("data").map(|d| resolve(d, &ids)).transpose()?;
-            run(&st, &p, &method, &path, data.as_ref()).await
+            run(p, &method, &path, data.as_ref()).await
         }
         .await;
         let mut result = json!({"method": method});

@@ -1,11 +1,7 @@
 //! Discovery endpoints (RFC 7644 §4): what this service provider supports, generated from the
 //! same schema definitions the protocol code runs on, so they cannot drift from the behaviour.
 
-use axum::{
-    Extension,
-    extract::{Path, State},
-    http::StatusCode,
-};
+use axum::{Extension, extract::State, http::StatusCode};
 use domain::directory::MAX_PAGE_SIZE;
 use scim::{
     ResourceKind, ScimError,
@@ -15,14 +11,18 @@ use scim::{
 use super::{
     Principal,
     bulk::MAX_OPERATIONS,
-    wire::{MAX_PAYLOAD, ScimReply, ScimResult},
+    wire::{MAX_PAYLOAD, ResourceId, ScimReply, ScimResult},
 };
 use crate::state::AppState;
 
 fn options(p: &Principal) -> ServiceProviderOptions {
     ServiceProviderOptions {
         base_url: p.scope.base_url.clone(),
-        documentation_uri: None,
+        documentation_uri: p
+            .scope
+            .base_url
+            .strip_suffix(super::BASE_PATH)
+            .map(|public_url| format!("{public_url}{}", super::limits_page::PATH)),
         bulk_supported: true,
         bulk_max_operations: MAX_OPERATIONS as u64,
         bulk_max_payload_size: MAX_PAYLOAD as u64,
@@ -46,7 +46,7 @@ pub async fn resource_types(Extension(p): Extension<Principal>) -> ScimResult {
 }
 
 /// `GET /ResourceTypes/{User|Group}`.
-pub async fn resource_type(Extension(p): Extension<Principal>, Path(id): Path<String>) -> ScimResult {
+pub async fn resource_type(Extension(p): Extension<Principal>, ResourceId(id): ResourceId) -> ScimResult {
     let kind = [ResourceKind::User, ResourceKind::Group].into_iter().find(|k| k.name() == id);
     let kind = kind.ok_or_else(|| ScimError::not_found(format!("no resource type \"{id}\"")))?;
     Ok(ScimReply::json(StatusCode::OK, discovery::resource_type(kind, &p.scope.base_url)))
@@ -58,7 +58,7 @@ pub async fn schemas(State(_): State<AppState>, Extension(p): Extension<Principa
 }
 
 /// `GET /Schemas/{urn}`.
-pub async fn schema(Extension(p): Extension<Principal>, Path(id): Path<String>) -> ScimResult {
+pub async fn schema(Extension(p): Extension<Principal>, ResourceId(id): ResourceId) -> ScimResult {
     let schema = discovery::schema(&p.scope.base_url, &id)
         .ok_or_else(|| ScimError::not_found(format!("no schema \"{id}\"")))?;
     Ok(ScimReply::json(StatusCode::OK, schema))

@@ -7,6 +7,8 @@
 
 mod bulk;
 mod discovery;
+pub mod limits_page;
+pub mod rate_limit;
 mod resources;
 mod search;
 pub mod wire;
@@ -24,11 +26,13 @@ use axum::{
 use domain::{
     api_keys::{self, KeyPrincipal},
     directory::Scope,
+    group_commit::Writer,
     provisioning_log::Event,
 };
 use scim::ScimError;
 
 use self::{
+    rate_limit::Refusal,
     resources::{Groups, Users},
     wire::{MAX_PAYLOAD, ScimFailure},
 };
@@ -42,6 +46,8 @@ pub const BASE_PATH: &str = "/scim/v2";
 pub struct Principal {
     pub key: KeyPrincipal,
     pub scope: Scope,
+    /// The SCIM writer, queueing in this organisation's lane (fair group commit).
+    pub writer: Writer,
 }
 
 /// What a handler tells the provisioning log about its request.
@@ -101,6 +107,19 @@ fn unauthorized() -> Response {
     response
 }
 
+/// 429 with `Retry-After` (RFC 6585 §4) and a SCIM error body, sent once the refusal has been
+/// held as long as `rate_limit` says.
+pub(crate) async fn too_many_requests(refusal: Refusal) -> Response {
+    tokio::time::sleep(refusal.hold).await;
+    let detail = format!(
+        "this organisation is sending more SCIM requests than its limit; retry after {} s",
+        refusal.retry_after_secs
+    );
+    let mut response = ScimFailure(ScimError::too_many_requests(detail)).into_response();
+    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(refusal.retry_after_secs));
+    response
+}
+
 /// The operation a request performs, from its method and path (below [`BASE_PATH`]).
 fn classify(method: &Method, path: &str) -> (Option<&'static str>, Option<String>, &'static str) {
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
@@ -144,13 +163,20 @@ async fn gate(State(state): State<AppState>, mut req: Request, next: Next) -> Re
     let token = bearer(&req).unwrap_or_default().to_owned();
     let (org_id, key_id, response) = match api_keys::authenticate(&state.writer, &token).await {
         Ok(Ok(key)) => {
-            let scope = Scope {
-                org_id: key.org_id.clone(),
-                base_url: format!("{}{BASE_PATH}", state.config.public_url),
-            };
             let ids = (Some(key.org_id.clone()), Some(key.key_id.clone()));
-            req.extensions_mut().insert(Principal { key, scope });
-            (ids.0, ids.1, next.run(req).await)
+            match state.scim_rate.check(&key.org_id) {
+                Ok(()) => {
+                    let scope = Scope {
+                        org_id: key.org_id.clone(),
+                        base_url: format!("{}{BASE_PATH}", state.config.public_url),
+                    };
+                    let writer = state.writer.for_org(&key.org_id);
+                    req.extensions_mut().insert(Principal { key, scope, writer });
+                    (ids.0, ids.1, next.run(req).await)
+                }
+                // Only some refusals are logged: a flood must not fill the provisioning log.
+                Err(refusal) => (ids.0.filter(|_| refusal.log), ids.1, too_many_requests(refusal).await),
+            }
         }
         Ok(Err(refused)) => {
             tracing::info!(reason = %refused.reason, "SCIM request refused");

@@ -6,7 +6,7 @@ use std::future::Future;
 
 use axum::{
     Extension, Router,
-    extract::{Path, RawQuery, State},
+    extract::{RawQuery, State},
     http::{HeaderMap, StatusCode},
     routing::{get, post},
 };
@@ -20,7 +20,7 @@ use serde_json::Value;
 
 use super::{
     LogNote, Principal,
-    wire::{self, ScimBody, ScimReply, ScimResult},
+    wire::{self, ResourceId, ScimBody, ScimReply, ScimResult},
 };
 use crate::state::AppState;
 
@@ -176,20 +176,19 @@ pub fn list_summary(query: &ListQuery, body: &Value) -> String {
 }
 
 async fn create<D: Directory>(
-    State(st): State<AppState>,
     Extension(p): Extension<Principal>,
     RawQuery(q): RawQuery,
     ScimBody(body): ScimBody,
 ) -> ScimResult {
     let projection = wire::projection(q.as_deref())?;
-    let written = D::create(&st.writer, &p.scope, &body, &projection).await?;
+    let written = D::create(&p.writer, &p.scope, &body, &projection).await?;
     Ok(noted(ScimReply::created(&written), &written))
 }
 
 async fn get_one<D: Directory>(
     State(st): State<AppState>,
     Extension(p): Extension<Principal>,
-    Path(id): Path<String>,
+    ResourceId(id): ResourceId,
     RawQuery(q): RawQuery,
     headers: HeaderMap,
 ) -> ScimResult {
@@ -202,15 +201,14 @@ async fn get_one<D: Directory>(
 }
 
 async fn replace<D: Directory>(
-    State(st): State<AppState>,
     Extension(p): Extension<Principal>,
-    Path(id): Path<String>,
+    ResourceId(id): ResourceId,
     RawQuery(q): RawQuery,
     headers: HeaderMap,
     ScimBody(body): ScimBody,
 ) -> ScimResult {
     let projection = wire::projection(q.as_deref())?;
-    let written = D::replace(&st.writer, &p.scope, &id, &body, wire::if_match(&headers), &projection).await?;
+    let written = D::replace(&p.writer, &p.scope, &id, &body, wire::if_match(&headers), &projection).await?;
     Ok(noted(ScimReply::resource(StatusCode::OK, &written), &written))
 }
 
@@ -219,9 +217,8 @@ async fn replace<D: Directory>(
 /// advises against returning every member after each membership change, and the cost of a member
 /// PATCH must not grow with the group.
 async fn patch<D: Directory>(
-    State(st): State<AppState>,
     Extension(p): Extension<Principal>,
-    Path(id): Path<String>,
+    ResourceId(id): ResourceId,
     RawQuery(q): RawQuery,
     headers: HeaderMap,
     ScimBody(body): ScimBody,
@@ -232,7 +229,7 @@ async fn patch<D: Directory>(
     if no_content {
         projection.excluded.push(scim::AttrPath::new("members"));
     }
-    let written = D::patch(&st.writer, &p.scope, &id, &body, wire::if_match(&headers), &projection).await?;
+    let written = D::patch(&p.writer, &p.scope, &id, &body, wire::if_match(&headers), &projection).await?;
     let reply = if no_content {
         ScimReply::empty(StatusCode::NO_CONTENT)
     } else {
@@ -242,11 +239,10 @@ async fn patch<D: Directory>(
 }
 
 async fn delete<D: Directory>(
-    State(st): State<AppState>,
     Extension(p): Extension<Principal>,
-    Path(id): Path<String>,
+    ResourceId(id): ResourceId,
     headers: HeaderMap,
 ) -> ScimResult {
-    let summary = D::delete(&st.writer, &p.scope, &id, wire::if_match(&headers)).await?;
+    let summary = D::delete(&p.writer, &p.scope, &id, wire::if_match(&headers)).await?;
     Ok(ScimReply::empty(StatusCode::NO_CONTENT).with_summary(summary))
 }

@@ -1,11 +1,16 @@
 //! SCIM on the wire (RFC 7644 §3.1, §3.12): `application/scim+json` bodies in and out, errors as
 //! SCIM Error resources with the right status, query strings decoded as Entra sends them (`+` or
 //! `%20` for spaces, raw or encoded quotes).
+//!
+//! Every extractor here rejects with a SCIM error, never axum's plain-text rejections, and refuses
+//! the NUL character (U+0000) anywhere in a body, a resource id or a query: PostgreSQL cannot
+//! store it in text (it would answer 500) and no SCIM attribute needs it, so both databases
+//! answer the same 400 `invalidValue`.
 
 use axum::{
     body::Bytes,
-    extract::{FromRequest, Request},
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    extract::{FromRequest, FromRequestParts, Path, Request},
+    http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts},
     response::{IntoResponse, Response},
 };
 use domain::directory::{MAX_PAGE_SIZE, Projection, Written};
@@ -128,20 +133,76 @@ impl<S: Send + Sync> FromRequest<S> for ScimBody {
                 ScimError::invalid_syntax("the request body is empty; a JSON object is required").into()
             );
         }
-        let value = serde_json::from_slice(&bytes)
+        let value: Value = serde_json::from_slice(&bytes)
             .map_err(|e| ScimError::invalid_syntax(format!("the request body is not valid JSON: {e}")))?;
+        if holds_nul(&value) {
+            return Err(nul_refused("the request body").into());
+        }
         Ok(Self(value))
     }
 }
 
-/// The decoded query pairs of a request.
-pub fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()).into_owned().collect()
+fn nul_refused(place: &str) -> ScimError {
+    ScimError::invalid_value(format!(
+        "{place} contains a NUL character (U+0000), which no SCIM value may hold"
+    ))
+}
+
+/// Whether any string or member name in `value` contains U+0000. Iterative, so its cost is linear
+/// in the body whatever its nesting.
+fn holds_nul(value: &Value) -> bool {
+    let mut pending = vec![value];
+    while let Some(value) = pending.pop() {
+        match value {
+            Value::String(s) if s.contains('\0') => return true,
+            Value::Array(items) => pending.extend(items),
+            Value::Object(map) => {
+                if map.keys().any(|k| k.contains('\0')) {
+                    return true;
+                }
+                pending.extend(map.values());
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
+/// The `{id}` of a resource URL (`/Users/{id}`, `/Schemas/{urn}`), percent-decoded. Not UTF-8: 400
+/// `invalidSyntax`; a NUL: 400 `invalidValue` — as SCIM errors, where axum's own `Path` would
+/// answer plain text.
+pub struct ResourceId(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ResourceId {
+    type Rejection = ScimFailure;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Path(id) = Path::<String>::from_request_parts(parts, state).await.map_err(|rejection| {
+            ScimError::invalid_syntax(format!(
+                "the resource id in the URL cannot be read: {}",
+                rejection.body_text()
+            ))
+        })?;
+        if id.contains('\0') {
+            return Err(nul_refused("the resource id").into());
+        }
+        Ok(Self(id))
+    }
+}
+
+/// The decoded query pairs of a request; a NUL in any of them is 400 `invalidValue`.
+pub fn query_pairs(query: Option<&str>) -> Result<Vec<(String, String)>, ScimFailure> {
+    let pairs: Vec<(String, String)> =
+        url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()).into_owned().collect();
+    if pairs.iter().any(|(k, v)| k.contains('\0') || v.contains('\0')) {
+        return Err(nul_refused("the query string").into());
+    }
+    Ok(pairs)
 }
 
 /// List parameters from the query string (RFC 7644 §3.4.2).
 pub fn list_query(query: Option<&str>) -> Result<ListQuery, ScimFailure> {
-    Ok(ListQuery::from_query_pairs(query_pairs(query), MAX_PAGE_SIZE)?)
+    Ok(ListQuery::from_query_pairs(query_pairs(query)?, MAX_PAGE_SIZE)?)
 }
 
 /// `attributes`/`excludedAttributes` of a single-resource request.

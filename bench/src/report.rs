@@ -1,0 +1,183 @@
+//! What a run prints: one row per phase (requests, seconds, rate, p50/p99 latency, the server's
+//! peak RSS so far), printed as it is measured so a run that stops still shows what it measured,
+//! and the verdicts against the targets in `main.rs`'s header.
+
+use std::time::Duration;
+
+/// One line of the report.
+pub struct Row {
+    phase: String,
+    requests: usize,
+    /// Wall-clock seconds; `None` for a subset of a concurrent phase (no rate of its own).
+    seconds: Option<f64>,
+    latencies: Vec<Duration>,
+}
+
+impl Row {
+    pub fn new(phase: impl Into<String>, seconds: f64, latencies: Vec<Duration>) -> Self {
+        Row::subset(phase, latencies).with_seconds(seconds)
+    }
+
+    pub fn subset(phase: impl Into<String>, mut latencies: Vec<Duration>) -> Self {
+        latencies.sort_unstable();
+        Row { phase: phase.into(), requests: latencies.len(), seconds: None, latencies }
+    }
+
+    fn with_seconds(mut self, seconds: f64) -> Self {
+        self.seconds = Some(seconds);
+        self
+    }
+
+    /// Nearest-rank percentile, in milliseconds.
+    pub fn percentile_ms(&self, p: f64) -> f64 {
+        if self.latencies.is_empty() {
+            return 0.0;
+        }
+        let rank = ((p / 100.0) * self.latencies.len() as f64).ceil() as usize;
+        self.latencies[rank.clamp(1, self.latencies.len()) - 1].as_secs_f64() * 1000.0
+    }
+
+    pub fn rate(&self) -> Option<f64> {
+        self.seconds.filter(|s| *s > 0.0).map(|s| self.requests as f64 / s)
+    }
+}
+
+/// Prints the table as it grows, so a run that stops still shows what it measured.
+pub struct Report {
+    rows: Vec<Row>,
+    server_pid: Option<u32>,
+}
+
+impl Report {
+    /// An empty report; with `server_pid`, each row shows that process's peak RSS so far.
+    pub fn new(server_pid: Option<u32>) -> Self {
+        Report { rows: Vec::new(), server_pid }
+    }
+
+    pub fn header(&self) {
+        let rss = if self.server_pid.is_some() { "  peak RSS MiB" } else { "" };
+        println!(
+            "{:<40} {:>9} {:>9} {:>9} {:>9} {:>9}{rss}",
+            "phase", "requests", "seconds", "req/s", "p50 ms", "p99 ms"
+        );
+        println!("{}", "-".repeat(40 + 5 * 10 + rss.len()));
+    }
+
+    pub fn push(&mut self, row: Row) {
+        let rss = match self.server_pid.map(peak_rss_mib) {
+            Some(Ok(mib)) => format!("  {mib:>12.1}"),
+            Some(Err(e)) => format!("  ({e})"),
+            None => String::new(),
+        };
+        let or_dash =
+            |v: Option<f64>, decimals: usize| v.map_or("-".to_owned(), |v| format!("{v:.decimals$}"));
+        println!(
+            "{:<40} {:>9} {:>9} {:>9} {:>9.2} {:>9.2}{rss}",
+            row.phase,
+            row.requests,
+            or_dash(row.seconds, 2),
+            or_dash(row.rate(), 1),
+            row.percentile_ms(50.0),
+            row.percentile_ms(99.0)
+        );
+        self.rows.push(row);
+    }
+
+    fn find(&self, prefix: &str) -> Option<&Row> {
+        self.rows.iter().find(|r| r.phase.starts_with(prefix))
+    }
+
+    /// The throughput targets, measured against what ran.
+    pub fn verdicts(&self) {
+        println!();
+        println!(
+            "targets (this machine, SQLite, load generator included; Entra itself needs ≥ 25 req/s per tenant):"
+        );
+        for (prefix, target) in
+            [("create users 0", 3000.0), ("filter userName", 7500.0), ("PATCH replace", 3000.0)]
+        {
+            if let Some(row) = self.find(prefix) {
+                let rate = row.rate().unwrap_or(0.0);
+                println!(
+                    "  {:<44} {:.0} req/s, p99 {:.1} ms  (target ≥ {target:.0} req/s): {}",
+                    row.phase,
+                    rate,
+                    row.percentile_ms(99.0),
+                    met(rate >= target)
+                );
+            }
+        }
+        for row in self.rows.iter().filter(|r| r.phase.starts_with("console SSR")) {
+            let p50 = row.percentile_ms(50.0);
+            println!(
+                "  {:<44} p50 {p50:.1} ms, p99 {:.1} ms  (target p50 ≤ 20 ms): {}",
+                row.phase,
+                row.percentile_ms(99.0),
+                met(p50 <= 20.0)
+            );
+        }
+        let checkpoints: Vec<&Row> =
+            self.rows.iter().filter(|r| r.phase.starts_with("  group add")).collect();
+        if let (Some(first), Some(last)) = (checkpoints.first(), checkpoints.last()) {
+            flat("group PATCH p50, smallest vs largest group", first, last);
+        }
+        let lists: Vec<&Row> = self.rows.iter().filter(|r| r.phase.starts_with("list pages")).collect();
+        if let (Some(first), Some(last)) = (lists.first(), lists.last())
+            && lists.len() > 1
+        {
+            flat("list page p50, small vs large directory", first, last);
+        }
+        self.peak_rss();
+    }
+
+    /// The noisy-neighbour targets: the well-behaved organisations' p99 with the flood at most
+    /// twice the p99 without it, and not one non-2xx answer among them.
+    /// (`quiet` and `loud`: p99 in ms without and with the flood).
+    pub fn noisy_verdict(&self, quiet: f64, loud: f64, non_2xx: usize) {
+        println!(
+            "noisy neighbour: p99 with flood {loud:.2} ms vs {quiet:.2} ms without (≤ 2× target: {}); \
+             non-2xx among well-behaved: {non_2xx} (target 0: {})",
+            met(loud <= 2.0 * quiet),
+            met(non_2xx == 0)
+        );
+        self.peak_rss();
+    }
+
+    fn peak_rss(&self) {
+        if let Some(pid) = self.server_pid {
+            match peak_rss_mib(pid) {
+                Ok(mib) => println!("  server peak RSS (VmHWM of pid {pid}): {mib:.1} MiB"),
+                Err(e) => println!("  server peak RSS: unavailable ({e})"),
+            }
+        }
+    }
+}
+
+fn met(ok: bool) -> &'static str {
+    if ok { "met" } else { "NOT MET" }
+}
+
+/// "Flat" means the larger case's median is within 1.5× (+2 ms for noise) of the smaller's: ten
+/// times the data may not cost much more per request.
+fn flat(what: &str, small: &Row, large: &Row) {
+    let (a, b) = (small.percentile_ms(50.0), large.percentile_ms(50.0));
+    println!("  {what:<44} {a:.2} ms → {b:.2} ms  (flat: within 1.5× + 2 ms): {}", met(b <= 1.5 * a + 2.0));
+}
+
+/// Peak resident set size of a process (VmHWM), in MiB.
+pub fn peak_rss_mib(pid: u32) -> Result<f64, String> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .map_err(|e| format!("/proc/{pid}/status: {e}"))?;
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .ok_or_else(|| format!("no VmHWM in /proc/{pid}/status"))?;
+    let kb: f64 = line
+        .trim_start_matches("VmHWM:")
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .map_err(|e| format!("VmHWM of {pid}: {e}"))?;
+    Ok(kb / 1024.0)
+}
