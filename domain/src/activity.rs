@@ -162,14 +162,20 @@ pub async fn log_page(
     let page = page.max(1);
     let cond = filter.condition(&actor.org_id);
     let total = event::Entity::find().filter(cond.clone()).count(db).await?;
-    let events = event::Entity::find()
-        .filter(cond)
-        .order_by_desc(event::Column::At)
-        .order_by_desc(event::Column::Id)
-        .offset((page - 1).saturating_mul(PAGE_SIZE))
-        .limit(PAGE_SIZE)
-        .all(db)
-        .await?;
+    // Any `u64` page arrives from the URL: past the last row there is nothing to read.
+    let events = match crate::browse::page_offset(page, PAGE_SIZE, total) {
+        Some(offset) => {
+            event::Entity::find()
+                .filter(cond)
+                .order_by_desc(event::Column::At)
+                .order_by_desc(event::Column::Id)
+                .offset(offset)
+                .limit(PAGE_SIZE)
+                .all(db)
+                .await?
+        }
+        None => Vec::new(),
+    };
     Ok(LogPage { events, total, page, page_size: PAGE_SIZE })
 }
 

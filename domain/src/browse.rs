@@ -2,6 +2,10 @@
 //! groups with membership counts, and one person's or group's details. Admins only. Every page is
 //! one indexed count plus one page query plus one grouped count for the page's rows, so it stays
 //! fast with 100,000 users.
+//!
+//! Page numbers come from the URL, so any `u64` arrives: a page past the last one is an empty page
+//! ("nothing here", the pager links back to the last page) and costs no row query; offsets never
+//! overflow.
 
 use std::collections::HashMap;
 
@@ -65,6 +69,12 @@ fn contains(column: impl sea_orm::sea_query::IntoColumnRef, needle: &str) -> sea
     Func::lower(Expr::col(column)).like(LikeExpr::new(format!("%{escaped}%")).escape('\\'))
 }
 
+/// Where page `page` (1-based; 0 reads as 1) of `page_size` rows starts among `total` matches, or
+/// `None` when it starts past the last match (or past `u64::MAX`): then there is nothing to read.
+pub fn page_offset(page: u64, page_size: u64, total: u64) -> Option<u64> {
+    page.max(1).saturating_sub(1).checked_mul(page_size).filter(|offset| *offset < total)
+}
+
 fn page_of<T>(rows: Vec<T>, total: u64, page: u64) -> Page<T> {
     Page { rows, total, page, pages: total.div_ceil(PAGE_SIZE).max(1) }
 }
@@ -118,14 +128,19 @@ pub async fn users(db: &DatabaseConnection, actor: &Actor, q: &UserQuery) -> Dom
         _ => user::Column::UserNameLower,
     };
     let page = q.page.max(1);
-    let users = user::Entity::find()
-        .filter(cond)
-        .order_by(column, order.clone())
-        .order_by(user::Column::Id, order)
-        .offset((page - 1) * PAGE_SIZE)
-        .limit(PAGE_SIZE)
-        .all(db)
-        .await?;
+    let users = match page_offset(page, PAGE_SIZE, total) {
+        Some(offset) => {
+            user::Entity::find()
+                .filter(cond)
+                .order_by(column, order.clone())
+                .order_by(user::Column::Id, order)
+                .offset(offset)
+                .limit(PAGE_SIZE)
+                .all(db)
+                .await?
+        }
+        None => Vec::new(),
+    };
     let counts =
         membership_counts(db, group_member::Column::UserId, users.iter().map(|u| u.id.clone()).collect())
             .await?;
@@ -150,13 +165,18 @@ pub async fn groups(
     }
     let total = group::Entity::find().filter(cond.clone()).count(db).await?;
     let page = page.max(1);
-    let groups = group::Entity::find()
-        .filter(cond)
-        .order_by_asc(group::Column::DisplayNameLower)
-        .offset((page - 1) * PAGE_SIZE)
-        .limit(PAGE_SIZE)
-        .all(db)
-        .await?;
+    let groups = match page_offset(page, PAGE_SIZE, total) {
+        Some(offset) => {
+            group::Entity::find()
+                .filter(cond)
+                .order_by_asc(group::Column::DisplayNameLower)
+                .offset(offset)
+                .limit(PAGE_SIZE)
+                .all(db)
+                .await?
+        }
+        None => Vec::new(),
+    };
     let counts =
         membership_counts(db, group_member::Column::GroupId, groups.iter().map(|g| g.id.clone()).collect())
             .await?;
@@ -223,11 +243,51 @@ pub async fn group(db: &DatabaseConnection, actor: &Actor, id: &str, page: u64) 
         .filter(group_member::Column::GroupId.eq(&group.id));
     let total = members.clone().count(db).await?;
     let page = page.max(1);
-    let rows = members
-        .order_by_asc(user::Column::UserNameLower)
-        .offset((page - 1) * PAGE_SIZE)
-        .limit(PAGE_SIZE)
-        .all(db)
-        .await?;
+    let rows = match page_offset(page, PAGE_SIZE, total) {
+        Some(offset) => {
+            members.order_by_asc(user::Column::UserNameLower).offset(offset).limit(PAGE_SIZE).all(db).await?
+        }
+        None => Vec::new(),
+    };
     Ok(GroupDetail { group, members: page_of(rows, total, page) })
+}
+
+/// Which of `users` (rows the console is about to show) is the organisation's last active admin,
+/// whom SCIM may neither deactivate nor delete (`directory::users`), so the console can say so.
+/// Asks the database only when one of them is an active admin: a page of provisioned people costs
+/// no extra query.
+pub async fn last_active_admin<'a>(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    users: impl IntoIterator<Item = &'a user::Model>,
+) -> DomainResult<Option<String>> {
+    actor.require_admin()?;
+    if !users.into_iter().any(crate::directory::users::is_active_admin) {
+        return Ok(None);
+    }
+    let mut admins = crate::directory::users::active_admin_ids(db, &actor.org_id).await?;
+    Ok(if admins.len() == 1 { admins.pop() } else { None })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::page_offset;
+
+    #[test]
+    fn offsets_of_pages_that_exist() {
+        assert_eq!(page_offset(1, 50, 120), Some(0));
+        assert_eq!(page_offset(0, 50, 120), Some(0), "page 0 reads as page 1");
+        assert_eq!(page_offset(2, 50, 120), Some(50));
+        assert_eq!(page_offset(3, 50, 120), Some(100), "the last, partial page");
+    }
+
+    #[test]
+    fn pages_past_the_end_read_nothing_and_never_overflow() {
+        assert_eq!(page_offset(4, 50, 120), None);
+        assert_eq!(page_offset(3, 50, 100), None);
+        assert_eq!(page_offset(1, 50, 0), None, "no matches: no row query");
+        assert_eq!(page_offset(u64::MAX, 50, 120), None);
+        assert_eq!(page_offset(u64::MAX, 50, u64::MAX), None, "(page - 1) × 50 overflows");
+        assert_eq!(page_offset(u64::MAX / 50 + 1, 50, u64::MAX), Some(u64::MAX / 50 * 50));
+    }
 }

@@ -15,6 +15,7 @@ mod m20261201_000004_hourly_activity;
 mod m20261201_000005_sso;
 mod m20261201_000006_directory_counts;
 mod m20261202_000007_member_replace;
+mod m20261202_000008_admin_index;
 
 /// All migrations in the order they are applied.
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000005_sso::Migration),
             Box::new(m20261201_000006_directory_counts::Migration),
             Box::new(m20261202_000007_member_replace::Migration),
+            Box::new(m20261202_000008_admin_index::Migration),
         ]
     }
 }

@@ -18,6 +18,8 @@ pub struct UserRow {
     pub source: String,
     pub groups: u64,
     pub updated_at: String,
+    /// The organisation's last active admin: SCIM refuses to deactivate or delete them.
+    pub last_active_admin: bool,
 }
 
 /// A page of users or groups.
@@ -76,8 +78,10 @@ mod ssr {
 
     use super::{Paged, UserRow};
 
-    pub fn user_row(u: user::Model, groups: u64) -> UserRow {
+    /// `last_admin`: the id of the organisation's last active admin, if it is among the rows.
+    pub fn user_row(u: user::Model, groups: u64, last_admin: Option<&str>) -> UserRow {
         UserRow {
+            last_active_admin: last_admin == Some(u.id.as_str()),
             user_name: u.user_name,
             display_name: u.display_name,
             email: u.email,
@@ -125,7 +129,10 @@ pub async fn list_users(
         page: page.unwrap_or(1),
     };
     let page = domain::browse::users(&ctx.db, &actor, &query).await.map_err(into_app_error)?;
-    Ok(ssr::paged(page, |r| ssr::user_row(r.user, r.groups)))
+    let last = domain::browse::last_active_admin(&ctx.db, &actor, page.rows.iter().map(|r| &r.user))
+        .await
+        .map_err(into_app_error)?;
+    Ok(ssr::paged(page, |r| ssr::user_row(r.user, r.groups, last.as_deref())))
 }
 
 /// One user's details.
@@ -136,6 +143,8 @@ pub async fn get_user(id: String) -> Result<UserDetail, AppError> {
     use crate::server::{actor, app_context, internal, into_app_error};
     let (ctx, actor) = (app_context()?, actor()?);
     let detail = domain::browse::user(&ctx.db, &actor, &id).await.map_err(into_app_error)?;
+    let last =
+        domain::browse::last_active_admin(&ctx.db, &actor, [&detail.user]).await.map_err(into_app_error)?;
     let scope =
         directory::Scope { org_id: actor.org_id.clone(), base_url: format!("{}/scim/v2", ctx.public_url) };
     let resource = directory::users::get(&ctx.db, &scope, &id, &directory::Projection::default())
@@ -159,7 +168,7 @@ pub async fn get_user(id: String) -> Result<UserDetail, AppError> {
         scim_json: serde_json::to_string_pretty(&resource).unwrap_or_default(),
         groups: detail.groups,
         events,
-        row: ssr::user_row(detail.user, 0),
+        row: ssr::user_row(detail.user, 0, last.as_deref()),
     })
 }
 
@@ -191,6 +200,9 @@ pub async fn get_group(id: String, page: Option<u64>) -> Result<GroupDetail, App
     let (ctx, actor) = (app_context()?, actor()?);
     let detail =
         domain::browse::group(&ctx.db, &actor, &id, page.unwrap_or(1)).await.map_err(into_app_error)?;
+    let last = domain::browse::last_active_admin(&ctx.db, &actor, &detail.members.rows)
+        .await
+        .map_err(into_app_error)?;
     let g = detail.group;
     Ok(GroupDetail {
         created_at: to_rfc3339(g.created_at),
@@ -201,6 +213,55 @@ pub async fn get_group(id: String, page: Option<u64>) -> Result<GroupDetail, App
             members: detail.members.total,
             updated_at: to_rfc3339(g.updated_at),
         },
-        members: ssr::paged(detail.members, |u| ssr::user_row(u, 0)),
+        members: ssr::paged(detail.members, |u| ssr::user_row(u, 0, last.as_deref())),
     })
+}
+
+/// How a SCIM `replace` of a group's `members` applies in the organisation (the domain's
+/// `directory::settings::MemberReplace`, which the browser build cannot see).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MemberReplaceMode {
+    /// The listed members are added; nobody is removed (what Microsoft Entra ID needs).
+    #[default]
+    Additive,
+    /// The members become exactly the listed ones (RFC 7644 §3.5.2.3).
+    Exact,
+}
+
+impl MemberReplaceMode {
+    /// The form value (and the domain's stored spelling).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Additive => "additive",
+            Self::Exact => "exact",
+        }
+    }
+}
+
+/// The organisation's membership-replace setting (admins only).
+#[server(prefix = "/api", endpoint = "member_replace_setting")]
+pub async fn member_replace_setting() -> Result<MemberReplaceMode, AppError> {
+    use domain::directory::settings::{self, MemberReplace};
+
+    use crate::server::{actor, app_context, into_app_error};
+    let (ctx, actor) = (app_context()?, actor()?);
+    Ok(match settings::member_replace(&ctx.db, &actor).await.map_err(into_app_error)? {
+        MemberReplace::Additive => MemberReplaceMode::Additive,
+        MemberReplace::Exact => MemberReplaceMode::Exact,
+    })
+}
+
+/// Changes the membership-replace setting (admins only); `mode` is `additive` or `exact`.
+#[server(prefix = "/api", endpoint = "save_member_replace")]
+pub async fn save_member_replace(mode: String) -> Result<(), AppError> {
+    use domain::directory::settings::{self, MemberReplace};
+
+    use crate::server::{actor, app_context, into_app_error};
+    let (ctx, actor) = (app_context()?, actor()?);
+    let mode = match mode.as_str() {
+        "additive" => MemberReplace::Additive,
+        "exact" => MemberReplace::Exact,
+        _ => return Err(into_app_error(domain::DomainError::invalid("mode", "Choose Additive or Exact."))),
+    };
+    settings::set_member_replace(&ctx.db, &actor, mode).await.map_err(into_app_error)
 }

@@ -1,6 +1,9 @@
 //! Offset paging for lists whose state lives in the URL: "Previous" / "Next" are plain links that
 //! keep the page's other query parameters (its filters), so every page is a shareable URL, the
 //! back button walks the pages, and paging works before hydration or without JavaScript.
+//!
+//! The page number is whatever the URL says, up to `u64::MAX`: a page past the end reads "nothing
+//! here" with a link back to the last page, and no arithmetic on it may overflow.
 
 use leptos::prelude::*;
 use leptos_router::params::ParamsMap;
@@ -32,6 +35,33 @@ fn page_href(path: &str, query: &ParamsMap, page: u64) -> String {
     href_with(path, query, &[(PAGE_PARAM, &page)])
 }
 
+/// The status line for page `page` (1-based) of `total` matches, `page_size` to a page:
+/// "Showing 51–100 of 230", or "Page 9 of 5: nothing here" past the end.
+fn status(page: u64, page_size: u64, total: u64) -> String {
+    let page_size = page_size.max(1);
+    let first = page.saturating_sub(1).checked_mul(page_size).and_then(|skipped| skipped.checked_add(1));
+    match first.filter(|first| *first <= total) {
+        Some(first) => {
+            let last = first.saturating_add(page_size - 1).min(total);
+            format!("Showing {first}–{last} of {total}")
+        }
+        None => format!("Page {page} of {}: nothing here", pages(page_size, total)),
+    }
+}
+
+/// The number of pages `total` matches fill (at least one, even when empty).
+fn pages(page_size: u64, total: u64) -> u64 {
+    total.div_ceil(page_size.max(1)).max(1)
+}
+
+/// The pages "Previous" and "Next" lead to from page `page`; past the end, "Previous" goes back
+/// to the last page.
+fn neighbours(page: u64, pages: u64) -> (Option<u64>, Option<u64>) {
+    let prev = (page > 1).then(|| page.saturating_sub(1).min(pages));
+    let next = (page < pages).then(|| page.saturating_add(1));
+    (prev, next)
+}
+
 /// "Showing 51–100 of 230" with links to the neighbouring pages.
 #[component]
 pub fn Pager(
@@ -40,22 +70,17 @@ pub fn Pager(
     path: String,
     /// The current query (filters), kept in the links.
     query: ParamsMap,
-    /// The current page, 1-based.
+    /// The current page, 1-based (0 reads as 1).
     page: u64,
     page_size: u64,
     /// Matches on all pages.
     total: u64,
 ) -> impl IntoView {
-    let pages = total.div_ceil(page_size.max(1)).max(1);
-    let first = (page - 1) * page_size + 1;
-    let last = (page * page_size).min(total);
-    let status = if first > total {
-        format!("Page {page} of {pages}: nothing here")
-    } else {
-        format!("Showing {first}–{last} of {total}")
-    };
-    let prev = (page > 1).then(|| page_href(&path, &query, (page - 1).min(pages)));
-    let next = (page < pages).then(|| page_href(&path, &query, page + 1));
+    let page = page.max(1);
+    let status = status(page, page_size, total);
+    let (prev, next) = neighbours(page, pages(page_size, total));
+    let prev = prev.map(|p| page_href(&path, &query, p));
+    let next = next.map(|p| page_href(&path, &query, p));
     view! {
         <nav class="pager" aria-label="Pages">
             <span class="pager-status" data-testid="pager-status">{status}</span>
@@ -86,5 +111,35 @@ mod tests {
             "/users?q=ann&sort=updated&dir=desc"
         );
         assert_eq!(href_with("/users", &query, &[("q", "")]), "/users?sort=email");
+    }
+
+    #[test]
+    fn the_status_names_the_rows_shown() {
+        assert_eq!(status(1, 50, 230), "Showing 1–50 of 230");
+        assert_eq!(status(2, 50, 230), "Showing 51–100 of 230");
+        assert_eq!(status(5, 50, 230), "Showing 201–230 of 230");
+        assert_eq!(status(1, 50, 0), "Page 1 of 1: nothing here");
+        assert_eq!(status(6, 50, 230), "Page 6 of 5: nothing here");
+    }
+
+    #[test]
+    fn any_page_number_answers_without_overflow() {
+        let max = u64::MAX;
+        assert_eq!(status(max, 50, 230), format!("Page {max} of 5: nothing here"));
+        assert_eq!(status(max, 50, max), format!("Page {max} of {}: nothing here", max.div_ceil(50)));
+        assert_eq!(status(2, max, max), "Page 2 of 1: nothing here");
+        assert_eq!(status(1, max, max), format!("Showing 1–{max} of {max}"));
+        assert_eq!(status(1, 0, 3), "Showing 1–1 of 3", "a zero page size reads as one");
+        assert_eq!(neighbours(max, 5), (Some(5), None), "Previous leads back to the last page");
+        assert_eq!(neighbours(max, max), (Some(max - 1), None));
+        assert_eq!(neighbours(max - 1, max), (Some(max - 2), Some(max)));
+    }
+
+    #[test]
+    fn neighbours_of_pages_that_exist() {
+        assert_eq!(neighbours(1, 1), (None, None));
+        assert_eq!(neighbours(1, 5), (None, Some(2)));
+        assert_eq!(neighbours(3, 5), (Some(2), Some(4)));
+        assert_eq!(neighbours(5, 5), (Some(4), None));
     }
 }

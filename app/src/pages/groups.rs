@@ -1,5 +1,9 @@
 //! Groups: the organisation's groups with member counts and search, and one group's members,
 //! paged. State lives in the URL like the users table.
+//!
+//! The groups page also holds the one setting about groups, what a SCIM `replace` of `members`
+//! does: admins look here when memberships are not what Entra shows, so the choice sits beside
+//! the counts it explains.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -10,8 +14,12 @@ use leptos_router::{
 
 use super::users::StatusBadge;
 use crate::{
-    api::{get_group, list_groups},
-    components::{pager::Pager, time::When},
+    api::{MemberReplaceMode, SaveMemberReplace, get_group, list_groups, member_replace_setting},
+    components::{
+        form::{FormError, last_error},
+        pager::Pager,
+        time::When,
+    },
 };
 
 fn param(q: &leptos_router::params::ParamsMap, key: &str) -> Option<String> {
@@ -71,6 +79,69 @@ pub fn GroupsPage() -> impl IntoView {
                 }
             })}
         </Transition>
+        <MemberReplaceCard />
+    }
+}
+
+/// The two choices of the membership-replace setting: value, name, explanation.
+const MEMBER_REPLACE_CHOICES: [(MemberReplaceMode, &str, &str); 2] = [
+    (
+        MemberReplaceMode::Additive,
+        "Additive",
+        "(recommended for Microsoft Entra ID): a replace adds the listed members and removes nobody",
+    ),
+    (
+        MemberReplaceMode::Exact,
+        "Exact",
+        "(RFC 7644): a replace makes the members exactly the listed ones; use only if your identity provider sends complete member lists",
+    ),
+];
+
+/// The organisation's "Membership replace" setting. Admins only: for anyone else the server
+/// refuses to read it and nothing is shown. A plain form, so it saves before hydration too.
+#[component]
+fn MemberReplaceCard() -> impl IntoView {
+    let save = ServerAction::<SaveMemberReplace>::new();
+    let setting = Resource::new(move || save.version().get(), |_| member_replace_setting());
+    let error = last_error(save);
+    let saved = move || matches!(save.value().get(), Some(Ok(())));
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                setting.await.ok().map(|current| {
+                    let name = MEMBER_REPLACE_CHOICES.iter().find(|c| c.0 == current).map_or("", |c| c.1);
+                    view! {
+                        <section class="card member-replace" aria-labelledby="member-replace-heading" data-testid="member-replace">
+                            <h2 id="member-replace-heading">"Membership replace"</h2>
+                            <p>
+                                "What Scimpad does when the identity provider sends a " <code>"replace"</code>
+                                " of a group's members. Now: " <strong data-testid="member-replace-current">{name}</strong> "."
+                            </p>
+                            <FormError error />
+                            <Show when=saved>
+                                <p class="banner success" role="status" data-testid="member-replace-saved">"Saved."</p>
+                            </Show>
+                            <ActionForm action=save attr:data-testid="member-replace-form">
+                                <fieldset>
+                                    <legend class="sr-only">"Membership replace"</legend>
+                                    {MEMBER_REPLACE_CHOICES.iter().map(|&(mode, name, explanation)| {
+                                        let id = format!("member-replace-{}", mode.as_str());
+                                        view! {
+                                            <div class="field radio">
+                                                <input type="radio" id=id.clone() name="mode" value=mode.as_str() checked={mode == current} />
+                                                <label for=id><strong>{name}</strong>" "{explanation}</label>
+                                            </div>
+                                        }
+                                    }).collect_view()}
+                                </fieldset>
+                                <p class="field-error" role="alert">{move || error.get().and_then(|e| e.for_field("mode"))}</p>
+                                <button type="submit" class="button primary narrow" disabled=move || save.pending().get()>"Save"</button>
+                            </ActionForm>
+                        </section>
+                    }
+                })
+            })}
+        </Transition>
     }
 }
 
@@ -102,7 +173,7 @@ pub fn GroupDetailPage() -> impl IntoView {
                             </dl>
                             <section class="card">
                                 <h2>"Members"</h2>
-                                {if g.members.rows.is_empty() {
+                                {if g.members.total == 0 {
                                     view! { <p class="muted">"No members."</p> }.into_any()
                                 } else {
                                     view! {

@@ -31,6 +31,17 @@ pub fn StatusBadge(active: bool) -> impl IntoView {
     }
 }
 
+/// What provisioning cannot do to the organisation's last active admin, and why.
+const LAST_ADMIN_NOTE: &str = "Last active admin — provisioning cannot deactivate or delete this person: \
+     the API key Entra uses works only while an admin is active.";
+
+/// Marks the organisation's last active admin, whom SCIM refuses to deactivate or delete: an
+/// Entra admin who sees that refusal in the provisioning logs finds the person marked here.
+#[component]
+fn LastAdminBadge() -> impl IntoView {
+    view! { <span class="badge last-admin" title=LAST_ADMIN_NOTE data-testid="last-admin">"last active admin"</span> }
+}
+
 /// A sortable column header: a link that sorts by `column`, toggling the direction.
 #[component]
 fn SortHeader(label: &'static str, column: &'static str) -> impl IntoView {
@@ -58,7 +69,10 @@ fn user_rows(rows: Vec<UserRow>) -> impl IntoView {
                     <th scope="row"><a href=format!("/users/{}", u.id)>{u.user_name.clone()}</a></th>
                     <td>{u.display_name.clone().unwrap_or_default()}</td>
                     <td>{u.email.clone().unwrap_or_default()}</td>
-                    <td><StatusBadge active=u.active /></td>
+                    <td>
+                        <StatusBadge active=u.active />
+                        {u.last_active_admin.then(|| view! { " " <LastAdminBadge /> })}
+                    </td>
                     <td>{if u.source == "scim" { "SCIM" } else { "local" }}</td>
                     <td>{u.groups}</td>
                     <td><When iso=Some(u.updated_at.clone()) /></td>
@@ -158,6 +172,9 @@ pub fn UserDetailPage() -> impl IntoView {
                 match user.await {
                     Ok(u) => view! {
                         <h1 data-testid="user-name">{u.row.user_name.clone()}</h1>
+                        {u.row.last_active_admin.then(|| view! {
+                            <p class="banner warning" data-testid="last-admin-note">{LAST_ADMIN_NOTE}</p>
+                        })}
                         <dl class="facts">
                             <dt>"Status"</dt><dd><StatusBadge active=u.row.active /></dd>
                             <dt>"Display name"</dt><dd>{u.row.display_name.clone().unwrap_or_default()}</dd>

@@ -4,10 +4,16 @@
 //! server-managed and added when the resource is returned. The indexed columns are derived from
 //! it on every write, in the same transaction. Deactivating or deleting a person ends their
 //! console sessions in that transaction too, so they are locked out on their next request.
+//!
+//! Console admins are users of this table too, and the API key Entra uses works only while its
+//! owner is an active admin. So no SCIM write may leave an organisation without an active admin
+//! (see `keep_an_active_admin`): that would lock the organisation out of its console and turn
+//! every later request of Entra's job into 401, which quarantines the job.
 
 use scim::{ListQuery, ResourceKind, ScimError, apply_patch, parse_patch, prepare_resource};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
+    QueryFilter, QuerySelect, sea_query::LockType,
 };
 use serde_json::{Value, json};
 
@@ -18,7 +24,7 @@ use super::{
 use crate::{
     accounts::Role,
     clock::now_ms,
-    entities::{session, user},
+    entities::{organization, session, user},
     group_commit::Writes,
 };
 
@@ -109,6 +115,68 @@ async fn end_sessions(db: &impl ConnectionTrait, user_id: &str) -> ScimResult<()
     Ok(())
 }
 
+/// A row read for its id alone (a named model: see `sqlite_direct`).
+#[derive(FromQueryResult)]
+struct IdRow {
+    id: String,
+}
+
+/// Whether `user` counts towards the organisation's active admins.
+pub(crate) fn is_active_admin(user: &user::Model) -> bool {
+    user.active && Role::parse(&user.role) == Role::Admin
+}
+
+/// The ids of organisation `org_id`'s active admins (a handful at most).
+pub(crate) async fn active_admin_ids(db: &impl ConnectionTrait, org_id: &str) -> Result<Vec<String>, DbErr> {
+    let rows = user::Entity::find()
+        .select_only()
+        .column(user::Column::Id)
+        .filter(user::Column::OrgId.eq(org_id))
+        .filter(user::Column::Role.eq(Role::Admin.as_str()))
+        .filter(user::Column::Active.eq(true))
+        .into_model::<IdRow>()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|r| r.id).collect())
+}
+
+/// Refuses (400 `mutability`, RFC 7644 §3.12) to deactivate or delete `current`, inside the
+/// write transaction `txn`, when they are their organisation's last active admin. Refusing,
+/// rather than quietly keeping their access, tells Entra's admin what the change would break and
+/// how to make it possible; the PATCH it belongs to is then not applied at all (§3.5.2).
+///
+/// Costs nothing for anyone but an active admin, so the hot path has no extra query. For an
+/// active admin it locks the organisation's row first, so two transactions deactivating two
+/// admins cannot both count the other as still active: on PostgreSQL the second waits for the
+/// first to commit, and its count (a new statement under READ COMMITTED) then sees that commit.
+/// `FOR NO KEY UPDATE` because it serialises these guards alone: the foreign-key checks of
+/// concurrent inserts in the organisation take `FOR KEY SHARE` on that row and need not wait.
+/// SQLite ignores the lock clause; its single writer already serialises the writes.
+async fn keep_an_active_admin(txn: &impl ConnectionTrait, current: &user::Model) -> ScimResult<()> {
+    if !is_active_admin(current) {
+        return Ok(());
+    }
+    // `all`, not `one`: the id is the key, and `one` would bind a `LIMIT` (see `listing`).
+    organization::Entity::find_by_id(current.org_id.clone())
+        .select_only()
+        .column(organization::Column::Id)
+        .lock(LockType::NoKeyUpdate)
+        .into_model::<IdRow>()
+        .all(txn)
+        .await
+        .map_err(internal)?;
+    let admins = active_admin_ids(txn, &current.org_id).await.map_err(internal)?;
+    if admins.iter().any(|id| *id != current.id) {
+        return Ok(());
+    }
+    Err(ScimError::mutability(format!(
+        "{} is the organisation's last active Scimpad admin, and the API key Entra uses works only \
+         while an admin is active: make another person an admin in Scimpad first (with an API key \
+         of their own for Entra), or keep this person assigned to the application in Entra",
+        current.user_name
+    )))
+}
+
 /// `POST /Users`: 201 with the new user, 409 `uniqueness` when the `userName` exists in the
 /// organisation (case-insensitively).
 pub async fn create(
@@ -163,6 +231,7 @@ async fn store(
     let cols = columns(&resource)?;
     let deactivated = current.active && !cols.active;
     if deactivated {
+        keep_an_active_admin(txn, &current).await?;
         summary.push_str("; deactivated (sessions ended)");
     } else if !current.active && cols.active {
         summary.push_str("; reactivated");
@@ -272,6 +341,7 @@ pub async fn delete(w: &impl Writes, scope: &Scope, id: &str, if_match: Option<&
         Box::pin(async move {
             let current = find(txn, &scope, &id, true).await?;
             check_if_match(if_match.as_deref(), current.version)?;
+            keep_an_active_admin(txn, &current).await?;
             user::Entity::delete_by_id(current.id.clone()).exec(txn).await.map_err(internal)?;
             Ok(format!("deleted user {}", current.user_name))
         })

@@ -1,0 +1,89 @@
+//! The console's pages over a real database (SQLite, or PostgreSQL with TEST_DATABASE_URL) take any
+//! page number a URL can carry: the last page holds the remainder, a page past it is empty with the
+//! right totals, and no page number overflows an offset.
+
+use domain::{
+    accounts::{self, Actor, SignUp},
+    activity::{self, LogFilter},
+    browse::{self, PAGE_SIZE, UserQuery},
+    directory::{Projection, Scope, groups, users},
+    provisioning_log::Event,
+    sea_orm::DatabaseConnection,
+    testing::{test_db, unique_email},
+};
+use serde_json::json;
+
+async fn admin(db: &DatabaseConnection) -> Actor {
+    let email = unique_email("paging");
+    let input = SignUp {
+        organization: "Contoso".into(),
+        name: "Ada Admin".into(),
+        email,
+        password: "correct horse battery".into(),
+    };
+    accounts::sign_up(db, input).await.unwrap()
+}
+
+/// An organisation with `people` provisioned users (besides its admin) and one group holding the
+/// first three of them; returns the admin and the group's id.
+async fn directory(db: &DatabaseConnection, people: usize) -> (Actor, String) {
+    let ada = admin(db).await;
+    let scope = Scope { org_id: ada.org_id.clone(), base_url: "https://scimpad.example/scim/v2".into() };
+    let mut ids = Vec::new();
+    for _ in 0..people {
+        let body =
+            json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": unique_email("p")});
+        ids.push(users::create(db, &scope, &body, &Projection::default()).await.unwrap().id);
+    }
+    let members: Vec<_> = ids.iter().take(3).map(|id| json!({"value": id})).collect();
+    let body = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Eng", "members": members});
+    let group = groups::create(db, &scope, &body, &Projection::default()).await.unwrap().id;
+    (ada, group)
+}
+
+fn query(page: u64) -> UserQuery {
+    UserQuery { page, ..UserQuery::default() }
+}
+
+#[tokio::test]
+async fn the_last_page_holds_the_remainder_and_the_next_one_is_empty() {
+    let db = test_db().await;
+    let (ada, _) = directory(&db, PAGE_SIZE as usize + 1).await;
+    let total = PAGE_SIZE + 2; // and the admin
+
+    let first = browse::users(&db, &ada, &query(0)).await.unwrap();
+    assert_eq!((first.page, first.pages, first.total, first.rows.len()), (1, 2, total, PAGE_SIZE as usize));
+    let last = browse::users(&db, &ada, &query(2)).await.unwrap();
+    assert_eq!((last.page, last.pages, last.rows.len()), (2, 2, 2));
+    let past = browse::users(&db, &ada, &query(3)).await.unwrap();
+    assert_eq!((past.page, past.pages, past.total, past.rows.len()), (3, 2, total, 0));
+}
+
+#[tokio::test]
+async fn any_u64_page_is_an_empty_page_with_the_right_totals() {
+    let db = test_db().await;
+    let (ada, group) = directory(&db, 3).await;
+    let at = domain::clock::now_ms();
+    let event =
+        Event { org_id: ada.org_id.clone(), at, operation: "create".into(), status: 201, ..Event::default() };
+    domain::provisioning_log::store(&db, vec![event]).await.unwrap();
+
+    for page in [u64::MAX, u64::MAX / PAGE_SIZE + 1, u64::MAX / PAGE_SIZE + 2] {
+        let people = browse::users(&db, &ada, &query(page)).await.unwrap();
+        assert_eq!((people.page, people.pages, people.total, people.rows.len()), (page, 1, 4, 0));
+        let searched = UserQuery { search: Some("p.".into()), descending: true, ..query(page) };
+        assert_eq!(browse::users(&db, &ada, &searched).await.unwrap().rows.len(), 0);
+
+        let list = browse::groups(&db, &ada, None, page).await.unwrap();
+        assert_eq!((list.page, list.total, list.rows.len()), (page, 1, 0));
+
+        let detail = browse::group(&db, &ada, &group, page).await.unwrap();
+        assert_eq!((detail.members.page, detail.members.total, detail.members.rows.len()), (page, 3, 0));
+
+        let log = activity::log_page(&db, &ada, &LogFilter::default(), page).await.unwrap();
+        assert_eq!((log.page, log.total, log.events.len()), (page, 1, 0));
+    }
+    // And the pages that exist still read.
+    assert_eq!(browse::group(&db, &ada, &group, 1).await.unwrap().members.rows.len(), 3);
+    assert_eq!(activity::log_page(&db, &ada, &LogFilter::default(), 1).await.unwrap().events.len(), 1);
+}
