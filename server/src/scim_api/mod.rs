@@ -108,7 +108,7 @@ fn unauthorized() -> Response {
 }
 
 /// 429 with `Retry-After` (RFC 6585 §4) and a SCIM error body, sent once the refusal has been
-/// held as long as `rate_limit` says.
+/// held (`rate_limit::HOLD`).
 pub(crate) async fn too_many_requests(refusal: Refusal) -> Response {
     tokio::time::sleep(refusal.hold).await;
     let detail = format!(
