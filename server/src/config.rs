@@ -59,13 +59,13 @@ pub struct Config {
 
     /// SCIM requests per second each organisation may sustain (a token bucket per organisation,
     /// per instance); beyond it requests get 429 with `Retry-After`. 0 turns the limit off.
-    /// Entra needs 25/s per tenant; the default leaves it four times that.
-    #[arg(long, env = "SCIMPAD_SCIM_RATE", default_value_t = 100)]
+    /// Entra needs 25/s per tenant and was seen peaking near 16/s; the default is twice the need.
+    #[arg(long, env = "SCIMPAD_SCIM_RATE", default_value_t = 50)]
     pub scim_rate: u32,
 
     /// SCIM requests an organisation may send at once above `--scim-rate` (the bucket's size), so
     /// bursts of a provisioning cycle are never refused.
-    #[arg(long, env = "SCIMPAD_SCIM_BURST", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, env = "SCIMPAD_SCIM_BURST", default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..))]
     pub scim_burst: u32,
 
     /// Where the built console assets live (`pkg/scimpad.{js,wasm,css}`).
