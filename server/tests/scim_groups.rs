@@ -3,7 +3,7 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::{Scim, TestApp, create_user, unique_user, urlencode};
+use support::{Scim, TestApp, create_user, member_ids, unique_user, urlencode};
 
 const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
@@ -21,19 +21,6 @@ async fn create_group(scim: &Scim, name: &str) -> String {
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(r.body["members"], json!([]));
     r.body["id"].as_str().unwrap().to_owned()
-}
-
-async fn member_ids(scim: &Scim, group: &str) -> Vec<String> {
-    let r = scim.get(&format!("/Groups/{group}")).await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    let mut ids: Vec<String> = r.body["members"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["value"].as_str().unwrap().to_owned())
-        .collect();
-    ids.sort();
-    ids
 }
 
 fn sorted(mut ids: Vec<String>) -> Vec<String> {

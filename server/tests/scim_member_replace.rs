@@ -11,7 +11,7 @@ use domain::{
     sea_orm::{ColumnTrait, EntityTrait, QueryFilter},
 };
 use serde_json::{Value, json};
-use support::{Scim, ScimOrg, TestApp, create_user, unique_user};
+use support::{Scim, ScimOrg, TestApp, create_user, member_ids, unique_user};
 
 const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
@@ -27,18 +27,6 @@ async fn setup(app: &TestApp) -> (ScimOrg, Scim, String, [String; 3]) {
         users.push(create_user(&scim, &unique_user(&format!("r{i}"))).await);
     }
     (org, scim, group, users.try_into().unwrap())
-}
-
-async fn members(scim: &Scim, group: &str) -> Vec<String> {
-    let r = scim.get(&format!("/Groups/{group}")).await;
-    let mut ids: Vec<String> = r.body["members"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["value"].as_str().unwrap().to_owned())
-        .collect();
-    ids.sort();
-    ids
 }
 
 fn sorted(ids: &[&String]) -> Vec<String> {
@@ -70,10 +58,10 @@ async fn entras_one_member_replaces_add_by_default_in_both_dialects() {
         for user in [&a, &b, &c] {
             patch(&scim, &group, replace_ops(dialect, &[user])).await;
         }
-        assert_eq!(members(&scim, &group).await, sorted(&[&a, &b, &c]), "{dialect}");
+        assert_eq!(member_ids(&scim, &group).await, sorted(&[&a, &b, &c]), "{dialect}");
         // A repeated replace is idempotent.
         patch(&scim, &group, replace_ops(dialect, &[&b])).await;
-        assert_eq!(members(&scim, &group).await.len(), 3, "{dialect}");
+        assert_eq!(member_ids(&scim, &group).await.len(), 3, "{dialect}");
     }
 }
 
@@ -90,15 +78,15 @@ async fn exact_organisations_get_rfc_replace_in_both_dialects() {
         .await;
         set_member_replace(&app.db, &org.admin, MemberReplace::Exact).await.unwrap();
         patch(&scim, &group, replace_ops(dialect, &[&b, &c])).await;
-        assert_eq!(members(&scim, &group).await, sorted(&[&b, &c]), "{dialect}");
+        assert_eq!(member_ids(&scim, &group).await, sorted(&[&b, &c]), "{dialect}");
         // An empty list empties the group.
         patch(&scim, &group, replace_ops(dialect, &[])).await;
-        assert!(members(&scim, &group).await.is_empty(), "{dialect}");
+        assert!(member_ids(&scim, &group).await.is_empty(), "{dialect}");
         // Back to additive: nobody is removed.
         set_member_replace(&app.db, &org.admin, MemberReplace::Additive).await.unwrap();
         patch(&scim, &group, json!([{"op": "add", "path": "members", "value": [{"value": a}]}])).await;
         patch(&scim, &group, replace_ops(dialect, &[&c])).await;
-        assert_eq!(members(&scim, &group).await, sorted(&[&a, &c]), "{dialect}");
+        assert_eq!(member_ids(&scim, &group).await, sorted(&[&a, &c]), "{dialect}");
     }
 }
 
@@ -113,8 +101,8 @@ async fn the_setting_is_the_organisations_own() {
         patch(scim, group, replace_ops("path", &[first])).await;
         patch(scim, group, replace_ops("path", &[second])).await;
     }
-    assert_eq!(members(&exact, &exact_group).await, vec![b.clone()]);
-    assert_eq!(members(&additive, &additive_group).await, sorted(&[&x, &y]));
+    assert_eq!(member_ids(&exact, &exact_group).await, vec![b.clone()]);
+    assert_eq!(member_ids(&additive, &additive_group).await, sorted(&[&x, &y]));
 }
 
 #[tokio::test]
@@ -127,7 +115,7 @@ async fn put_sets_the_members_exactly_whatever_the_setting() {
         .put(&format!("/Groups/{group}"), json!({"displayName": "Renamed", "members": [{"value": c}]}))
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!(members(&scim, &group).await, vec![c.clone()]);
+    assert_eq!(member_ids(&scim, &group).await, vec![c.clone()]);
 }
 
 #[tokio::test]

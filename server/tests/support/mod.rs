@@ -236,6 +236,20 @@ pub async fn create_user(scim: &Scim, user_name: &str) -> String {
     r.body["id"].as_str().unwrap().to_owned()
 }
 
+/// The member ids of `group`, sorted.
+pub async fn member_ids(scim: &Scim, group: &str) -> Vec<String> {
+    let r = scim.get(&format!("/Groups/{group}")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let mut ids: Vec<String> = r.body["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["value"].as_str().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    ids
+}
+
 /// A unique `userName`.
 pub fn unique_user(prefix: &str) -> String {
     domain::testing::unique_email(prefix)
