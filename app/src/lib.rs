@@ -26,6 +26,8 @@ use crate::{components::layout::ConsoleLayout, pages::*};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    use_the_response_nonce();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -40,6 +42,20 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App />
             </body>
         </html>
+    }
+}
+
+/// Makes Leptos write, on every inline `<script>` of this page, the nonce that the server's
+/// security-headers middleware put in the request's extensions and in the response's
+/// Content-Security-Policy. `leptos_axum` provides a nonce of its own for each render, which is
+/// not the one in the header; it stays only where no middleware gave one (a router without it).
+#[cfg(feature = "ssr")]
+fn use_the_response_nonce() {
+    use leptos::nonce::Nonce;
+    let nonce =
+        use_context::<http::request::Parts>().and_then(|parts| parts.extensions.get::<Nonce>().cloned());
+    if let Some(nonce) = nonce {
+        provide_context(nonce);
     }
 }
 

@@ -1,6 +1,8 @@
 //! Console accounts: signing up (a new organisation and its first admin), signing in, and
 //! loading the person behind a session.
 
+use std::net::IpAddr;
+
 use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde_json::json;
 
@@ -178,37 +180,57 @@ pub async fn sign_up(db: &DatabaseConnection, input: SignUp) -> DomainResult<Act
     })
 }
 
-/// Checks an email and password. Wrong email and wrong password are the same error and cost the
-/// same work; repeated failures lock the email for a while (see [`throttle`]).
-pub async fn sign_in(db: &DatabaseConnection, email: &str, password: &str) -> DomainResult<Actor> {
-    let key = format!("email:{}", email.trim().to_lowercase());
-    throttle::check(db, &key).await?;
-    let found = credential::Entity::find()
-        .filter(credential::Column::EmailLower.eq(email.trim().to_lowercase()))
-        .one(db)
-        .await?;
+/// Where a request comes from: the client's IP address as the server determined it (the TCP
+/// peer, or behind trusted proxies the forwarded client), which sign-in throttling counts under.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientAddr(pub IpAddr);
+
+/// Checks an email and password for a request from `client`. Wrong email and wrong password are
+/// the same error and cost the same work; repeated failures lock the (email, client) pair, and
+/// many failures lock the client, for a while (see [`throttle`]). Every attempt is counted before
+/// its password is checked, so parallel guesses cannot overrun the limit.
+pub async fn sign_in(
+    db: &DatabaseConnection,
+    client: ClientAddr,
+    email: &str,
+    password: &str,
+) -> DomainResult<Actor> {
+    let email = email.trim().to_lowercase();
+    let pair = throttle::pair_key(&email, client.0);
+    let address = throttle::address_key(client.0);
+    throttle::reserve(db, &pair, throttle::MAX_FAILURES).await?;
+    if let Err(refused) = throttle::reserve(db, &address, throttle::MAX_ADDRESS_FAILURES).await {
+        throttle::release(db, &pair).await?;
+        return Err(refused);
+    }
+    let found = credential::Entity::find().filter(credential::Column::EmailLower.eq(&email)).one(db).await?;
     let hash = found.as_ref().map(|c| c.password_hash.clone());
-    let verified = password::verify(password.to_owned(), hash).await?;
+    let verified = match password::verify(password.to_owned(), hash).await {
+        Ok(verified) => verified,
+        Err(unchecked) => {
+            // No password was checked (no hashing slot was free): not a failure.
+            throttle::release(db, &pair).await?;
+            throttle::release(db, &address).await?;
+            return Err(unchecked);
+        }
+    };
     let actor = match (verified, found) {
         (true, Some(cred)) => load_actor(db, &cred.user_id).await?,
         _ => None,
     };
-    match actor {
-        Some(actor) => {
-            throttle::reset(db, &key).await?;
-            if !actor.is_admin() && sso_required(db, &actor.org_id).await? {
-                return Err(DomainError::invalid(
-                    "email",
-                    "Your organisation signs in with single sign-on: use “Sign in with SSO” below.",
-                ));
-            }
-            Ok(actor)
-        }
-        None => {
-            throttle::record_failure(db, &key).await?;
-            Err(DomainError::InvalidCredentials)
-        }
+    let Some(actor) = actor else {
+        // The reservations stand as this attempt's failures.
+        return Err(DomainError::InvalidCredentials);
+    };
+    throttle::reset(db, &pair).await?;
+    throttle::release(db, &address).await?;
+    if !actor.is_admin() && sso_required(db, &actor.org_id).await? {
+        return Err(DomainError::invalid(
+            "email",
+            "Your organisation signs in with single sign-on: use “Sign in with SSO” below.",
+        ));
     }
+    Ok(actor)
 }
 
 /// Whether organisation `org_id` has turned password sign-in off for everyone but admins.
@@ -311,12 +333,19 @@ pub async fn change_password(
             "Your account signs in with single sign-on; it has no password.",
         )
     })?;
-    let key = format!("email:{}", cred.email_lower);
-    throttle::check(db, &key).await?;
-    if !password::verify(current.to_owned(), Some(cred.password_hash.clone())).await? {
-        throttle::record_failure(db, &key).await?;
+    let key = format!("password-change:{}", cred.user_id);
+    throttle::reserve(db, &key, throttle::MAX_FAILURES).await?;
+    let verified = match password::verify(current.to_owned(), Some(cred.password_hash.clone())).await {
+        Ok(verified) => verified,
+        Err(unchecked) => {
+            throttle::release(db, &key).await?;
+            return Err(unchecked);
+        }
+    };
+    if !verified {
         return Err(DomainError::invalid("current_password", "That is not your current password."));
     }
+    throttle::reset(db, &key).await?;
     password::check_policy(new, &actor.email).map_err(|e| match e {
         DomainError::Invalid { message, .. } => DomainError::invalid("new_password", message),
         other => other,

@@ -12,8 +12,11 @@
 //! write lock up front instead of failing with SQLITE_BUSY_SNAPSHOT when a read snapshot taken
 //! earlier in the transaction cannot be upgraded. PostgreSQL (`postgres://…`) uses one pool for
 //! everything, and its own durability.
+//!
+//! A SQLite file and its `-wal`/`-shm` files are readable by their owner only (mode 0600; see
+//! `keep_private`): they hold password and API-key hashes, sessions and sealed client secrets.
 
-use std::time::Duration;
+use std::{path::Path, time::Duration};
 
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::{
@@ -31,8 +34,12 @@ pub const DEFAULT_URL: &str = "sqlite://data/scimpad.db?mode=rwc";
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url);
     options.sqlx_logging(false).acquire_timeout(Duration::from_secs(10));
+    let file = file_of(url);
     if url.starts_with("sqlite:") {
         create_parent_dir(url)?;
+        if let Some(file) = &file {
+            create_private(file)?;
+        }
         options.max_connections(1).min_connections(1).map_sqlx_sqlite_opts(|o| {
             o.journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
@@ -50,6 +57,15 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     }
     let db = Database::connect(options).await?;
     Migrator::up(&db, None).await?;
+    if let Some(file) = &file {
+        // Fresh `-wal`/`-shm` files already are 0600 (SQLite creates them with the database
+        // file's permissions); ones left by an earlier version or another tool may not be.
+        for companion in ["-wal", "-shm"] {
+            let mut path = file.clone().into_os_string();
+            path.push(companion);
+            keep_private(Path::new(&path));
+        }
+    }
     Ok(db)
 }
 
@@ -103,6 +119,45 @@ pub fn redact(url: &str) -> String {
         }
         _ => url.to_owned(),
     }
+}
+
+/// Creates the SQLite file `file` with mode 0600 before SQLite opens it, so it is never readable
+/// by others, not even for a moment: SQLite itself creates it 0644 (less the umask), and its
+/// `-wal`/`-shm` files copy the database file's permissions. An existing file is tightened by
+/// [`keep_private`].
+fn create_private(file: &Path) -> Result<(), DbErr> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(file) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            keep_private(file);
+            Ok(())
+        }
+        Err(e) => Err(DbErr::Custom(format!("cannot create {}: {e}", file.display()))),
+    }
+}
+
+/// Takes group and other permissions off `file` if it exists (0644 becomes 0600). Failing to is
+/// a warning, not an error: a database shared on purpose through a group (and owned by someone
+/// else) must still open, and the operator is told.
+fn keep_private(file: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let Ok(metadata) = std::fs::metadata(file) else { return };
+        let mode = metadata.permissions().mode();
+        if mode & 0o077 != 0 {
+            let owner_only = std::fs::Permissions::from_mode(mode & 0o700);
+            if let Err(e) = std::fs::set_permissions(file, owner_only) {
+                tracing::warn!(file = %file.display(), error = %e, "cannot make the database file owner-only");
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = file;
 }
 
 fn create_parent_dir(url: &str) -> Result<(), DbErr> {

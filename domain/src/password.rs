@@ -4,8 +4,18 @@
 //! is `argon2::Params::DEFAULT`), stored as a PHC string. Hashing runs on the blocking pool so a
 //! sign-in never stalls the async runtime, and an unknown email is verified against a dummy hash
 //! so the response time does not reveal whether an account exists.
+//!
+//! Each run takes 19 MiB for tens of milliseconds, and a sign-in with an unknown email costs one
+//! as surely as a real one, so anyone can ask for them. A process-wide bound limits how many run
+//! at once (twice the cores by default); a request that finds no slot free within a short wait is
+//! answered [`DomainError::Throttled`] (429) instead of queueing without end, so a burst costs
+//! bounded memory and time (OWASP Denial of Service Cheat Sheet: limit resource use per request).
 
-use std::sync::LazyLock;
+use std::{
+    num::NonZeroUsize,
+    sync::{LazyLock, OnceLock},
+    time::Duration,
+};
 
 use argon2::{
     Argon2, PasswordHash, PasswordHasher, PasswordVerifier,
@@ -35,6 +45,52 @@ const COMMON: &[&str] = &[
     "changeme123",
     "0123456789",
 ];
+
+/// How long a request waits for a hashing slot by default before it is refused.
+pub const DEFAULT_WAIT: Duration = Duration::from_millis(500);
+
+/// The bound on concurrent argon2 runs in this process.
+#[derive(Debug)]
+struct Slots {
+    free: tokio::sync::Semaphore,
+    wait: Duration,
+}
+
+static SLOTS: OnceLock<Slots> = OnceLock::new();
+
+fn slots() -> &'static Slots {
+    SLOTS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+        Slots { free: tokio::sync::Semaphore::new(2 * cores), wait: DEFAULT_WAIT }
+    })
+}
+
+/// Bounds this process to `runs` concurrent argon2 runs, each request waiting at most `wait` for
+/// one, instead of the default (twice the cores, [`DEFAULT_WAIT`]). Takes effect only before the
+/// first hash; says whether it did.
+#[must_use]
+pub fn limit_concurrency(runs: usize, wait: Duration) -> bool {
+    let runs = runs.min(tokio::sync::Semaphore::MAX_PERMITS);
+    SLOTS.set(Slots { free: tokio::sync::Semaphore::new(runs), wait }).is_ok()
+}
+
+/// Runs `work` on the blocking pool once a hashing slot is free, or refuses with
+/// [`DomainError::Throttled`] when none frees up in time. The slot goes with the work into the
+/// blocking pool, so a request dropped while it hashes still holds the slot until the run ends.
+async fn with_slot<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> DomainResult<T> {
+    let slots = slots();
+    let slot = match tokio::time::timeout(slots.wait, slots.free.acquire()).await {
+        Ok(Ok(slot)) => slot,
+        Ok(Err(closed)) => return Err(DomainError::Internal(closed.to_string())),
+        Err(_elapsed) => return Err(DomainError::Throttled { retry_after_secs: 1 }),
+    };
+    tokio::task::spawn_blocking(move || {
+        let _slot = slot;
+        work()
+    })
+    .await
+    .map_err(|e| DomainError::Internal(e.to_string()))
+}
 
 static DUMMY_HASH: LazyLock<String> =
     LazyLock::new(|| hash_now("not a real password, only spends the same time"));
@@ -71,11 +127,10 @@ fn verify_now(password: &str, phc: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// Hashes `password` on the blocking pool.
+/// Hashes `password` on the blocking pool; [`DomainError::Throttled`] when every hashing slot
+/// stays busy.
 pub async fn hash(password: String) -> DomainResult<String> {
-    let phc = tokio::task::spawn_blocking(move || hash_now(&password))
-        .await
-        .map_err(|e| DomainError::Internal(e.to_string()))?;
+    let phc = with_slot(move || hash_now(&password)).await?;
     if phc.is_empty() {
         return Err(DomainError::Internal("password hashing failed".into()));
     }
@@ -84,9 +139,10 @@ pub async fn hash(password: String) -> DomainResult<String> {
 
 /// Verifies `password` against `phc` on the blocking pool (constant-time comparison inside
 /// argon2). With `phc = None` (unknown account) it verifies against a dummy hash and returns
-/// false, spending the same work.
+/// false, spending the same work. [`DomainError::Throttled`] when every hashing slot stays busy:
+/// then no password was checked.
 pub async fn verify(password: String, phc: Option<String>) -> DomainResult<bool> {
-    tokio::task::spawn_blocking(move || match phc {
+    with_slot(move || match phc {
         Some(phc) => verify_now(&password, &phc),
         None => {
             verify_now(&password, &DUMMY_HASH);
@@ -94,7 +150,6 @@ pub async fn verify(password: String, phc: Option<String>) -> DomainResult<bool>
         }
     })
     .await
-    .map_err(|e| DomainError::Internal(e.to_string()))
 }
 
 #[cfg(test)]

@@ -4,6 +4,12 @@
 //! The signed-in user's id is copied out of the session data into an indexed `user_id` column with
 //! a cascading foreign key: ending every session of a person (password change, SCIM deactivation,
 //! deletion) is one `DELETE`, and deleting the person deletes their sessions by itself.
+//!
+//! Rows are keyed by the SHA-256 of the session id, never the id itself: the id is the cookie's
+//! whole secret, so a leaked database or backup must not hold ids that still sign someone in
+//! (OWASP Session Management Cheat Sheet; like API keys, 128 random bits need no slow hash or
+//! salt). Sessions stored before ids were hashed no longer match any cookie, so everyone signs
+//! in once more after that upgrade, and the sweep deletes the old rows when they expire.
 
 use async_trait::async_trait;
 use sea_orm::{
@@ -14,6 +20,8 @@ use tower_sessions::{
     session::{Id, Record},
     session_store::{self, ExpiredDeletion},
 };
+
+use sha2::{Digest, Sha256};
 
 use crate::{clock::now_ms, entities::session, error::is_unique_violation};
 
@@ -32,6 +40,11 @@ pub async fn begin_signed_in(
     session.cycle_id().await?;
     session.insert(USER_ID_KEY, user_id).await?;
     session.insert(SIGNED_IN_AT_KEY, now_ms()).await
+}
+
+/// The `sessions` row key for `id`: its SHA-256, hex (64 characters, the column's width).
+pub fn stored_id(id: &Id) -> String {
+    Sha256::digest(id.to_string().as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Sessions stored in the `sessions` table.
@@ -54,7 +67,7 @@ impl DbSessionStore {
     pub async fn delete_for_user(&self, user_id: &str, keep: Option<&Id>) -> Result<u64, sea_orm::DbErr> {
         let mut delete = session::Entity::delete_many().filter(session::Column::UserId.eq(user_id));
         if let Some(keep) = keep {
-            delete = delete.filter(session::Column::Id.ne(keep.to_string()));
+            delete = delete.filter(session::Column::Id.ne(stored_id(keep)));
         }
         Ok(delete.exec(&self.db).await?.rows_affected)
     }
@@ -64,7 +77,7 @@ impl DbSessionStore {
             serde_json::to_string(&record.data).map_err(|e| session_store::Error::Encode(e.to_string()))?;
         let user_id = record.data.get(USER_ID_KEY).and_then(|v| v.as_str()).map(str::to_owned);
         Ok(session::ActiveModel {
-            id: Set(record.id.to_string()),
+            id: Set(stored_id(&record.id)),
             user_id: Set(user_id),
             data: Set(data),
             expires_at: Set(record.expiry_date.unix_timestamp() * 1000),
@@ -104,7 +117,7 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let Some(row) = session::Entity::find_by_id(id.to_string()).one(&self.db).await.map_err(backend)?
+        let Some(row) = session::Entity::find_by_id(stored_id(id)).one(&self.db).await.map_err(backend)?
         else {
             return Ok(None);
         };
@@ -119,7 +132,7 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        session::Entity::delete_by_id(id.to_string()).exec(&self.db).await.map_err(backend)?;
+        session::Entity::delete_by_id(stored_id(id)).exec(&self.db).await.map_err(backend)?;
         Ok(())
     }
 }

@@ -17,6 +17,14 @@ pub async fn test_db() -> DatabaseConnection {
     crate::db::connect(&test_database_url()).await.expect("test database")
 }
 
+/// A client address of its own for a test's sign-ins: a random /64 of the documentation prefix
+/// (RFC 3849), so throttling counters never carry over between tests sharing a database.
+pub fn client() -> crate::accounts::ClientAddr {
+    let net = u128::from(uuid::Uuid::new_v4().as_u64_pair().0);
+    let addr = (0x2001_0db8_u128 << 96) | (net >> 32 << 64) | 1;
+    crate::accounts::ClientAddr(std::net::IpAddr::V6(std::net::Ipv6Addr::from(addr)))
+}
+
 /// A unique email address for test data.
 pub fn unique_email(prefix: &str) -> String {
     format!("{prefix}.{}@example.com", uuid::Uuid::new_v4().simple())

@@ -5,7 +5,7 @@ use domain::{
     accounts::{self, Role, SignUp},
     entities::{credential, user},
     sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait},
-    testing::{test_db, unique_email},
+    testing::{self, test_db, unique_email},
     throttle,
 };
 
@@ -76,26 +76,31 @@ async fn sign_in_accepts_the_right_password_only_and_never_says_which_part_was_w
     let email = unique_email("signin");
     let created = accounts::sign_up(&db, sign_up_input(&email)).await.unwrap();
 
-    let actor = accounts::sign_in(&db, &format!("  {}  ", email.to_uppercase()), PASSWORD).await.unwrap();
+    let actor = accounts::sign_in(&db, testing::client(), &format!("  {}  ", email.to_uppercase()), PASSWORD)
+        .await
+        .unwrap();
     assert_eq!(actor, created);
-    let wrong_password = accounts::sign_in(&db, &email, "wrong horse battery").await.unwrap_err();
-    let unknown_email = accounts::sign_in(&db, &unique_email("ghost"), PASSWORD).await.unwrap_err();
+    let wrong_password =
+        accounts::sign_in(&db, testing::client(), &email, "wrong horse battery").await.unwrap_err();
+    let unknown_email =
+        accounts::sign_in(&db, testing::client(), &unique_email("ghost"), PASSWORD).await.unwrap_err();
     assert!(matches!(wrong_password, DomainError::InvalidCredentials));
     assert!(matches!(unknown_email, DomainError::InvalidCredentials));
 }
 
 #[tokio::test]
-async fn repeated_failures_lock_the_email_even_for_the_right_password() {
+async fn repeated_failures_from_one_client_lock_the_email_there_even_for_the_right_password() {
     let db = test_db().await;
     let email = unique_email("throttle");
     accounts::sign_up(&db, sign_up_input(&email)).await.unwrap();
+    let client = testing::client();
     for _ in 0..throttle::MAX_FAILURES {
         assert!(matches!(
-            accounts::sign_in(&db, &email, "wrong horse battery").await,
+            accounts::sign_in(&db, client, &email, "wrong horse battery").await,
             Err(DomainError::InvalidCredentials)
         ));
     }
-    match accounts::sign_in(&db, &email, PASSWORD).await {
+    match accounts::sign_in(&db, client, &email, PASSWORD).await {
         Err(DomainError::Throttled { retry_after_secs }) => {
             assert!(retry_after_secs > 0 && retry_after_secs <= throttle::LOCK_MS / 1000)
         }
@@ -104,7 +109,7 @@ async fn repeated_failures_lock_the_email_even_for_the_right_password() {
     // Another account is unaffected.
     let other = unique_email("free");
     accounts::sign_up(&db, sign_up_input(&other)).await.unwrap();
-    accounts::sign_in(&db, &other, PASSWORD).await.unwrap();
+    accounts::sign_in(&db, testing::client(), &other, PASSWORD).await.unwrap();
 }
 
 #[tokio::test]
@@ -118,7 +123,10 @@ async fn a_deactivated_person_cannot_sign_in_or_act() {
     person.update(&db).await.unwrap();
 
     assert!(accounts::load_actor(&db, &actor.user_id).await.unwrap().is_none());
-    assert!(matches!(accounts::sign_in(&db, &email, PASSWORD).await, Err(DomainError::InvalidCredentials)));
+    assert!(matches!(
+        accounts::sign_in(&db, testing::client(), &email, PASSWORD).await,
+        Err(DomainError::InvalidCredentials)
+    ));
 }
 
 #[tokio::test]
@@ -132,8 +140,11 @@ async fn profile_changes_move_the_sign_in_email_but_keep_the_scim_user_name() {
     let new_email = unique_email("moved");
     let updated = accounts::update_profile(&db, &actor, "Ada Lovelace", &new_email).await.unwrap();
     assert_eq!((updated.display_name.as_str(), updated.email.as_str()), ("Ada Lovelace", new_email.as_str()));
-    accounts::sign_in(&db, &new_email, PASSWORD).await.unwrap();
-    assert!(matches!(accounts::sign_in(&db, &email, PASSWORD).await, Err(DomainError::InvalidCredentials)));
+    accounts::sign_in(&db, testing::client(), &new_email, PASSWORD).await.unwrap();
+    assert!(matches!(
+        accounts::sign_in(&db, testing::client(), &email, PASSWORD).await,
+        Err(DomainError::InvalidCredentials)
+    ));
     let person = user::Entity::find_by_id(actor.user_id.clone()).one(&db).await.unwrap().unwrap();
     assert_eq!(person.user_name, email, "userName is what Entra matches on");
     assert_eq!(person.resource["emails"][0]["value"], new_email);
@@ -153,6 +164,6 @@ async fn password_changes_need_the_current_password_and_a_good_new_one() {
     let weak = accounts::change_password(&db, &actor, PASSWORD, "short").await.unwrap_err();
     assert!(matches!(weak, DomainError::Invalid { field: "new_password", .. }));
     accounts::change_password(&db, &actor, PASSWORD, "another good passphrase").await.unwrap();
-    accounts::sign_in(&db, &email, "another good passphrase").await.unwrap();
-    assert!(accounts::sign_in(&db, &email, PASSWORD).await.is_err());
+    accounts::sign_in(&db, testing::client(), &email, "another good passphrase").await.unwrap();
+    assert!(accounts::sign_in(&db, testing::client(), &email, PASSWORD).await.is_err());
 }

@@ -6,7 +6,7 @@ use domain::{
     accounts::{self, SignUp},
     entities::session,
     sea_orm::EntityTrait,
-    session_store::{DbSessionStore, USER_ID_KEY},
+    session_store::{DbSessionStore, USER_ID_KEY, stored_id},
     testing::{test_db, unique_email},
 };
 use tower_sessions::{
@@ -45,7 +45,7 @@ async fn records_round_trip_and_are_indexed_by_user() {
     let loaded = store.load(&rec.id).await.unwrap().unwrap();
     assert_eq!(loaded.data, rec.data);
     assert_eq!(loaded.expiry_date.unix_timestamp(), rec.expiry_date.unix_timestamp());
-    let row = session::Entity::find_by_id(rec.id.to_string()).one(&db).await.unwrap().unwrap();
+    let row = session::Entity::find_by_id(stored_id(&rec.id)).one(&db).await.unwrap().unwrap();
     assert_eq!(row.user_id.as_deref(), Some(uid.as_str()));
 
     rec.data.insert("theme".into(), serde_json::json!("light"));
@@ -67,7 +67,7 @@ async fn expired_records_do_not_load_and_are_cleaned_up() {
     assert!(store.load(&old.id).await.unwrap().is_none());
 
     store.delete_expired().await.unwrap();
-    assert!(session::Entity::find_by_id(old.id.to_string()).one(&db).await.unwrap().is_none());
+    assert!(session::Entity::find_by_id(stored_id(&old.id)).one(&db).await.unwrap().is_none());
     assert!(store.load(&live.id).await.unwrap().is_some());
 }
 

@@ -1,6 +1,5 @@
 // Sign up, sign in, sign out and session lifetime, in a real browser.
-import { expect, test } from '@playwright/test';
-import { open, PASSWORD, signIn, signUp, uniqueEmail } from './helpers';
+import { expect, open, PASSWORD, signIn, signUp, test, uniqueEmail } from './helpers';
 
 test.beforeEach(({ page }) => {
   page.on('pageerror', (err) => { throw err; });

@@ -1,8 +1,7 @@
 // The provisioning log, its activity chart and the dashboard, fed by real SCIM requests made with
 // a key created through the console's own server function.
-import { APIRequestContext, expect, Page, test } from '@playwright/test';
 import { baseURL } from '../playwright.config';
-import { open, signUp, uniqueEmail } from './helpers';
+import { APIRequestContext, expect, open, Page, signUp, test, uniqueEmail } from './helpers';
 
 test.beforeEach(({ page }) => {
   page.on('pageerror', (err) => { throw err; });

@@ -1,7 +1,6 @@
 // Settings → API keys: Tenant URL, show-once secret, regenerate and revoke, as an admin would.
-import { expect, test } from '@playwright/test';
 import { baseURL } from '../playwright.config';
-import { open, signUp, uniqueEmail } from './helpers';
+import { expect, open, signUp, test, uniqueEmail } from './helpers';
 
 test.beforeEach(({ page }) => {
   page.on('pageerror', (err) => { throw err; });

@@ -1,7 +1,6 @@
 // Unsafe console requests from another origin are refused (Fetch Metadata / Origin check).
-import { expect, test } from '@playwright/test';
 import { baseURL } from '../playwright.config';
-import { PASSWORD, signUp, uniqueEmail } from './helpers';
+import { expect, PASSWORD, signUp, test, uniqueEmail } from './helpers';
 
 test('a form on another origin cannot post to the console', async ({ page }) => {
   await signUp(page, uniqueEmail());

@@ -1,8 +1,7 @@
 // The seed flow from the admin's side: get a key in the console, let "Entra" (this test, over
 // HTTP) provision people and a group, and watch the Users and Groups pages show exactly that.
-import { expect, test } from '@playwright/test';
 import { baseURL } from '../playwright.config';
-import { PATCH_OP, createKey, entraUser, open, scim, signUp, uniqueEmail } from './helpers';
+import { PATCH_OP, createKey, entraUser, expect, open, scim, signUp, test, uniqueEmail } from './helpers';
 
 test.beforeEach(({ page }) => {
   page.on('pageerror', (err) => { throw err; });

@@ -1,6 +1,50 @@
-// Shared steps: unique identities per test, hydration-aware navigation, sign-up.
-import { APIRequestContext, expect, Page } from '@playwright/test';
+// Shared steps: unique identities per test, hydration-aware navigation, sign-up — and the `test`
+// every spec uses, which fails a test when any page of ours reported a Content-Security-Policy
+// violation (a blocked script, style, connection or form), so a policy that breaks the console
+// anywhere fails the suite instead of leaving a page silently unhydrated.
+import { APIRequestContext, Browser, BrowserContext, BrowserContextOptions, test as base, expect, Page } from '@playwright/test';
 import { baseURL } from '../playwright.config';
+
+export { expect };
+export type { APIRequestContext, Browser, Page };
+
+/** Reports every `securitypolicyviolation` on our origin's pages in `context` into `violations`. */
+async function watchCsp(context: BrowserContext, violations: string[]): Promise<void> {
+  await context.exposeBinding('reportCspViolation', ({ page }, text: string) => {
+    violations.push(`${page.url()}: ${text}`);
+  });
+  await context.addInitScript((origin: string) => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      if (location.origin !== origin) return; // the test identity providers' pages are not ours
+      const report = (window as unknown as { reportCspViolation: (text: string) => void }).reportCspViolation;
+      report(`${e.effectiveDirective} refused ${e.blockedURI || '(inline)'} at ${e.sourceFile}:${e.lineNumber}`);
+    });
+  }, new URL(baseURL).origin);
+}
+
+/**
+ * Playwright's `test` with an automatic `cspViolations` fixture: it watches the test's own
+ * context and every context the test opens with `browser.newContext()`, and fails the test if any
+ * violation was recorded. A test that provokes one on purpose empties the list after checking it.
+ */
+export const test = base.extend<{ cspViolations: string[] }>({
+  cspViolations: [async ({ browser, context }, use) => {
+    const violations: string[] = [];
+    await watchCsp(context, violations);
+    const newContext = browser.newContext;
+    browser.newContext = async (options?: BrowserContextOptions) => {
+      const created = await newContext.call(browser, options);
+      await watchCsp(created, violations);
+      return created;
+    };
+    try {
+      await use(violations);
+    } finally {
+      browser.newContext = newContext;
+    }
+    expect(violations, 'Content-Security-Policy violations').toEqual([]);
+  }, { auto: true }],
+});
 
 export const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 

@@ -1,8 +1,7 @@
 // The Groups page's "Membership replace" setting, and what it changes for real: Entra's
 // `{"op":"replace","path":"members","value":[one member]}` adds that member by default, and under
 // Exact makes the group's members exactly the list, as RFC 7644 says.
-import { APIRequestContext, expect, Page, test } from '@playwright/test';
-import { PATCH_OP, createKey, entraUser, open, scim, signUp, uniqueEmail } from './helpers';
+import { APIRequestContext, PATCH_OP, Page, createKey, entraUser, expect, open, scim, signUp, test, uniqueEmail } from './helpers';
 
 test.beforeEach(({ page }) => {
   page.on('pageerror', (err) => { throw err; });

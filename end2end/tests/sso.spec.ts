@@ -3,9 +3,8 @@
 // provisioned through SCIM → SSO lands in the console as that person → SCIM deactivates them →
 // their open page is signed out on the next request and SSO is refused → an IdP user nobody
 // provisioned is refused. For OIDC, and for SAML both SP- and IdP-initiated.
-import { APIRequestContext, Browser, expect, Page, test } from '@playwright/test';
 import { baseURL, oidcIssuer, samlIdp, tenant } from '../playwright.config';
-import { PATCH_OP, createKey, entraUser, open, scim, signUp, uniqueEmail } from './helpers';
+import { APIRequestContext, Browser, PATCH_OP, Page, createKey, entraUser, expect, open, scim, signUp, test, uniqueEmail } from './helpers';
 
 test.beforeEach(({ page }) => {
   page.on('pageerror', (err) => { throw err; });

@@ -161,8 +161,8 @@ async fn api_key(db: &domain::sea_orm::DatabaseConnection, action: ApiKeyCommand
 }
 
 /// Deletes expired session rows every five minutes, for as long as the server runs.
-/// Every five minutes: deletes expired sessions, unfinished SSO sign-ins and SAML assertion ids
-/// past their validity.
+/// Every five minutes: deletes expired sessions, unfinished SSO sign-ins, SAML assertion ids
+/// past their validity, and sign-in throttle counters whose window and lock are both over.
 async fn delete_expired(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(300));
     loop {
@@ -175,6 +175,9 @@ async fn delete_expired(state: AppState) {
         }
         if let Err(e) = domain::sso::replay::purge_expired(&state.db).await {
             tracing::warn!(error = %e, "deleting expired SAML assertion ids failed");
+        }
+        if let Err(e) = domain::throttle::purge_expired(&state.db).await {
+            tracing::warn!(error = %e, "deleting stale sign-in throttle counters failed");
         }
     }
 }

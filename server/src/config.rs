@@ -68,6 +68,18 @@ pub struct Config {
     #[arg(long, env = "SCIMPAD_SCIM_BURST", default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..))]
     pub scim_burst: u32,
 
+    /// Reverse proxies in front of the server (comma-separated IP addresses or CIDR networks).
+    /// A request from one of them is taken to come from the right-most `X-Forwarded-For` entry
+    /// that is not itself a trusted proxy; from any other peer the header is ignored. Empty (the
+    /// default): the TCP peer is the client. Sign-in throttling counts per client address.
+    #[arg(
+        long,
+        env = "SCIMPAD_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        value_parser = crate::client_addr::parse_trusted_proxy
+    )]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+
     /// Where the built console assets live (`pkg/scimpad.{js,wasm,css}`).
     #[arg(long, env = "SCIMPAD_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,

@@ -1,6 +1,7 @@
 //! The HTTP router: every route and the middleware stack, in one place.
 //!
-//! Outermost first: request id → trace span → request id on the response → panic catcher →
+//! Outermost first: request id → trace span → request id on the response → security headers
+//! (`security_headers`) → panic catcher →
 //! CSRF guard → session cookie → authentication → handlers (health, SCIM, SSO, console pages,
 //! server functions, assets). SCIM has its own bearer-token gate and never touches the session.
 //!
@@ -25,7 +26,10 @@ use scim::ScimError;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 
-use crate::{auth, csrf, health, scim_api, scim_api::wire::ScimFailure, sso, state::AppState, telemetry};
+use crate::{
+    auth, csrf, health, scim_api, scim_api::wire::ScimFailure, security_headers,
+    security_headers::SecurityHeaders, sso, state::AppState, telemetry,
+};
 
 /// The session cookie's name; `__Host-` (Secure, Path=/, no Domain) whenever it is Secure.
 pub fn session_cookie_name(secure: bool) -> &'static str {
@@ -67,12 +71,15 @@ pub fn with_middleware(routes: Router<AppState>, state: AppState) -> Router {
         .with_same_site(SameSite::Lax)
         .with_path("/")
         .with_expiry(Expiry::OnInactivity(auth::IDLE_TIMEOUT));
+    let headers = SecurityHeaders::new(&state.config.public_url, secure);
     routes
+        .layer(from_fn_with_state(state.clone(), crate::client_addr::attach))
         .layer(from_fn_with_state(state.clone(), auth::authenticate))
         .layer(sessions)
         .layer(from_fn_with_state(state.clone(), csrf::guard))
         .layer(CatchPanicLayer::custom(answer_panic))
         .layer(from_fn(scim_panic_body))
+        .layer(from_fn_with_state(headers, security_headers::apply))
         .layer(telemetry::propagate_request_id())
         .layer(telemetry::trace_layer())
         .layer(telemetry::set_request_id())
@@ -121,7 +128,7 @@ async fn scim_panic_body(request: Request, next: Next) -> Response {
 }
 
 /// Whether `path` is the SCIM API's.
-fn is_scim(path: &str) -> bool {
+pub(crate) fn is_scim(path: &str) -> bool {
     path.strip_prefix(scim_api::BASE_PATH).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 

@@ -289,12 +289,66 @@ async fn during_a_certificate_rollover_both_pinned_certificates_verify() {
     assert_eq!(res.status(), 400, "a third, unpinned certificate is refused");
 }
 
+/// An SP-initiated sign-in started with `/sso/start?who=<org><query>` and answered for `upn`: our
+/// answer to the IdP's response.
+async fn sp_sign_in(f: &Fixture, client: &Client, upn: &str, oid: &str, query: &str) -> reqwest::Response {
+    let start = client.get(f.app.at(&format!("/sso/start?who={}{query}", f.slug))).send().await.unwrap();
+    assert_eq!(start.status(), 303, "{query}");
+    let (request_id, relay_state) = inflate_request_id(&location(&start).unwrap());
+    let mut answer = f.claims(upn, oid);
+    answer.in_response_to = Some(request_id);
+    f.post_acs(client, &f.idp.response(&answer), Some(&relay_state)).await
+}
+
 #[tokio::test]
-async fn a_flood_of_sign_in_starts_is_bounded() {
+async fn a_flood_of_sign_in_starts_cannot_shut_an_organisation_out() {
+    use domain::{
+        entities::sso_pending_login,
+        sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter},
+    };
     let f = fixture().await;
+    let upn = unique_user("ines");
+    f.provision(&upn).await;
     let conn = connections::settings(&f.app.db, &f.org.admin).await.unwrap().saml.unwrap();
     let max = domain::sso::pending::MAX_PENDING_PER_CONNECTION;
     domain::testing::fill_pending_sign_ins(&f.app.db, &conn.id, max).await;
-    let start = f.app.client().get(f.app.at(&format!("/sso/start?who={}", f.slug))).send().await.unwrap();
-    assert!(sso_refusal(start, 503).await.contains("Too many sign-ins in progress"));
+    let client = f.app.client();
+    let res = sp_sign_in(&f, &client, &upn, "oid-ines", "&return_to=/users").await;
+    assert_eq!(res.status(), 303, "the flood's oldest start made room");
+    assert_eq!(location(&res).as_deref(), Some("/users"));
+    assert_signed_in(&f.app, &client).await;
+    let kept = sso_pending_login::Entity::find()
+        .filter(sso_pending_login::Column::ConnectionId.eq(conn.id.as_str()))
+        .count(&f.app.db)
+        .await
+        .unwrap();
+    assert_eq!(kept, max - 1, "one flood row dropped, ours taken: still bounded");
+}
+
+#[tokio::test]
+async fn the_landing_page_is_always_a_path_on_this_server() {
+    let f = fixture().await;
+    let upn = unique_user("jo");
+    f.provision(&upn).await;
+    // `return_to` as sent in the start link's query, and where the signed-in browser is sent.
+    let cases = [
+        // A newline once made the redirect a 500 after the session had started.
+        ("%0A", "/"),
+        ("%2Fx%0Ay", "/"),
+        // Browsers drop the tab: `//evil.example`.
+        ("%2F%09%2Fevil.example", "/"),
+        ("%2F%2Fevil.example", "/"),
+        ("%2F%5Cevil.example", "/"),
+        ("https%3A%2F%2Fevil.example", "/"),
+        // An encoded slash stays an encoded slash, in a path on this server.
+        ("%2F%252F%2Fevil.example", "/%2F/evil.example"),
+        ("%2Fusers%3Fpage%3D2", "/users?page=2"),
+    ];
+    for (return_to, expected) in cases {
+        let client = f.app.client();
+        let res = sp_sign_in(&f, &client, &upn, "oid-jo", &format!("&return_to={return_to}")).await;
+        assert_eq!(res.status(), 303, "{return_to}");
+        assert_eq!(location(&res).as_deref(), Some(expected), "{return_to}");
+        assert_signed_in(&f.app, &client).await;
+    }
 }

@@ -19,12 +19,19 @@ pub async fn sign_up(
     finish_sign_in(&actor).await
 }
 
-/// Signs in with email and password and opens the console.
+/// Signs in with email and password and opens the console. Failures are throttled per (email,
+/// client address) and per client address, so the server's client-address middleware must have
+/// run: without its answer the request is refused rather than throttled under a shared key.
 #[server(prefix = "/api", endpoint = "sign_in")]
 pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
-    use crate::server::{app_context, finish_sign_in, into_app_error};
+    use crate::server::{app_context, finish_sign_in, internal, into_app_error};
+    use domain::accounts::ClientAddr;
     let ctx = app_context()?;
-    let actor = domain::accounts::sign_in(&ctx.db, &email, &password).await.map_err(into_app_error)?;
+    let client = use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<ClientAddr>().copied())
+        .ok_or_else(|| internal("the request carries no client address"))?;
+    let actor =
+        domain::accounts::sign_in(&ctx.db, client, &email, &password).await.map_err(into_app_error)?;
     finish_sign_in(&actor).await
 }
 

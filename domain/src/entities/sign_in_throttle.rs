@@ -1,4 +1,5 @@
-//! Failed sign-in counters, keyed by normalised email.
+//! Failed password counters (see `throttle`): keyed by (client network, SHA-256 of the email),
+//! by client network, or by person for password changes.
 
 use sea_orm::entity::prelude::*;
 

@@ -12,7 +12,7 @@ use crate::{
     entities::*,
     group_commit::Writer,
     provisioning_log::{self, Event},
-    testing::unique_email,
+    testing::{self, unique_email},
 };
 
 async fn sqlite_file() -> (DatabaseConnection, PathBuf) {
@@ -68,8 +68,10 @@ async fn rows_decode_exactly_as_through_sqlx() {
     )
     .await
     .unwrap();
-    // A failed sign-in leaves a throttle row (an i32 column).
-    assert!(accounts::sign_in(&db, &unique_email("nobody"), "wrong password").await.is_err());
+    // A failed sign-in leaves throttle rows (an i32 column): its (email, client) pair and client.
+    assert!(
+        accounts::sign_in(&db, testing::client(), &unique_email("nobody"), "wrong password").await.is_err()
+    );
     let expires = crate::clock::now_ms() + 86_400_000;
     api_keys::create(&db, &admin, "with expiry", Some(expires)).await.unwrap();
     api_keys::create(&db, &admin, "without", None).await.unwrap();
@@ -112,7 +114,7 @@ async fn rows_decode_exactly_as_through_sqlx() {
     let reader = ReadPool::open(&path).unwrap();
     assert_eq!(assert_same::<user::Entity>(&db, &reader).await, 3);
     assert_eq!(assert_same::<api_key::Entity>(&db, &reader).await, 2);
-    assert_eq!(assert_same::<sign_in_throttle::Entity>(&db, &reader).await, 1);
+    assert_eq!(assert_same::<sign_in_throttle::Entity>(&db, &reader).await, 2);
     assert_eq!(assert_same::<provisioning_event::Entity>(&db, &reader).await, 1);
     assert_eq!(assert_same::<group::Entity>(&db, &reader).await, 1);
     assert_eq!(assert_same::<group_member::Entity>(&db, &reader).await, 1);

@@ -136,11 +136,6 @@ impl IntoResponse for SsoFailure {
                 "Sign-in could not be verified",
                 "The answer from your identity provider could not be verified, so you were not signed in. Start again; if it persists, tell your administrator.",
             ),
-            SsoFailure::Domain(domain::DomainError::Throttled { .. }) => Page::new(
-                S::SERVICE_UNAVAILABLE,
-                "Too many sign-ins in progress",
-                "Too many single sign-ons to this organisation are in progress right now. Try again in a few minutes.",
-            ),
             SsoFailure::SecretUnreadable | SsoFailure::Domain(_) => Page::new(
                 S::INTERNAL_SERVER_ERROR,
                 "Sign-in failed",
@@ -172,7 +167,7 @@ async fn start(State(state): State<AppState>, Query(q): Query<StartQuery>) -> Re
         Some("saml") => false,
         _ => target.oidc && !target.saml,
     };
-    let return_to = pending::safe_return_to(q.return_to.as_deref());
+    let return_to = pending::safe_return_to(&state.config.public_url, q.return_to.as_deref());
     if use_oidc {
         let conn = connections::oidc_for_org(&state.db, &target.org_id).await?.filter(|c| c.enabled);
         return start_oidc(&state, conn.ok_or(SsoFailure::NotConfigured)?, return_to).await;
@@ -328,7 +323,12 @@ async fn saml_acs(
     sign_in(&state, &session, &conn.org_id, conn.entra_tenant(), &verified.identity, &return_to).await
 }
 
-/// Binds `identity` to a provisioned person and starts their session.
+/// Binds `identity` to a provisioned person, starts their session and sends them to `return_to`.
+///
+/// `return_to` was checked when the sign-in started, and is checked again here, where it becomes
+/// the `Location`: a sign-in remembered by an older version (one that let `/\t/evil.example` or a
+/// raw newline through) may still be pending across an upgrade, and axum's `Redirect` answers 500
+/// for a value that is no valid header, after the session has already started.
 async fn sign_in(
     state: &AppState,
     session: &Session,
@@ -342,5 +342,5 @@ async fn sign_in(
         .await
         .map_err(|e| domain::DomainError::Internal(e.to_string()))?;
     tracing::info!(user_id = %actor.user_id, org_id, "signed in with SSO");
-    Ok(Redirect::to(return_to).into_response())
+    Ok(Redirect::to(&pending::safe_return_to(&state.config.public_url, Some(return_to))).into_response())
 }
