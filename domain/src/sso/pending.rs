@@ -97,9 +97,9 @@ fn same_origin_path(public_url: &str, candidate: Option<&str>) -> Option<String>
 /// bounded, and a real sign-in is lost only if more than [`MAX_PENDING_PER_CONNECTION`] starts for
 /// the same organisation arrive while that person is at the IdP (some 170 a second for a minute's
 /// visit, a volumetric flood rather than a trickle); they then see "sign-in expired" and click
-/// again. A cap per client was rejected: the server knows no trustworthy client address behind a
-/// proxy, a company's people share one egress address (the cap would lock them out together), and
-/// IPv6 gives a flooder addresses without end.
+/// again. A cap per client was rejected: the client address is only as good as the server's
+/// trusted-proxy setting, a company's people share one egress address (the cap would lock them
+/// out together), and IPv6 gives a flooder addresses without end.
 ///
 /// Count, drop and insert run in one write transaction, so on SQLite (one writer) the bound is
 /// exact; on PostgreSQL starts running at the same moment may each add one row above it (at most
