@@ -53,6 +53,17 @@ fn assert_refusal_body(body: &Value, user_name: &str) {
     assert!(detail.contains("make another person an admin in Scimpad first"), "{detail}");
 }
 
+/// How many of `ids` are still active.
+async fn active_among(app: &TestApp, ids: [&String; 2]) -> usize {
+    let found = user::Entity::find()
+        .filter(user::Column::Id.is_in(ids))
+        .filter(user::Column::Active.eq(true))
+        .all(&app.db)
+        .await
+        .unwrap();
+    found.len()
+}
+
 /// Gives user `id` the admin role directly in the database (the console has no role editor).
 async fn make_admin(app: &TestApp, id: &str) {
     user::Entity::update_many()
@@ -221,14 +232,7 @@ async fn concurrent_deactivations_of_the_last_two_admins_let_exactly_one_through
         let refused: Vec<_> = [&a, &b].into_iter().filter_map(|r| r.as_ref().err()).collect();
         assert_eq!(refused.len(), 1, "exactly one succeeds: {a:?} / {b:?}");
         assert_eq!((refused[0].status, refused[0].scim_type.map(|t| t.as_str())), (400, Some("mutability")));
-        let active = user::Entity::find()
-            .filter(user::Column::OrgId.eq(&org.admin.org_id))
-            .filter(user::Column::Role.eq("admin"))
-            .filter(user::Column::Active.eq(true))
-            .all(&app.db)
-            .await
-            .unwrap();
-        assert_eq!(active.len(), 1, "one active admin remains");
+        assert_eq!(active_among(&app, [&first, &second]).await, 1, "one active admin remains");
     }
 }
 
@@ -256,13 +260,7 @@ async fn concurrent_deactivations_over_http_keep_an_active_admin() {
     let statuses = [a.status, b.status];
     assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}: {} / {}", a.body, b.body);
     assert!(statuses.iter().all(|s| [200, 400, 401].contains(s)), "{statuses:?}");
-    let active = user::Entity::find()
-        .filter(user::Column::Id.is_in([first, second]))
-        .filter(user::Column::Active.eq(true))
-        .all(&app.db)
-        .await
-        .unwrap();
-    assert_eq!(active.len(), 1, "one active admin remains");
+    assert_eq!(active_among(&app, [&first, &second]).await, 1, "one active admin remains");
 }
 
 #[tokio::test]
