@@ -21,6 +21,11 @@ Statuses: SUCCESS, COMPLIANT and ACCEPTABLE pass; SKIPPED (by the tester) is cou
 everything else (ERROR, CRITICAL, DEVIATION, any status a later version adds) fails. Nothing is
 waived: every check must pass.
 
+Scimpad limits each organisation's SCIM request rate (429 with Retry-After, as Entra expects).
+The tester sends its checks back to back, faster than that budget on a fast machine, so the HTTP
+client does what Entra does on 429: waits Retry-After and sends the request again (at most
+RETRIES_ON_429 times). The number of such waits is printed with the summary.
+
 The tester fills resources with random values. `random` is seeded (SCIM_CONFORMANCE_SEED, printed
 at start) so a failure can be replayed with the same enum choices and `primary` flags.
 """
@@ -31,6 +36,7 @@ import importlib.metadata
 import os
 import random
 import sys
+import time
 from typing import Any
 
 PASSING = {"SUCCESS", "COMPLIANT", "ACCEPTABLE"}
@@ -39,6 +45,10 @@ SKIPPING = {"SKIPPED"}
 # The resource types Scimpad serves: the run fails if the tester exercised none of their checks
 # (e.g. because discovery went wrong and check_server stopped early).
 EXPECTED_RESOURCE_TYPES = ("User", "Group")
+
+
+# How many times one request is sent again after a 429 before the 429 is the tester's answer.
+RETRIES_ON_429 = 5
 
 
 def one_line(text: Any) -> str:
@@ -62,7 +72,7 @@ def main(argv: list[str]) -> int:
         return 2
 
     try:
-        from httpx2 import Client
+        from httpx2 import Client, HTTPTransport
         from scim2_client.engines.httpx2 import SyncSCIMClient
         from scim2_tester import check_server
     except ImportError as exc:
@@ -74,10 +84,27 @@ def main(argv: list[str]) -> int:
     version = importlib.metadata.version("scim2-tester")
     print(f"scim2-tester {version} against {base_url} (SCIM_CONFORMANCE_SEED={seed})", flush=True)
 
+    class RetryAfter429(HTTPTransport):
+        """Sends a request again after a 429, once its Retry-After (seconds) has passed."""
+
+        waits = 0
+
+        def handle_request(self, request):
+            for _ in range(RETRIES_ON_429):
+                response = super().handle_request(request)
+                if response.status_code != 429:
+                    return response
+                retry_after = response.headers.get("Retry-After", "1")
+                response.close()
+                RetryAfter429.waits += 1
+                time.sleep(float(retry_after) if retry_after.isdigit() else 1.0)
+            return super().handle_request(request)
+
     http = Client(
         base_url=base_url,
         headers={"Authorization": f"Bearer {token}"},
         timeout=30.0,
+        transport=RetryAfter429(),
     )
     try:
         results = check_server(SyncSCIMClient(http))
@@ -115,6 +142,7 @@ def main(argv: list[str]) -> int:
     summary = f"{passed} passed, {failed} failed"
     if skipped:
         summary += f", {skipped} skipped"
+    summary += f" ({RetryAfter429.waits} waits on 429 Retry-After)"
     print(summary, flush=True)
     return 1 if failed else 0
 
