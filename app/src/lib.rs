@@ -77,6 +77,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("groups") view=GroupsPage />
                     <Route path=path!("groups/:id") view=GroupDetailPage />
                     <Route path=path!("log") view=ProvisioningLogPage />
+                    <Route path=path!("audit") view=AuditLogPage />
                     <Route path=path!("settings/profile") view=ProfilePage />
                     <Route path=path!("settings/api-keys") view=ApiKeysPage />
                     <Route path=path!("settings/sso") view=SsoSettingsPage />

@@ -42,6 +42,14 @@ pub fn actor() -> Result<Actor, AppError> {
         .ok_or_else(|| fail(StatusCode::UNAUTHORIZED, AppError::Unauthorized))
 }
 
+/// The client behind this request (put there by the server's client-address middleware); without
+/// it the request is refused, never attributed to nobody.
+pub fn client() -> Result<domain::origin::Client, AppError> {
+    use_context::<Parts>()
+        .and_then(|parts| parts.extensions.get::<domain::origin::Client>().cloned())
+        .ok_or_else(|| internal("the request carries no client address"))
+}
+
 /// This request's session.
 pub async fn session() -> Result<Session, AppError> {
     leptos_axum::extract::<Session>().await.map_err(internal)

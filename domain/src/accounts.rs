@@ -1,17 +1,18 @@
 //! Console accounts: signing up (a new organisation and its first admin), signing in, and
-//! loading the person behind a session.
-
-use std::net::IpAddr;
+//! loading the person behind a session. Each of these, and every change of a password or sign-in
+//! email, is recorded in the admin audit log (`audit`).
 
 use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde_json::json;
 
 use crate::{
     DomainError, DomainResult,
+    audit::{self, Kind},
     clock::now_ms,
     email::Email,
     entities::{credential, organization, user},
     error::is_unique_violation,
+    origin::{Client, Origin},
     password, throttle,
 };
 
@@ -51,6 +52,8 @@ pub struct Actor {
     /// Provisioned by SCIM and signing in with SSO: name and email belong to the identity
     /// provider, and there is no password.
     pub managed_by_idp: bool,
+    /// Where the request this actor acts in comes from, for the audit log.
+    pub origin: Origin,
 }
 
 impl Actor {
@@ -101,8 +104,8 @@ fn slug_for(name: &str) -> String {
 }
 
 /// Creates an organisation with `input.name` as its first admin, who can sign in with the given
-/// email and password.
-pub async fn sign_up(db: &DatabaseConnection, input: SignUp) -> DomainResult<Actor> {
+/// email and password; `origin` is the sign-up form's request or the command line.
+pub async fn sign_up(db: &DatabaseConnection, origin: Origin, input: SignUp) -> DomainResult<Actor> {
     let org_name = required("organization", &input.organization, "your organisation's name", 100)?;
     let name = required("name", &input.name, "your name", 100)?;
     let email = Email::parse(&input.email)?;
@@ -168,8 +171,7 @@ pub async fn sign_up(db: &DatabaseConnection, input: SignUp) -> DomainResult<Act
         }
         other => other?,
     };
-    txn.commit().await?;
-    Ok(Actor {
+    let actor = Actor {
         user_id,
         org_id,
         org_name,
@@ -177,27 +179,30 @@ pub async fn sign_up(db: &DatabaseConnection, input: SignUp) -> DomainResult<Act
         email: email.as_str().to_owned(),
         role: Role::Admin,
         managed_by_idp: false,
-    })
+        origin,
+    };
+    let detail = format!("“{}” created with {} as its first admin", actor.org_name, actor.email);
+    audit::record(&txn, audit::Event::by(&actor, Kind::OrganizationCreated, detail)).await?;
+    txn.commit().await?;
+    Ok(actor)
 }
-
-/// Where a request comes from: the client's IP address as the server determined it (the TCP
-/// peer, or behind trusted proxies the forwarded client), which sign-in throttling counts under.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ClientAddr(pub IpAddr);
 
 /// Checks an email and password for a request from `client`. Wrong email and wrong password are
 /// the same error and cost the same work; repeated failures lock the (email, client) pair, and
 /// many failures lock the client, for a while (see [`throttle`]). Every attempt is counted before
 /// its password is checked, so parallel guesses cannot overrun the limit.
+///
+/// The audit log of the person's organisation records the sign-in, or the failure when the email
+/// is someone's (a wrong password, or password sign-in turned off by the SSO policy).
 pub async fn sign_in(
     db: &DatabaseConnection,
-    client: ClientAddr,
+    client: &Client,
     email: &str,
     password: &str,
 ) -> DomainResult<Actor> {
     let email = email.trim().to_lowercase();
-    let pair = throttle::pair_key(&email, client.0);
-    let address = throttle::address_key(client.0);
+    let pair = throttle::pair_key(&email, client.addr.0);
+    let address = throttle::address_key(client.addr.0);
     throttle::reserve(db, &pair, throttle::MAX_FAILURES).await?;
     if let Err(refused) = throttle::reserve(db, &address, throttle::MAX_ADDRESS_FAILURES).await {
         throttle::release(db, &pair).await?;
@@ -214,22 +219,28 @@ pub async fn sign_in(
             return Err(unchecked);
         }
     };
-    let actor = match (verified, found) {
-        (true, Some(cred)) => load_actor(db, &cred.user_id).await?,
-        _ => None,
-    };
-    let Some(actor) = actor else {
-        // The reservations stand as this attempt's failures.
+    let origin = Origin::Request(client.clone());
+    let Some(cred) = found else { return Err(DomainError::InvalidCredentials) };
+    let Some(actor) = load_actor(db, &cred.user_id, origin).await? else {
+        // A deactivated person: no audit row (their organisation's admins deactivated them).
         return Err(DomainError::InvalidCredentials);
     };
+    if !verified {
+        // The reservations stand as this attempt's failures.
+        audit::record(db, audit::Event::by(&actor, Kind::SignInFailed, "wrong password")).await?;
+        return Err(DomainError::InvalidCredentials);
+    }
     throttle::reset(db, &pair).await?;
     throttle::release(db, &address).await?;
     if !actor.is_admin() && sso_required(db, &actor.org_id).await? {
+        let detail = "correct password, but the organisation requires SSO for everyone but admins";
+        audit::record(db, audit::Event::by(&actor, Kind::SignInFailed, detail)).await?;
         return Err(DomainError::invalid(
             "email",
             "Your organisation signs in with single sign-on: use “Sign in with SSO” below.",
         ));
     }
+    audit::record(db, audit::Event::by(&actor, Kind::SignedIn, "")).await?;
     Ok(actor)
 }
 
@@ -238,8 +249,13 @@ async fn sso_required(db: &DatabaseConnection, org_id: &str) -> DomainResult<boo
     Ok(organization::Entity::find_by_id(org_id.to_owned()).one(db).await?.is_some_and(|o| o.sso_required))
 }
 
-/// The active person with id `user_id`, or `None` when they are gone or deactivated.
-pub async fn load_actor(db: &DatabaseConnection, user_id: &str) -> DomainResult<Option<Actor>> {
+/// The active person with id `user_id`, acting from `origin`, or `None` when they are gone or
+/// deactivated.
+pub async fn load_actor(
+    db: &DatabaseConnection,
+    user_id: &str,
+    origin: Origin,
+) -> DomainResult<Option<Actor>> {
     let found =
         user::Entity::find_by_id(user_id.to_owned()).find_also_related(organization::Entity).one(db).await?;
     Ok(match found {
@@ -251,19 +267,21 @@ pub async fn load_actor(db: &DatabaseConnection, user_id: &str) -> DomainResult<
             user_id: u.id,
             org_id: org.id,
             org_name: org.name,
+            origin,
         }),
         _ => None,
     })
 }
 
-/// The active person who signs in with `email` (for the command line's `api-key create`).
-pub async fn actor_by_email(db: &DatabaseConnection, email: &str) -> DomainResult<Option<Actor>> {
+/// The active person who signs in with `email`, acting from the command line (`scimpad api-key
+/// create --admin-email`).
+pub async fn command_line_actor(db: &DatabaseConnection, email: &str) -> DomainResult<Option<Actor>> {
     let found = credential::Entity::find()
         .filter(credential::Column::EmailLower.eq(email.trim().to_lowercase()))
         .one(db)
         .await?;
     match found {
-        Some(cred) => load_actor(db, &cred.user_id).await,
+        Some(cred) => load_actor(db, &cred.user_id, Origin::CommandLine).await,
         None => Ok(None),
     }
 }
@@ -315,6 +333,10 @@ pub async fn update_profile(
         }
         other => other?,
     };
+    if !email.normalized().eq_ignore_ascii_case(&actor.email) {
+        let detail = format!("from {} to {}", actor.email, email.as_str());
+        audit::record(&txn, audit::Event::by(actor, Kind::EmailChanged, detail)).await?;
+    }
     txn.commit().await?;
     Ok(Actor { display_name: name, email: email.as_str().to_owned(), ..actor.clone() })
 }
@@ -354,6 +376,9 @@ pub async fn change_password(
     let mut model: credential::ActiveModel = cred.into();
     model.password_hash = Set(hash);
     model.updated_at = Set(now_ms());
-    sea_orm::ActiveModelTrait::update(model, db).await?;
+    let txn = crate::db::begin_write(db).await?;
+    sea_orm::ActiveModelTrait::update(model, &txn).await?;
+    audit::record(&txn, audit::Event::by(actor, Kind::PasswordChanged, "other sessions ended")).await?;
+    txn.commit().await?;
     Ok(())
 }

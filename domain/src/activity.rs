@@ -147,7 +147,7 @@ pub struct Overview {
 }
 
 /// A filter value that was given: `None` and blank both mean "any".
-fn given(v: Option<&str>) -> Option<&str> {
+pub(crate) fn given(v: Option<&str>) -> Option<&str> {
     v.map(str::trim).filter(|v| !v.is_empty())
 }
 

@@ -7,6 +7,7 @@
 //! in the response that created it. Regenerating revokes the old key and creates the new one in
 //! one transaction, so the old key stops working the moment the new one exists. A key
 //! authenticates only while unrevoked, unexpired, and while its owner is an active admin.
+//! Creating, regenerating and revoking are recorded in the audit log in their own transaction.
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use rand::{Rng, RngCore, distributions::Alphanumeric, rngs::OsRng};
@@ -20,6 +21,7 @@ use subtle::ConstantTimeEq;
 use crate::{
     DomainError, DomainResult,
     accounts::{Actor, Role},
+    audit::{self, Kind},
     clock::now_ms,
     entities::{api_key, user},
     group_commit::Writes,
@@ -192,7 +194,27 @@ pub async fn create(
             "Your organisation already has {MAX_ACTIVE_KEYS} active keys; revoke one first."
         )));
     }
-    insert(db, actor, name, expires_at).await
+    let txn = crate::db::begin_write(db).await?;
+    let new = insert(&txn, actor, name, expires_at).await?;
+    let lifetime = match expires_at {
+        Some(at) => {
+            const DAY_MS: i64 = 24 * 3600 * 1000;
+            match (at - now_ms() + DAY_MS - 1) / DAY_MS {
+                1 => "expires in 1 day".to_owned(),
+                days => format!("expires in {days} days"),
+            }
+        }
+        None => "never expires".to_owned(),
+    };
+    let detail = format!("{}; {lifetime}", described(&new.info));
+    audit::record(&txn, audit::Event::by(actor, Kind::ApiKeyCreated, detail)).await?;
+    txn.commit().await?;
+    Ok(new)
+}
+
+/// How the audit log names a key: its name and recognisable prefix.
+fn described(key: &ApiKeyInfo) -> String {
+    format!("“{}” ({})", key.name, key.prefix)
 }
 
 /// Every key of `actor`'s organisation, newest first (revoked ones included, marked).
@@ -209,9 +231,13 @@ pub async fn list(db: &DatabaseConnection, actor: &Actor) -> DomainResult<Vec<Ap
 /// Revokes a key: it stops authenticating immediately.
 pub async fn revoke(db: &DatabaseConnection, actor: &Actor, key_id: &str) -> DomainResult<ApiKeyInfo> {
     actor.require_admin()?;
-    let mut key: api_key::ActiveModel = find_active(db, actor, key_id).await?.into();
+    let txn = crate::db::begin_write(db).await?;
+    let mut key: api_key::ActiveModel = find_active(&txn, actor, key_id).await?.into();
     key.revoked_at = Set(Some(now_ms()));
-    Ok(key.update(db).await?.into())
+    let revoked: ApiKeyInfo = key.update(&txn).await?.into();
+    audit::record(&txn, audit::Event::by(actor, Kind::ApiKeyRevoked, described(&revoked))).await?;
+    txn.commit().await?;
+    Ok(revoked)
 }
 
 /// Replaces a key by a new one with the same name (and the same lifetime, if it had one): the old
@@ -225,8 +251,10 @@ pub async fn regenerate(db: &DatabaseConnection, actor: &Actor, key_id: &str) ->
     let name = old.name.clone();
     let mut revoked: api_key::ActiveModel = old.into();
     revoked.revoked_at = Set(Some(now));
-    revoked.update(&txn).await?;
+    let old: ApiKeyInfo = revoked.update(&txn).await?.into();
     let new = insert(&txn, actor, name, expires_at).await?;
+    let detail = format!("{}, replaced by {}; the old key stopped working", described(&old), new.info.prefix);
+    audit::record(&txn, audit::Event::by(actor, Kind::ApiKeyRegenerated, detail)).await?;
     txn.commit().await?;
     Ok(new)
 }

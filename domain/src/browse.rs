@@ -63,7 +63,11 @@ pub struct GroupRow {
     pub members: u64,
 }
 
-fn contains(column: impl sea_orm::sea_query::IntoColumnRef, needle: &str) -> sea_orm::sea_query::SimpleExpr {
+/// `column` contains `needle`, case-insensitively, with LIKE's wildcards taken literally.
+pub(crate) fn contains(
+    column: impl sea_orm::sea_query::IntoColumnRef,
+    needle: &str,
+) -> sea_orm::sea_query::SimpleExpr {
     use sea_orm::sea_query::ExprTrait;
     let escaped = needle.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
     Func::lower(Expr::col(column)).like(LikeExpr::new(format!("%{escaped}%")).escape('\\'))

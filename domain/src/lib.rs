@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod activity;
 pub mod api_keys;
+pub mod audit;
 pub mod browse;
 pub mod clock;
 pub mod db;
@@ -15,6 +16,7 @@ pub mod email;
 pub mod entities;
 pub mod error;
 pub mod group_commit;
+pub mod origin;
 pub mod password;
 pub mod provisioning_log;
 pub mod session_store;

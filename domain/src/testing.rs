@@ -19,10 +19,15 @@ pub async fn test_db() -> DatabaseConnection {
 
 /// A client address of its own for a test's sign-ins: a random /64 of the documentation prefix
 /// (RFC 3849), so throttling counters never carry over between tests sharing a database.
-pub fn client() -> crate::accounts::ClientAddr {
+pub fn client() -> crate::origin::Client {
     let net = u128::from(uuid::Uuid::new_v4().as_u64_pair().0);
     let addr = (0x2001_0db8_u128 << 96) | (net >> 32 << 64) | 1;
-    crate::accounts::ClientAddr(std::net::IpAddr::V6(std::net::Ipv6Addr::from(addr)))
+    crate::origin::Client::new(std::net::IpAddr::V6(std::net::Ipv6Addr::from(addr)), Some("scimpad-tests"))
+}
+
+/// A request from a [`client`] of its own, as a test's sign-up or actor comes from.
+pub fn origin() -> crate::origin::Origin {
+    crate::origin::Origin::Request(client())
 }
 
 /// A unique email address for test data.

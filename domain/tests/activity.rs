@@ -22,6 +22,7 @@ const NOW: i64 = 1_765_369_800_000;
 async fn admin(db: &DatabaseConnection) -> Actor {
     accounts::sign_up(
         db,
+        domain::testing::origin(),
         SignUp {
             organization: "Contoso".into(),
             name: "Ada Admin".into(),

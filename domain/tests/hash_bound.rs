@@ -9,9 +9,9 @@ use std::{
 };
 
 use domain::{
-    DomainError,
-    accounts::{self, ClientAddr},
+    DomainError, accounts,
     entities::sign_in_throttle,
+    origin::Client,
     sea_orm::EntityTrait,
     testing::{test_db, unique_email},
     throttle,
@@ -22,14 +22,14 @@ async fn a_burst_beyond_the_hashing_slots_is_refused_not_queued() {
     assert!(domain::password::limit_concurrency(1, Duration::ZERO), "set before any hash");
     let db = test_db().await;
     let bits = uuid::Uuid::new_v4().as_u128();
-    let client = ClientAddr(IpAddr::V6(Ipv6Addr::from((0x2001_0db8_u128 << 96) | (bits >> 32))));
+    let client = Client::new(IpAddr::V6(Ipv6Addr::from((0x2001_0db8_u128 << 96) | (bits >> 32))), None);
     let start = Arc::new(tokio::sync::Barrier::new(20));
 
     let burst = (0..20).map(|_| {
-        let (db, start) = (db.clone(), start.clone());
+        let (db, start, client) = (db.clone(), start.clone(), client.clone());
         tokio::spawn(async move {
             start.wait().await;
-            accounts::sign_in(&db, client, &unique_email("nobody"), "some password").await
+            accounts::sign_in(&db, &client, &unique_email("nobody"), "some password").await
         })
     });
     let (mut checked, mut refused) = (0, 0);
@@ -45,6 +45,6 @@ async fn a_burst_beyond_the_hashing_slots_is_refused_not_queued() {
 
     // Only the attempts that checked a password count as failures of the client.
     let address =
-        sign_in_throttle::Entity::find_by_id(throttle::address_key(client.0)).one(&db).await.unwrap();
+        sign_in_throttle::Entity::find_by_id(throttle::address_key(client.addr.0)).one(&db).await.unwrap();
     assert_eq!(address.map(|row| row.failures), Some(checked));
 }

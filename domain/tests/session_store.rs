@@ -31,7 +31,7 @@ async fn person(db: &domain::sea_orm::DatabaseConnection) -> String {
         email: unique_email("s"),
         password: "correct horse battery".into(),
     };
-    accounts::sign_up(db, input).await.unwrap().user_id
+    accounts::sign_up(db, domain::testing::origin(), input).await.unwrap().user_id
 }
 
 #[tokio::test]

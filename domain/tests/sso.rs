@@ -26,6 +26,7 @@ const PUBLIC_URL: &str = "https://scimpad.example";
 async fn admin(db: &DatabaseConnection) -> Actor {
     accounts::sign_up(
         db,
+        domain::testing::origin(),
         SignUp {
             organization: "Contoso".into(),
             name: "Ada".into(),
@@ -233,30 +234,76 @@ async fn logins_bind_by_object_id_never_by_email() {
     let tenant = Some(TENANT);
 
     // First login: by externalId == oid, else by userName == UPN; the binding is stored.
-    let by_upn =
-        linking::resolve(&db, org, tenant, &identity("oid-alice", Some(&alice_upn.to_uppercase()))).await;
+    let by_upn = linking::resolve(
+        &db,
+        &testing::client(),
+        connections::Protocol::Saml,
+        org,
+        tenant,
+        &identity("oid-alice", Some(&alice_upn.to_uppercase())),
+    )
+    .await;
     assert_eq!(by_upn.unwrap().unwrap().user_id, alice);
-    let by_external = linking::resolve(&db, org, tenant, &identity("oid-bob", None)).await.unwrap().unwrap();
+    let by_external = linking::resolve(
+        &db,
+        &testing::client(),
+        connections::Protocol::Saml,
+        org,
+        tenant,
+        &identity("oid-bob", None),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     assert_eq!(by_external.user_id, bob);
     let stored = user::Entity::find_by_id(alice.clone()).one(&db).await.unwrap().unwrap();
     assert_eq!(stored.entra_object_id.as_deref(), Some("oid-alice"));
 
     // Bound: later logins go by oid, whatever the UPN says; another oid cannot take the UPN over.
-    let renamed =
-        linking::resolve(&db, org, tenant, &identity("oid-alice", Some("new@contoso.example"))).await;
+    let renamed = linking::resolve(
+        &db,
+        &testing::client(),
+        connections::Protocol::Saml,
+        org,
+        tenant,
+        &identity("oid-alice", Some("new@contoso.example")),
+    )
+    .await;
     assert_eq!(renamed.unwrap().unwrap().user_id, alice);
-    let hijack =
-        linking::resolve(&db, org, tenant, &identity("oid-mallory", Some(&alice_upn))).await.unwrap();
+    let hijack = linking::resolve(
+        &db,
+        &testing::client(),
+        connections::Protocol::Saml,
+        org,
+        tenant,
+        &identity("oid-mallory", Some(&alice_upn)),
+    )
+    .await
+    .unwrap();
     assert_eq!(hijack, Err(Refusal::NotProvisioned));
 
     // Email never matches, local console accounts never bootstrap, other tenants are refused.
-    let ada_login = linking::resolve(&db, org, tenant, &identity("oid-x", Some(&ada.email))).await.unwrap();
+    let ada_login = linking::resolve(
+        &db,
+        &testing::client(),
+        connections::Protocol::Saml,
+        org,
+        tenant,
+        &identity("oid-x", Some(&ada.email)),
+    )
+    .await
+    .unwrap();
     assert_eq!(ada_login, Err(Refusal::NotProvisioned));
     let foreign = IdpIdentity {
         tenant_id: "00000000-0000-4000-8000-000000000000".into(),
         ..identity("oid-alice", None)
     };
-    assert_eq!(linking::resolve(&db, org, tenant, &foreign).await.unwrap(), Err(Refusal::WrongTenant));
+    assert_eq!(
+        linking::resolve(&db, &testing::client(), connections::Protocol::Saml, org, tenant, &foreign)
+            .await
+            .unwrap(),
+        Err(Refusal::WrongTenant)
+    );
 }
 
 #[tokio::test]
@@ -268,19 +315,49 @@ async fn deactivated_and_deleted_people_are_refused() {
     let upn = unique_email("carol");
     let carol =
         provision(&db, org, json!({"userName": upn, "externalId": "oid-carol", "active": true})).await;
-    assert!(linking::resolve(&db, org, None, &identity("oid-carol", None)).await.unwrap().is_ok());
+    assert!(
+        linking::resolve(
+            &db,
+            &testing::client(),
+            connections::Protocol::Saml,
+            org,
+            None,
+            &identity("oid-carol", None)
+        )
+        .await
+        .unwrap()
+        .is_ok()
+    );
 
     let off = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
                      "Operations": [{"op": "Replace", "path": "active", "value": "False"}]});
     users::patch(&db, &scope, &carol, &off, None, &Projection::default()).await.unwrap();
     assert_eq!(
-        linking::resolve(&db, org, None, &identity("oid-carol", None)).await.unwrap(),
+        linking::resolve(
+            &db,
+            &testing::client(),
+            connections::Protocol::Saml,
+            org,
+            None,
+            &identity("oid-carol", None)
+        )
+        .await
+        .unwrap(),
         Err(Refusal::Deactivated)
     );
 
     users::delete(&db, &scope, &carol, None).await.unwrap();
     assert_eq!(
-        linking::resolve(&db, org, None, &identity("oid-carol", Some(&upn))).await.unwrap(),
+        linking::resolve(
+            &db,
+            &testing::client(),
+            connections::Protocol::Saml,
+            org,
+            None,
+            &identity("oid-carol", Some(&upn))
+        )
+        .await
+        .unwrap(),
         Err(Refusal::NotProvisioned)
     );
 }
@@ -305,7 +382,7 @@ async fn requiring_sso_turns_password_sign_in_off_for_everyone_but_admins() {
     .await
     .unwrap();
     assert!(
-        accounts::sign_in(&db, testing::client(), &member_email, "member password 1").await.is_ok(),
+        accounts::sign_in(&db, &testing::client(), &member_email, "member password 1").await.is_ok(),
         "allowed before"
     );
 
@@ -314,10 +391,10 @@ async fn requiring_sso_turns_password_sign_in_off_for_everyone_but_admins() {
         .await
         .unwrap();
     let refused =
-        accounts::sign_in(&db, testing::client(), &member_email, "member password 1").await.unwrap_err();
+        accounts::sign_in(&db, &testing::client(), &member_email, "member password 1").await.unwrap_err();
     assert_eq!(field_of(refused), "email");
     assert!(
-        accounts::sign_in(&db, testing::client(), &ada.email, "correct horse battery").await.is_ok(),
+        accounts::sign_in(&db, &testing::client(), &ada.email, "correct horse battery").await.is_ok(),
         "admins keep break-glass"
     );
 }
@@ -328,7 +405,17 @@ async fn an_sso_persons_name_and_email_stay_the_identity_providers() {
     let ada = admin(&db).await;
     let upn = unique_email("ivy");
     provision(&db, &ada.org_id, json!({"userName": upn, "externalId": "oid-ivy", "active": true})).await;
-    let ivy = linking::resolve(&db, &ada.org_id, None, &identity("oid-ivy", None)).await.unwrap().unwrap();
+    let ivy = linking::resolve(
+        &db,
+        &testing::client(),
+        connections::Protocol::Saml,
+        &ada.org_id,
+        None,
+        &identity("oid-ivy", None),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     assert!(ivy.managed_by_idp && !ada.managed_by_idp);
     let err = accounts::update_profile(&db, &ivy, "Ivy", "ivy@elsewhere.example").await.unwrap_err();
     assert!(err.to_string().contains("identity provider"), "{err}");

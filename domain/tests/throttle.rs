@@ -29,7 +29,7 @@ async fn account(db: &DatabaseConnection) -> String {
         email: email.clone(),
         password: PASSWORD.into(),
     };
-    accounts::sign_up(db, input).await.unwrap();
+    accounts::sign_up(db, domain::testing::origin(), input).await.unwrap();
     email
 }
 
@@ -45,9 +45,9 @@ async fn parallel_guesses_get_no_more_password_checks_than_the_limit() {
     let attacker = testing::client();
 
     let guesses = (0..20).map(|i| {
-        let (db, email) = (db.clone(), email.clone());
+        let (db, email, attacker) = (db.clone(), email.clone(), attacker.clone());
         tokio::spawn(
-            async move { accounts::sign_in(&db, attacker, &email, &format!("guess number {i}")).await },
+            async move { accounts::sign_in(&db, &attacker, &email, &format!("guess number {i}")).await },
         )
     });
     let (mut checked, mut throttled) = (0, 0);
@@ -64,10 +64,10 @@ async fn parallel_guesses_get_no_more_password_checks_than_the_limit() {
     assert_eq!((checked, throttled), (throttle::MAX_FAILURES, 20 - throttle::MAX_FAILURES));
 
     // The pair is locked, even for the right password ...
-    let locked = accounts::sign_in(&db, attacker, &email, PASSWORD).await;
+    let locked = accounts::sign_in(&db, &attacker, &email, PASSWORD).await;
     assert!(matches!(locked, Err(DomainError::Throttled { .. })), "{locked:?}");
     // ... but the email is not: its owner, elsewhere, signs in.
-    accounts::sign_in(&db, testing::client(), &email, PASSWORD).await.unwrap();
+    accounts::sign_in(&db, &testing::client(), &email, PASSWORD).await.unwrap();
 }
 
 #[tokio::test]
@@ -76,25 +76,25 @@ async fn a_client_is_locked_after_many_failures_across_emails() {
     let db = test_db().await;
     let email = account(&db).await;
     let sprayer = testing::client();
-    let address = throttle::address_key(sprayer.0);
+    let address = throttle::address_key(sprayer.addr.0);
     // One short of the limit, as if that many other emails had been guessed.
     for _ in 0..throttle::MAX_ADDRESS_FAILURES - 1 {
         throttle::reserve(&db, &address, throttle::MAX_ADDRESS_FAILURES).await.unwrap();
     }
 
     // A right password counts no failure: its reservation is given back.
-    accounts::sign_in(&db, sprayer, &email, PASSWORD).await.unwrap();
+    accounts::sign_in(&db, &sprayer, &email, PASSWORD).await.unwrap();
     assert_eq!(failures(&db, &address).await, Some(throttle::MAX_ADDRESS_FAILURES - 1));
     // The last failure the client is allowed ...
-    let last = accounts::sign_in(&db, sprayer, &unique_email("ghost"), "a wrong password").await;
+    let last = accounts::sign_in(&db, &sprayer, &unique_email("ghost"), "a wrong password").await;
     assert!(matches!(last, Err(DomainError::InvalidCredentials)), "{last:?}");
     // ... then nothing from it, not even the right password of an unlocked pair,
-    let pair = throttle::pair_key(&email.to_lowercase(), sprayer.0);
-    let refused = accounts::sign_in(&db, sprayer, &email, PASSWORD).await;
+    let pair = throttle::pair_key(&email.to_lowercase(), sprayer.addr.0);
+    let refused = accounts::sign_in(&db, &sprayer, &email, PASSWORD).await;
     assert!(matches!(refused, Err(DomainError::Throttled { .. })), "{refused:?}");
     assert_eq!(failures(&db, &pair).await, Some(0), "the refused attempt counts against no pair");
     // while the same account signs in from elsewhere.
-    accounts::sign_in(&db, testing::client(), &email, PASSWORD).await.unwrap();
+    accounts::sign_in(&db, &testing::client(), &email, PASSWORD).await.unwrap();
 }
 
 #[tokio::test]
@@ -104,14 +104,14 @@ async fn a_right_password_clears_its_pair() {
     let email = account(&db).await;
     let client = testing::client();
     for _ in 0..throttle::MAX_FAILURES - 1 {
-        let wrong = accounts::sign_in(&db, client, &email, "wrong horse battery").await;
+        let wrong = accounts::sign_in(&db, &client, &email, "wrong horse battery").await;
         assert!(matches!(wrong, Err(DomainError::InvalidCredentials)), "{wrong:?}");
     }
-    accounts::sign_in(&db, client, &email, PASSWORD).await.unwrap();
-    let pair = throttle::pair_key(&email.to_lowercase(), client.0);
+    accounts::sign_in(&db, &client, &email, PASSWORD).await.unwrap();
+    let pair = throttle::pair_key(&email.to_lowercase(), client.addr.0);
     assert_eq!(failures(&db, &pair).await, None);
     assert_eq!(
-        failures(&db, &throttle::address_key(client.0)).await,
+        failures(&db, &throttle::address_key(client.addr.0)).await,
         Some(throttle::MAX_FAILURES - 1),
         "the client keeps its failures"
     );

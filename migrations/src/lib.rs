@@ -16,6 +16,7 @@ mod m20261201_000005_sso;
 mod m20261201_000006_directory_counts;
 mod m20261202_000007_member_replace;
 mod m20261202_000008_admin_index;
+mod m20261202_000009_audit_log;
 
 /// All migrations in the order they are applied.
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000006_directory_counts::Migration),
             Box::new(m20261202_000007_member_replace::Migration),
             Box::new(m20261202_000008_admin_index::Migration),
+            Box::new(m20261202_000009_audit_log::Migration),
         ]
     }
 }

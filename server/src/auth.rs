@@ -15,6 +15,7 @@ use axum::{
 use domain::{
     accounts::{self, Actor},
     clock::now_ms,
+    origin::{Client, Origin},
     session_store::{SIGNED_IN_AT_KEY, USER_ID_KEY},
 };
 use tower_sessions::Session;
@@ -38,7 +39,11 @@ fn is_public_page(path: &str) -> bool {
 
 /// Loads the signed-in actor of `session`, ending the session if its person is gone, deactivated
 /// or the session is past its absolute lifetime.
-async fn current_actor(state: &AppState, session: &Session) -> Result<Option<Actor>, Response> {
+async fn current_actor(
+    state: &AppState,
+    session: &Session,
+    origin: Origin,
+) -> Result<Option<Actor>, Response> {
     let internal = |e: &dyn std::fmt::Display| {
         tracing::error!(error = %e, "session lookup failed");
         StatusCode::INTERNAL_SERVER_ERROR.into_response()
@@ -49,7 +54,7 @@ async fn current_actor(state: &AppState, session: &Session) -> Result<Option<Act
     let actor = if now_ms() - signed_in_at > ABSOLUTE_LIFETIME_MS {
         None
     } else {
-        accounts::load_actor(&state.db, &user_id).await.map_err(|e| internal(&e))?
+        accounts::load_actor(&state.db, &user_id, origin).await.map_err(|e| internal(&e))?
     };
     if actor.is_none() {
         session.flush().await.map_err(|e| internal(&e))?;
@@ -68,9 +73,15 @@ pub async fn authenticate(
     if is_sessionless(&path) {
         return next.run(req).await;
     }
-    let actor = match current_actor(&state, &session).await {
-        Ok(actor) => actor,
-        Err(response) => return response,
+    // Without a client (a router served other than by `crate::serve`) nobody is signed in: every
+    // actor carries where its request comes from, for the audit log.
+    let client = req.extensions().get::<Client>().cloned();
+    let actor = match client {
+        Some(client) => match current_actor(&state, &session, Origin::Request(client)).await {
+            Ok(actor) => actor,
+            Err(response) => return response,
+        },
+        None => None,
     };
     // Sign-in flows (SSO) run whether or not someone is signed in, and never redirect here.
     let is_page = req.method() == Method::GET && !path.starts_with("/api/") && !path.starts_with("/sso/");

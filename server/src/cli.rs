@@ -140,14 +140,14 @@ async fn org(db: &domain::sea_orm::DatabaseConnection, action: OrgCommand) -> Re
     let password = password.trim_end_matches(['\r', '\n']).to_owned();
     let input =
         domain::accounts::SignUp { organization: name, name: admin_name, email: admin_email, password };
-    let actor = domain::accounts::sign_up(db, input).await?;
+    let actor = domain::accounts::sign_up(db, domain::origin::Origin::CommandLine, input).await?;
     println!("Created organisation {} with admin {}.", actor.org_name, actor.email);
     Ok(())
 }
 
 async fn api_key(db: &domain::sea_orm::DatabaseConnection, action: ApiKeyCommand) -> Result<(), CliError> {
     let ApiKeyCommand::Create { admin_email, name, expires_in_days } = action;
-    let actor = domain::accounts::actor_by_email(db, &admin_email)
+    let actor = domain::accounts::command_line_actor(db, &admin_email)
         .await?
         .ok_or_else(|| CliError::NoSuchAdmin(admin_email.clone()))?;
     let expires_at = expires_in_days.map(|d| domain::clock::now_ms() + i64::from(d) * 24 * 3600 * 1000);
@@ -160,9 +160,9 @@ async fn api_key(db: &domain::sea_orm::DatabaseConnection, action: ApiKeyCommand
     Ok(())
 }
 
-/// Deletes expired session rows every five minutes, for as long as the server runs.
 /// Every five minutes: deletes expired sessions, unfinished SSO sign-ins, SAML assertion ids
-/// past their validity, and sign-in throttle counters whose window and lock are both over.
+/// past their validity, sign-in throttle counters whose window and lock are both over, and audit
+/// events past the retention period (`--log-retention-days`, as the provisioning log).
 async fn delete_expired(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(300));
     loop {
@@ -178,6 +178,9 @@ async fn delete_expired(state: AppState) {
         }
         if let Err(e) = domain::throttle::purge_expired(&state.db).await {
             tracing::warn!(error = %e, "deleting stale sign-in throttle counters failed");
+        }
+        if let Err(e) = domain::audit::purge(&state.db, state.config.raw.log_retention_days).await {
+            tracing::warn!(error = %e, "deleting audit events past the retention period failed");
         }
     }
 }

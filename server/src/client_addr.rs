@@ -1,4 +1,5 @@
-//! The client's address, which sign-in throttling counts under (`domain::throttle`).
+//! The client's address, which sign-in throttling counts under (`domain::throttle`) and the
+//! audit log records (`domain::audit`) with the request's user agent.
 //!
 //! The TCP peer is the client, unless the peer is one of `--trusted-proxies`: then the client is
 //! the right-most `X-Forwarded-For` entry that is not itself a trusted proxy. Each proxy appends
@@ -16,7 +17,7 @@ use axum::{
     response::Response,
     serve::IncomingStream,
 };
-use domain::accounts::ClientAddr;
+use domain::origin::Client;
 use ipnet::IpNet;
 use tokio::net::TcpListener;
 
@@ -43,13 +44,16 @@ pub fn parse_trusted_proxy(entry: &str) -> Result<IpNet, String> {
         .map_err(|_| format!("{entry:?} is neither an IP address nor a CIDR network (e.g. 10.0.0.0/8)"))
 }
 
-/// Middleware: puts the request's [`ClientAddr`] in its extensions, for the sign-in server
-/// function. A request served without a peer address (not through [`crate::serve`]) gets none,
-/// and sign-in then refuses it.
+/// Middleware: puts the request's [`Client`] (address and user agent) in its extensions, for
+/// authentication, sign-in and the audit log. A request served without a peer address (not
+/// through [`crate::serve`]) gets none, and sign-in then refuses it.
 pub async fn attach(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     if let Some(ConnectInfo(Peer(peer))) = request.extensions().get::<ConnectInfo<Peer>>().copied() {
-        let client = client_ip(peer.ip(), request.headers(), &state.config.raw.trusted_proxies);
-        request.extensions_mut().insert(ClientAddr(client));
+        let headers = request.headers();
+        let addr = client_ip(peer.ip(), headers, &state.config.raw.trusted_proxies);
+        let user_agent = headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok());
+        let client = Client::new(addr, user_agent);
+        request.extensions_mut().insert(client);
     }
     next.run(request).await
 }

@@ -2,7 +2,8 @@
 //!
 //! Outermost first: request id → trace span → request id on the response → security headers
 //! (`security_headers`) → panic catcher →
-//! CSRF guard → session cookie → authentication → handlers (health, SCIM, SSO, console pages,
+//! CSRF guard → session cookie → client address and user agent (`client_addr`) → authentication
+//! → handlers (health, SCIM, SSO, console pages,
 //! server functions, assets). SCIM has its own bearer-token gate and never touches the session.
 //!
 //! A handler that panics must not drop the connection (Entra retries a dropped SCIM request as if
@@ -73,8 +74,8 @@ pub fn with_middleware(routes: Router<AppState>, state: AppState) -> Router {
         .with_expiry(Expiry::OnInactivity(auth::IDLE_TIMEOUT));
     let headers = SecurityHeaders::new(&state.config.public_url, secure);
     routes
-        .layer(from_fn_with_state(state.clone(), crate::client_addr::attach))
         .layer(from_fn_with_state(state.clone(), auth::authenticate))
+        .layer(from_fn_with_state(state.clone(), crate::client_addr::attach))
         .layer(sessions)
         .layer(from_fn_with_state(state.clone(), csrf::guard))
         .layer(CatchPanicLayer::custom(answer_panic))

@@ -253,7 +253,7 @@ async fn only_admins_read_and_change_the_member_replace_setting() {
     let other = app.client();
     assert_eq!(app.sign_up(&other, &email).await.status(), 200);
     let row = user::Entity::find_by_id(
-        domain::accounts::actor_by_email(&app.db, &email).await.unwrap().unwrap().user_id,
+        domain::accounts::command_line_actor(&app.db, &email).await.unwrap().unwrap().user_id,
     )
     .one(&app.db)
     .await

@@ -201,7 +201,8 @@ async fn with_a_second_active_admin_either_may_go_but_the_keys_owner_takes_the_k
     assert_eq!(r.status, 401, "the deactivated owner's key no longer authenticates: {}", r.body);
 
     // The remaining admin is now the last one: a key of theirs works, and cannot remove them.
-    let actor = domain::accounts::load_actor(&app.db, &second).await.unwrap().unwrap();
+    let actor =
+        domain::accounts::load_actor(&app.db, &second, domain::testing::origin()).await.unwrap().unwrap();
     let key = domain::api_keys::create(&app.db, &actor, "Entra ID (second admin)", None).await.unwrap();
     let scim = app.scim(&key.secret);
     let user_name = scim.get(&format!("/Users/{second}")).await.body["userName"].as_str().unwrap().to_owned();
@@ -247,7 +248,8 @@ async fn concurrent_deactivations_over_http_keep_an_active_admin() {
     let scim_first = app.scim(&org.key);
     let first = admin_id(&scim_first, &org.admin.email).await;
     let second = second_admin(&app, &scim_first).await;
-    let actor = domain::accounts::load_actor(&app.db, &second).await.unwrap().unwrap();
+    let actor =
+        domain::accounts::load_actor(&app.db, &second, domain::testing::origin()).await.unwrap().unwrap();
     let scim_second =
         app.scim(&domain::api_keys::create(&app.db, &actor, "second", None).await.unwrap().secret);
 

@@ -7,7 +7,7 @@
 mod support;
 
 use domain::{
-    sea_orm::EntityTrait,
+    sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder},
     sso::connections::{self, IssuerPolicy, OidcInput},
 };
 use reqwest::Client;
@@ -144,8 +144,26 @@ async fn a_provisioned_person_signs_in_and_deprovisioning_locks_them_out() {
     assert_eq!(scim.patch(&format!("/Users/{alice}"), off).await.status, 200);
     let next = client.get(f.app.at("/")).send().await.unwrap();
     assert_eq!(location(&next).as_deref(), Some("/signin"), "signed out on the next request");
-    let again = f.sign_in_with(&client, person("oid-alice", upn), &f.key).await;
+    let again = f.sign_in_with(&client, person("oid-alice", upn.clone()), &f.key).await;
     assert!(sso_refusal(again, 403).await.contains("deactivated"));
+
+    // The organisation's audit log has both: the sign-in (Alice, from this client) and the refusal.
+    let audited: Vec<_> = domain::entities::audit_event::Entity::find()
+        .filter(domain::entities::audit_event::Column::OrgId.eq(f.org.admin.org_id.as_str()))
+        .filter(domain::entities::audit_event::Column::Kind.is_in(["sso_sign_in", "sso_sign_in_refused"]))
+        .order_by_asc(domain::entities::audit_event::Column::Id)
+        .all(&f.app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.kind, e.actor_id, e.client_addr, e.detail))
+        .collect();
+    assert_eq!(audited.len(), 2, "{audited:?}");
+    assert_eq!(audited[0].0, "sso_sign_in");
+    assert_eq!((audited[0].1.as_deref(), audited[0].2.as_deref()), (Some(alice.as_str()), Some("127.0.0.1")));
+    assert_eq!(audited[0].3, "with OIDC");
+    assert_eq!(audited[1].0, "sso_sign_in_refused");
+    assert!(audited[1].3.contains("the person is deactivated"), "{}", audited[1].3);
 }
 
 #[tokio::test]

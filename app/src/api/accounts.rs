@@ -12,34 +12,37 @@ pub async fn sign_up(
     email: String,
     password: String,
 ) -> Result<(), AppError> {
-    use crate::server::{app_context, finish_sign_in, into_app_error};
+    use crate::server::{app_context, client, finish_sign_in, into_app_error};
     let ctx = app_context()?;
     let input = domain::accounts::SignUp { organization, name, email, password };
-    let actor = domain::accounts::sign_up(&ctx.db, input).await.map_err(into_app_error)?;
+    let origin = domain::origin::Origin::Request(client()?);
+    let actor = domain::accounts::sign_up(&ctx.db, origin, input).await.map_err(into_app_error)?;
     finish_sign_in(&actor).await
 }
 
 /// Signs in with email and password and opens the console. Failures are throttled per (email,
 /// client address) and per client address, so the server's client-address middleware must have
 /// run: without its answer the request is refused rather than throttled under a shared key.
+/// The audit log records the sign-in, or the failure of a known email.
 #[server(prefix = "/api", endpoint = "sign_in")]
 pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
-    use crate::server::{app_context, finish_sign_in, internal, into_app_error};
-    use domain::accounts::ClientAddr;
+    use crate::server::{app_context, client, finish_sign_in, into_app_error};
     let ctx = app_context()?;
-    let client = use_context::<http::request::Parts>()
-        .and_then(|parts| parts.extensions.get::<ClientAddr>().copied())
-        .ok_or_else(|| internal("the request carries no client address"))?;
     let actor =
-        domain::accounts::sign_in(&ctx.db, client, &email, &password).await.map_err(into_app_error)?;
+        domain::accounts::sign_in(&ctx.db, &client()?, &email, &password).await.map_err(into_app_error)?;
     finish_sign_in(&actor).await
 }
 
-/// Ends the session (its server-side row is deleted) and returns to the sign-in page.
+/// Ends the session (its server-side row is deleted), records it in the audit log and returns to
+/// the sign-in page.
 #[server(prefix = "/api", endpoint = "sign_out")]
 pub async fn sign_out() -> Result<(), AppError> {
-    use crate::server::{internal, session};
+    use crate::server::{actor, app_context, internal, session};
+    use domain::audit::{self, Event, Kind};
     session().await?.flush().await.map_err(internal)?;
+    if let Ok(actor) = actor() {
+        audit::record(&app_context()?.db, Event::by(&actor, Kind::SignedOut, "")).await.map_err(internal)?;
+    }
     leptos_axum::redirect("/signin");
     Ok(())
 }

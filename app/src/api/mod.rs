@@ -3,12 +3,14 @@
 
 pub mod accounts;
 pub mod activity;
+pub mod audit;
 pub mod directory;
 pub mod keys;
 pub mod sso;
 
 pub use accounts::*;
 pub use activity::*;
+pub use audit::*;
 pub use directory::*;
 pub use keys::*;
 pub use sso::*;

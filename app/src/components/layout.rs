@@ -12,6 +12,7 @@ const NAV: &[(&str, &str, bool)] = &[
     ("/users", "Users", true),
     ("/groups", "Groups", true),
     ("/log", "Provisioning log", true),
+    ("/audit", "Audit log", true),
 ];
 const SETTINGS: &[(&str, &str, bool)] = &[
     ("/settings/profile", "Profile", false),

@@ -9,7 +9,11 @@ use leptos_router::{components::Form, hooks::use_query_map, params::ParamsMap};
 
 use crate::{
     api::{LogEntry, LogPage, activity_chart, provisioning_log},
-    components::pager::{PAGE_PARAM, Pager},
+    components::{
+        filter::select,
+        pager::{PAGE_PARAM, Pager},
+        time,
+    },
     error::AppError,
 };
 
@@ -94,31 +98,6 @@ pub fn ProvisioningLogPage() -> impl IntoView {
     }
 }
 
-/// A labelled `<select>` whose first option ("Any") is the empty value.
-fn select(
-    name: &'static str,
-    label: &'static str,
-    current: Option<String>,
-    options: Vec<(String, String)>,
-) -> impl IntoView {
-    let id = format!("filter-{name}");
-    view! {
-        <div class="filter">
-            <label for=id.clone()>{label}</label>
-            <select id=id name=name>
-                <option value="" selected=current.is_none()>"Any"</option>
-                {options
-                    .into_iter()
-                    .map(|(value, text)| {
-                        let selected = current.as_deref() == Some(value.as_str());
-                        view! { <option value=value selected=selected>{text}</option> }
-                    })
-                    .collect_view()}
-            </select>
-        </div>
-    }
-}
-
 /// The filter form: a GET form, so submitting it is a navigation to the filtered URL.
 #[component]
 fn Filters(q: LogQuery, page: LogPage) -> impl IntoView {
@@ -137,14 +116,6 @@ fn Filters(q: LogQuery, page: LogPage) -> impl IntoView {
                 <a href="/log">"Clear"</a>
             </div>
         </Form>
-    }
-}
-
-/// `2025-12-10T12:30:05.123Z` → `2025-12-10 12:30:05 UTC`: the log needs seconds.
-fn log_time(iso: &str) -> String {
-    match (iso.get(0..10), iso.get(11..19)) {
-        (Some(date), Some(time)) => format!("{date} {time} UTC"),
-        _ => iso.to_owned(),
     }
 }
 
@@ -196,7 +167,7 @@ fn Row(e: LogEntry) -> impl IntoView {
         <li class="log-row" class:error=error data-testid="log-row" data-status=e.status>
             <details>
                 <summary>
-                    <time datetime=e.at.clone()>{log_time(&e.at)}</time>
+                    <time datetime=e.at.clone()>{time::with_seconds(&e.at)}</time>
                     <span class="status" data-testid="log-status">
                         {error.then(|| view! { <span class="sr-only">"Error "</span> })}
                         {badge}

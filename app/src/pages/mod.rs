@@ -2,6 +2,7 @@
 
 mod account_pages;
 mod api_keys;
+mod audit;
 mod dashboard;
 mod groups;
 mod log;
@@ -12,6 +13,7 @@ mod users;
 
 pub use account_pages::{SignInPage, SignUpPage};
 pub use api_keys::ApiKeysPage;
+pub use audit::AuditLogPage;
 pub use dashboard::DashboardPage;
 pub use groups::{GroupDetailPage, GroupsPage};
 pub use log::ProvisioningLogPage;

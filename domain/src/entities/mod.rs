@@ -1,6 +1,7 @@
 //! SeaORM entities, one module per table (see the migrations crate for the DDL).
 
 pub mod api_key;
+pub mod audit_event;
 pub mod credential;
 pub mod directory_count;
 pub mod group;

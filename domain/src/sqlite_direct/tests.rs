@@ -59,6 +59,7 @@ async fn rows_decode_exactly_as_through_sqlx() {
     let url = format!("sqlite://{}", path.display());
     let admin = accounts::sign_up(
         &db,
+        crate::testing::origin(),
         SignUp {
             organization: "Direct".into(),
             name: "Ada".into(),
@@ -70,7 +71,7 @@ async fn rows_decode_exactly_as_through_sqlx() {
     .unwrap();
     // A failed sign-in leaves throttle rows (an i32 column): its (email, client) pair and client.
     assert!(
-        accounts::sign_in(&db, testing::client(), &unique_email("nobody"), "wrong password").await.is_err()
+        accounts::sign_in(&db, &testing::client(), &unique_email("nobody"), "wrong password").await.is_err()
     );
     let expires = crate::clock::now_ms() + 86_400_000;
     api_keys::create(&db, &admin, "with expiry", Some(expires)).await.unwrap();

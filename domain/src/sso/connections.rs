@@ -6,9 +6,11 @@
 //! pinned RSA certificate (samael accepts unsigned responses when it has none — sso.md §2); an
 //! OIDC issuer must be tenant-specific (never `common`, openidconnect-rs#216) and on a host the
 //! server operator allows, because the server fetches its discovery document and keys (SSRF).
+//! Every save is recorded in the audit log, in the save's own transaction.
 
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    QueryFilter,
 };
 use url::Url;
 
@@ -19,6 +21,7 @@ use super::{
 use crate::{
     DomainError, DomainResult,
     accounts::Actor,
+    audit::{self, Kind},
     clock::now_ms,
     entities::{organization, sso_connection},
     error::is_unique_violation,
@@ -170,7 +173,7 @@ fn to_oidc(m: sso_connection::Model) -> OidcConnection {
 }
 
 async fn row(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     org_id: &str,
     protocol: Protocol,
 ) -> DomainResult<Option<sso_connection::Model>> {
@@ -181,7 +184,7 @@ async fn row(
         .await?)
 }
 
-async fn org(db: &DatabaseConnection, org_id: &str) -> DomainResult<organization::Model> {
+async fn org(db: &impl ConnectionTrait, org_id: &str) -> DomainResult<organization::Model> {
     organization::Entity::find_by_id(org_id.to_owned()).one(db).await?.ok_or(DomainError::NotFound)
 }
 
@@ -214,21 +217,25 @@ fn http_url(field: &'static str, value: &str, what: &str) -> DomainResult<Url> {
     }
 }
 
-/// Writes the connection row for `protocol`, creating it on first save.
+/// Writes `actor`'s connection row for `protocol`, creating it on first save, and records the
+/// change (`detail`) in the audit log in the same transaction.
 async fn upsert(
     db: &DatabaseConnection,
-    org_id: &str,
+    actor: &Actor,
     protocol: Protocol,
+    detail: String,
     fill: impl FnOnce(&str, &mut sso_connection::ActiveModel),
 ) -> DomainResult<()> {
     let now = now_ms();
-    match row(db, org_id, protocol).await? {
+    let txn = crate::db::begin_write(db).await?;
+    let org_id = actor.org_id.as_str();
+    match row(&txn, org_id, protocol).await? {
         Some(existing) => {
             let id = existing.id.clone();
             let mut active: sso_connection::ActiveModel = existing.into();
             fill(&id, &mut active);
             active.updated_at = Set(now);
-            active.update(db).await?;
+            active.update(&txn).await?;
         }
         None => {
             let id = uuid::Uuid::new_v4().to_string();
@@ -241,7 +248,7 @@ async fn upsert(
                 ..Default::default()
             };
             fill(&id, &mut active);
-            active.insert(db).await.map_err(|e| {
+            active.insert(&txn).await.map_err(|e| {
                 if is_unique_violation(&e) {
                     DomainError::Conflict(
                         "Someone else saved this connection at the same time; reload.".into(),
@@ -252,7 +259,14 @@ async fn upsert(
             })?;
         }
     }
+    audit::record(&txn, audit::Event::by(actor, Kind::SsoConnectionChanged, detail)).await?;
+    txn.commit().await?;
     Ok(())
+}
+
+/// "enabled" or "disabled", as the audit log says it.
+fn state(enabled: bool) -> &'static str {
+    if enabled { "enabled" } else { "disabled" }
 }
 
 /// Saves the SAML connection after checking it can verify sign-ins.
@@ -268,7 +282,12 @@ pub async fn save_saml(db: &DatabaseConnection, actor: &Actor, input: SamlInput)
     let sso_url = http_url("sso_url", &input.sso_url, "the IdP sign-on URL (Entra: Login URL)")?;
     let pinned = certificates::parse(&input.certificates, now_ms())?;
     let pem = pinned_pem(&pinned);
-    upsert(db, &actor.org_id, Protocol::Saml, |_, row| {
+    let detail = format!(
+        "SAML connection saved, {}: IdP {entity_id}, sign-on URL {sso_url}, {} pinned certificate(s)",
+        state(input.enabled),
+        pinned.len()
+    );
+    upsert(db, actor, Protocol::Saml, detail, |_, row| {
         row.enabled = Set(input.enabled);
         row.saml_idp_entity_id = Set(Some(entity_id));
         row.saml_sso_url = Set(Some(sso_url.to_string()));
@@ -349,7 +368,12 @@ pub async fn save_oidc(
     if secret.len() > 1024 {
         return Err(DomainError::invalid("client_secret", "This client secret is too long."));
     }
-    upsert(db, &actor.org_id, Protocol::Oidc, |id, row| {
+    let detail = format!(
+        "OIDC connection saved, {}: issuer {issuer}, client {client_id}{}",
+        state(input.enabled),
+        if secret.is_empty() { "" } else { ", new client secret" }
+    );
+    upsert(db, actor, Protocol::Oidc, detail, |id, row| {
         row.enabled = Set(input.enabled);
         row.oidc_issuer = Set(Some(issuer));
         row.oidc_tenant_id = Set(Some(tenant_id));
@@ -390,16 +414,24 @@ pub async fn save_policy(db: &DatabaseConnection, actor: &Actor, input: PolicyIn
             ));
         }
     }
-    let mut org: organization::ActiveModel = org(db, &actor.org_id).await?.into();
+    let detail = format!(
+        "require SSO {}; SSO email domain {}",
+        if input.sso_required { "on" } else { "off" },
+        domain.as_deref().unwrap_or("none")
+    );
+    let txn = crate::db::begin_write(db).await?;
+    let mut org: organization::ActiveModel = org(&txn, &actor.org_id).await?.into();
     org.sso_required = Set(input.sso_required);
     org.sso_domain = Set(domain);
-    org.update(db).await.map_err(|e| {
+    org.update(&txn).await.map_err(|e| {
         if is_unique_violation(&e) {
             DomainError::invalid("sso_domain", "Another organisation already routes this domain to its SSO.")
         } else {
             e.into()
         }
     })?;
+    audit::record(&txn, audit::Event::by(actor, Kind::SsoPolicyChanged, detail)).await?;
+    txn.commit().await?;
     Ok(())
 }
 

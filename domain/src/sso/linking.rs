@@ -7,14 +7,18 @@
 //! login to someone else. Email is never used (Microsoft's "migrate off email claims", the nOAuth
 //! class of takeovers). Only SCIM-provisioned people bootstrap: a console admin's local account is
 //! never taken over by an IdP identity. Nobody is created here: an unknown person is refused.
+//! Every outcome, sign-in or refusal, is recorded in the organisation's audit log.
 
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter};
 
+use super::connections::Protocol;
 use crate::{
     DomainResult,
     accounts::{self, Actor},
+    audit::{self, Kind},
     clock::now_ms,
     entities::user,
+    origin::{Client, Origin},
 };
 
 /// Who the IdP says signed in.
@@ -45,10 +49,49 @@ pub enum Refusal {
 /// The result of resolving a login.
 pub type LinkResult = Result<Actor, Refusal>;
 
-/// Resolves `identity` to an active person of `org_id`, storing the binding on first login.
+/// Resolves `identity`, which signed in over `protocol` from `client`, to an active person of
+/// `org_id`, storing the binding on first login, and records the outcome in the audit log.
 /// `expected_tenant` is the connection's tenant, when it names one.
 pub async fn resolve(
     db: &DatabaseConnection,
+    client: &Client,
+    protocol: Protocol,
+    org_id: &str,
+    expected_tenant: Option<&str>,
+    identity: &IdpIdentity,
+) -> DomainResult<LinkResult> {
+    let origin = Origin::Request(client.clone());
+    let linked = link(db, origin.clone(), org_id, expected_tenant, identity).await?;
+    let protocol = protocol.as_str().to_uppercase();
+    let event = match &linked {
+        Ok(actor) => audit::Event::by(actor, Kind::SsoSignedIn, format!("with {protocol}")),
+        Err(refusal) => {
+            let why = match refusal {
+                Refusal::NotProvisioned => "nobody of this organisation is provisioned for this identity",
+                Refusal::Deactivated => "the person is deactivated",
+                Refusal::WrongTenant => "the identity belongs to another Entra tenant than the connection's",
+            };
+            audit::Event {
+                org_id: org_id.to_owned(),
+                kind: Kind::SsoSignInRefused,
+                actor_id: None,
+                actor: identity.user_name.clone().unwrap_or_else(|| identity.object_id.clone()),
+                origin,
+                detail: format!(
+                    "{protocol}: {why} (tenant {}, object {})",
+                    identity.tenant_id, identity.object_id
+                ),
+            }
+        }
+    };
+    audit::record(db, event).await?;
+    Ok(linked)
+}
+
+/// [`resolve`] without the audit record.
+async fn link(
+    db: &DatabaseConnection,
+    origin: Origin,
     org_id: &str,
     expected_tenant: Option<&str>,
     identity: &IdpIdentity,
@@ -72,7 +115,7 @@ pub async fn resolve(
     if !person.active {
         return Ok(Err(Refusal::Deactivated));
     }
-    Ok(accounts::load_actor(db, &person.id).await?.ok_or(Refusal::Deactivated))
+    Ok(accounts::load_actor(db, &person.id, origin).await?.ok_or(Refusal::Deactivated))
 }
 
 /// The unbound SCIM-provisioned person this first login belongs to, now bound to it.

@@ -17,14 +17,15 @@ pub mod page;
 pub mod saml;
 
 use axum::{
-    Form, Router,
+    Extension, Form, Router,
     extract::{DefaultBodyLimit, Path, Query, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
+use domain::origin::Client;
 use domain::sso::{
-    connections::{self, OidcConnection, SamlConnection},
+    connections::{self, OidcConnection, Protocol, SamlConnection},
     linking::{self, IdpIdentity, Refusal},
     pending::{self, Pending},
     replay,
@@ -239,6 +240,7 @@ fn state_cookie(headers: &HeaderMap) -> Option<String> {
 
 async fn oidc_callback(
     State(state): State<AppState>,
+    Extension(client): Extension<Client>,
     session: Session,
     headers: HeaderMap,
     Query(q): Query<oidc::Callback>,
@@ -268,8 +270,8 @@ async fn oidc_callback(
             &signin,
         )
         .await?;
-    let mut response =
-        sign_in(&state, &session, &conn.org_id, Some(&conn.tenant_id), &identity, &signin.return_to).await?;
+    let login = Login { protocol: Protocol::Oidc, org_id: &conn.org_id, tenant: Some(&conn.tenant_id) };
+    let mut response = sign_in(&state, &session, &client, login, &identity, &signin.return_to).await?;
     let clear = format!("{STATE_COOKIE}=; Path=/sso/oidc/; Max-Age=0; HttpOnly; SameSite=Lax");
     response.headers_mut().append(header::SET_COOKIE, header_value(&clear));
     Ok(response)
@@ -294,6 +296,7 @@ struct AcsForm {
 
 async fn saml_acs(
     State(state): State<AppState>,
+    Extension(client): Extension<Client>,
     session: Session,
     Path(org): Path<String>,
     Form(form): Form<AcsForm>,
@@ -320,10 +323,20 @@ async fn saml_acs(
         return Err(SsoFailure::Replayed);
     }
     let return_to = started.map(|p| p.return_to).unwrap_or_else(|| "/".to_owned());
-    sign_in(&state, &session, &conn.org_id, conn.entra_tenant(), &verified.identity, &return_to).await
+    let login = Login { protocol: Protocol::Saml, org_id: &conn.org_id, tenant: conn.entra_tenant() };
+    sign_in(&state, &session, &client, login, &verified.identity, &return_to).await
 }
 
-/// Binds `identity` to a provisioned person, starts their session and sends them to `return_to`.
+/// Which connection a verified login came through.
+struct Login<'a> {
+    protocol: Protocol,
+    org_id: &'a str,
+    /// The Entra tenant the connection names, when it names one.
+    tenant: Option<&'a str>,
+}
+
+/// Binds `identity` to a provisioned person (the audit log records the sign-in or its refusal,
+/// with `client`), starts their session and sends them to `return_to`.
 ///
 /// `return_to` was checked when the sign-in started, and is checked again here, where it becomes
 /// the `Location`: a sign-in remembered by an older version (one that let `/\t/evil.example` or a
@@ -332,12 +345,13 @@ async fn saml_acs(
 async fn sign_in(
     state: &AppState,
     session: &Session,
-    org_id: &str,
-    tenant: Option<&str>,
+    client: &Client,
+    login: Login<'_>,
     identity: &IdpIdentity,
     return_to: &str,
 ) -> Result<Response, SsoFailure> {
-    let actor = linking::resolve(&state.db, org_id, tenant, identity).await??;
+    let Login { protocol, org_id, tenant } = login;
+    let actor = linking::resolve(&state.db, client, protocol, org_id, tenant, identity).await??;
     domain::session_store::begin_signed_in(session, &actor.user_id)
         .await
         .map_err(|e| domain::DomainError::Internal(e.to_string()))?;

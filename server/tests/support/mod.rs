@@ -202,7 +202,7 @@ impl TestApp {
             email: domain::testing::unique_email("admin"),
             password: PASSWORD.into(),
         };
-        let admin = domain::accounts::sign_up(&self.db, input).await.unwrap();
+        let admin = domain::accounts::sign_up(&self.db, domain::testing::origin(), input).await.unwrap();
         let key = domain::api_keys::create(&self.db, &admin, "Entra ID", None).await.unwrap();
         ScimOrg { key: key.secret, admin }
     }
