@@ -26,7 +26,7 @@ pub enum CsrfRefusal {
 }
 
 fn is_exempt(path: &str) -> bool {
-    path.starts_with("/scim/") || (path.starts_with("/sso/saml/") && path.ends_with("/acs"))
+    crate::router::is_scim(path) || app::routes::is_saml_acs(path)
 }
 
 /// Checks the headers of an unsafe request against `public_origin`.

@@ -145,8 +145,10 @@ pub async fn get_user(id: String) -> Result<UserDetail, AppError> {
     let detail = domain::browse::user(&ctx.db, &actor, &id).await.map_err(into_app_error)?;
     let last =
         domain::browse::last_active_admin(&ctx.db, &actor, [&detail.user]).await.map_err(into_app_error)?;
-    let scope =
-        directory::Scope { org_id: actor.org_id.clone(), base_url: format!("{}/scim/v2", ctx.public_url) };
+    let scope = directory::Scope {
+        org_id: actor.org_id.clone(),
+        base_url: crate::routes::tenant_url(&ctx.public_url),
+    };
     let resource = directory::users::get(&ctx.db, &scope, &id, &directory::Projection::default())
         .await
         .map_err(|e| internal(e.detail))?

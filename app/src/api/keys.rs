@@ -81,7 +81,7 @@ pub async fn list_api_keys() -> Result<ApiKeysView, AppError> {
     let keys = domain::api_keys::list(&ctx.db, &actor).await.map_err(into_app_error)?;
     let activity = domain::api_keys::activity(&ctx.db, &actor).await.map_err(into_app_error)?;
     Ok(ApiKeysView {
-        tenant_url: format!("{}/scim/v2", ctx.public_url),
+        tenant_url: crate::routes::tenant_url(&ctx.public_url),
         keys: keys.into_iter().map(|k| ssr::row(k.clone(), activity.get(&k.id))).collect(),
     })
 }

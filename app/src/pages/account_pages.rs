@@ -39,7 +39,7 @@ pub fn SignInPage() -> impl IntoView {
 #[component]
 fn SsoForm() -> impl IntoView {
     view! {
-        <form method="get" action="/sso/start" class="sso-form" data-testid="sso-form">
+        <form method="get" action=crate::routes::SSO_START class="sso-form" data-testid="sso-form">
             <h2 class="divider">"or"</h2>
             <div class="field">
                 <label for="field-who">"Work email or organisation sign-in name"</label>

@@ -38,8 +38,9 @@ use self::{
 };
 use crate::state::AppState;
 
-/// Where the SCIM API is mounted; the Tenant URL is the public URL plus this.
-pub const BASE_PATH: &str = "/scim/v2";
+/// Where the SCIM API is mounted; the Tenant URL is the public URL plus this (defined with the
+/// console's other displayed URLs in [`app::routes`]).
+pub const BASE_PATH: &str = app::routes::SCIM_BASE;
 
 /// The authenticated caller of a SCIM request.
 #[derive(Clone, Debug)]
@@ -168,7 +169,7 @@ async fn gate(State(state): State<AppState>, mut req: Request, next: Next) -> Re
                 Ok(()) => {
                     let scope = Scope {
                         org_id: key.org_id.clone(),
-                        base_url: format!("{}{BASE_PATH}", state.config.public_url),
+                        base_url: app::routes::tenant_url(&state.config.public_url),
                     };
                     let writer = state.writer.for_org(&key.org_id);
                     req.extensions_mut().insert(Principal { key, scope, writer });

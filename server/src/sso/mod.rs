@@ -1,5 +1,7 @@
 //! Single sign-on endpoints (plain axum routes, never server functions):
 //!
+//! Paths are defined once in [`app::routes`], which the console's displays use too.
+//!
 //! - `GET /sso/start?who=…[&protocol=saml|oidc][&return_to=/path]`: "Sign in with SSO" by an
 //!   organisation's sign-in name or an email on its SSO domain; redirects to the IdP.
 //! - `GET /sso/oidc/callback`: the OIDC redirect URI (one for every organisation; `state` names
@@ -16,6 +18,7 @@ pub mod oidc;
 pub mod page;
 pub mod saml;
 
+use app::routes;
 use axum::{
     Extension, Form, Router,
     extract::{DefaultBodyLimit, Path, Query, State},
@@ -39,21 +42,22 @@ use crate::state::AppState;
 
 /// The cookie that ties an OIDC `state` to the browser that started the sign-in (login CSRF).
 const STATE_COOKIE: &str = "scimpad_sso_state";
+/// The state cookie's path: the directory of the OIDC callback, the only place it is read.
+fn state_cookie_path() -> &'static str {
+    let callback = routes::OIDC_CALLBACK;
+    callback.rfind('/').map_or(callback, |i| &callback[..=i])
+}
+
 /// The largest SAMLResponse form we read.
 const ACS_BODY_LIMIT: usize = 256 * 1024;
 
 /// The SSO routes.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/sso/start", get(start))
-        .route("/sso/oidc/callback", get(oidc_callback))
-        .route("/sso/saml/{org}/metadata", get(saml_metadata))
-        .route("/sso/saml/{org}/acs", post(saml_acs).layer(DefaultBodyLimit::max(ACS_BODY_LIMIT)))
-}
-
-/// The OIDC redirect URI registered in Entra.
-pub fn oidc_redirect_uri(public_url: &str) -> String {
-    format!("{public_url}/sso/oidc/callback")
+        .route(routes::SSO_START, get(start))
+        .route(routes::OIDC_CALLBACK, get(oidc_callback))
+        .route(routes::SAML_METADATA, get(saml_metadata))
+        .route(routes::SAML_ACS, post(saml_acs).layer(DefaultBodyLimit::max(ACS_BODY_LIMIT)))
 }
 
 /// Everything that ends a sign-in without a session.
@@ -186,7 +190,7 @@ async fn start_oidc(
     conn: OidcConnection,
     return_to: String,
 ) -> Result<Response, SsoFailure> {
-    let redirect_uri = oidc_redirect_uri(&state.config.public_url);
+    let redirect_uri = routes::oidc_redirect_uri(&state.config.public_url);
     let started = state.oidc.start(&conn, &client_secret(state, &conn)?, &redirect_uri).await?;
     let remembered = Pending {
         connection_id: conn.id,
@@ -197,8 +201,9 @@ async fn start_oidc(
     };
     pending::remember(&state.db, &started.state, remembered).await?;
     let cookie = format!(
-        "{STATE_COOKIE}={}; Path=/sso/oidc/; Max-Age={}; HttpOnly; SameSite=Lax{}",
+        "{STATE_COOKIE}={}; Path={}; Max-Age={}; HttpOnly; SameSite=Lax{}",
         started.state,
+        state_cookie_path(),
         pending::PENDING_TTL_MS / 1000,
         if state.config.raw.secure_cookies { "; Secure" } else { "" }
     );
@@ -265,14 +270,14 @@ async fn oidc_callback(
         .finish(
             &conn,
             &client_secret(&state, &conn)?,
-            &oidc_redirect_uri(&state.config.public_url),
+            &routes::oidc_redirect_uri(&state.config.public_url),
             &q,
             &signin,
         )
         .await?;
     let login = Login { protocol: Protocol::Oidc, org_id: &conn.org_id, tenant: Some(&conn.tenant_id) };
     let mut response = sign_in(&state, &session, &client, login, &identity, &signin.return_to).await?;
-    let clear = format!("{STATE_COOKIE}=; Path=/sso/oidc/; Max-Age=0; HttpOnly; SameSite=Lax");
+    let clear = format!("{STATE_COOKIE}=; Path={}; Max-Age=0; HttpOnly; SameSite=Lax", state_cookie_path());
     response.headers_mut().append(header::SET_COOKIE, header_value(&clear));
     Ok(response)
 }

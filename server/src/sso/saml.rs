@@ -56,8 +56,8 @@ impl SpUrls {
     /// The URLs for the organisation with sign-in name `slug`.
     pub fn new(public_url: &str, slug: &str) -> Self {
         Self {
-            entity_id: format!("{public_url}/sso/saml/{slug}/metadata"),
-            acs_url: format!("{public_url}/sso/saml/{slug}/acs"),
+            entity_id: app::routes::saml_entity_id(public_url, slug),
+            acs_url: app::routes::saml_acs_url(public_url, slug),
         }
     }
 }
