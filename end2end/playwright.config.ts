@@ -10,6 +10,10 @@ export const baseURL = `http://127.0.0.1:${port}`;
 export const tenant = '7f3c1e52-9a4b-4d6e-8f21-0c5b3a9d7e10';
 export const oidcIssuer = `http://localhost:${port + 6000}/${tenant}/v2.0`;
 export const samlIdp = `http://localhost:${port + 6010}`;
+// The DNS server SSO domain verification asks (UDP), and its HTTP control endpoint, where tests
+// publish and withdraw TXT records.
+const dnsPort = port + 6020;
+export const dnsControl = `http://127.0.0.1:${port + 6021}`;
 const idpEnv = { IDP_HOST: 'localhost', IDP_TENANT: tenant };
 const root = path.resolve(__dirname, '..');
 
@@ -48,6 +52,7 @@ export default defineConfig({
         SCIMPAD_SITE_ROOT: process.env.SCIMPAD_SITE_ROOT ?? path.join(root, 'target/site'),
         SCIMPAD_SECRET_KEY: 'ZTJlLXRlc3Qtc2VjcmV0LWtleS0zMi1ieXRlcy0tLS0=',
         SCIMPAD_OIDC_ISSUER_HOSTS: 'localhost',
+        SCIMPAD_DNS_RESOLVER: `127.0.0.1:${dnsPort}`,
       },
     },
     {
@@ -67,6 +72,15 @@ export default defineConfig({
       stdout: 'ignore',
       stderr: 'pipe',
       env: { ...idpEnv, SAML_IDP_PORT: String(port + 6010) },
+    },
+    {
+      command: 'node idp/dns.mjs',
+      url: `${dnsControl}/healthz`,
+      reuseExistingServer: false,
+      timeout: 30_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+      env: { DNS_PORT: String(dnsPort), DNS_CONTROL_PORT: String(port + 6021) },
     },
   ],
 });

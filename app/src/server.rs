@@ -21,6 +21,8 @@ pub struct AppContext {
     pub secrets: domain::sso::secret_box::SecretBox,
     /// Where OIDC issuers may live.
     pub issuer_policy: domain::sso::connections::IssuerPolicy,
+    /// Looks up the DNS records that prove an organisation controls an SSO email domain.
+    pub domains: domain::sso::domains::DomainVerifier,
 }
 
 fn fail(status: StatusCode, err: AppError) -> AppError {

@@ -160,22 +160,16 @@ pub async fn log_page(
 ) -> DomainResult<LogPage> {
     actor.require_admin()?;
     let page = page.max(1);
-    let cond = filter.condition(&actor.org_id);
-    let total = event::Entity::find().filter(cond.clone()).count(db).await?;
     // Any `u64` page arrives from the URL: past the last row there is nothing to read.
-    let events = match crate::browse::page_offset(page, PAGE_SIZE, total) {
-        Some(offset) => {
-            event::Entity::find()
-                .filter(cond)
-                .order_by_desc(event::Column::At)
-                .order_by_desc(event::Column::Id)
-                .offset(offset)
-                .limit(PAGE_SIZE)
-                .all(db)
-                .await?
-        }
-        None => Vec::new(),
-    };
+    let order = (event::Column::At, event::Column::Id);
+    let (events, total) = crate::browse::newest_first::<event::Entity>(
+        db,
+        filter.condition(&actor.org_id),
+        order,
+        page,
+        PAGE_SIZE,
+    )
+    .await?;
     Ok(LogPage { events, total, page, page_size: PAGE_SIZE })
 }
 

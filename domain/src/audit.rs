@@ -1,7 +1,8 @@
 //! The admin audit log (issue 11): every security-relevant event of an organisation — password
 //! and SSO sign-ins, failed and refused sign-ins, sign-outs, API keys created, regenerated and
-//! revoked, SSO connections, policy and domains changed, passwords and sign-in emails changed,
-//! and what the command line did — with who, when, from which client address and user agent.
+//! revoked, SSO connections, policy and domains changed (and domains the server's periodic DNS
+//! check unverified), passwords and sign-in emails changed, and what the command line did — with
+//! who, when, from which client address and user agent.
 //! The question it answers: "who regenerated the key that broke provisioning, and when?"
 //!
 //! Events are written synchronously, in the transaction of the change they record wherever there
@@ -16,14 +17,14 @@
 
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryFilter,
 };
 
 use crate::{
     DomainError, DomainResult,
     accounts::Actor,
     activity::given,
-    browse::{contains, page_offset},
+    browse::{contains, newest_first},
     clock::now_ms,
     entities::audit_event as event,
     origin::Origin,
@@ -53,11 +54,15 @@ pub enum Kind {
     ApiKeyRevoked,
     SsoConnectionChanged,
     SsoPolicyChanged,
+    SsoDomainAdded,
+    SsoDomainVerified,
+    SsoDomainUnverified,
+    SsoDomainRemoved,
 }
 
 impl Kind {
     /// Every kind, in the order the console's filter offers them.
-    pub const ALL: [Kind; 13] = [
+    pub const ALL: [Kind; 17] = [
         Kind::SignedIn,
         Kind::SignInFailed,
         Kind::SsoSignedIn,
@@ -70,6 +75,10 @@ impl Kind {
         Kind::ApiKeyRevoked,
         Kind::SsoConnectionChanged,
         Kind::SsoPolicyChanged,
+        Kind::SsoDomainAdded,
+        Kind::SsoDomainVerified,
+        Kind::SsoDomainUnverified,
+        Kind::SsoDomainRemoved,
         Kind::OrganizationCreated,
     ];
 
@@ -89,6 +98,10 @@ impl Kind {
             Kind::ApiKeyRevoked => "api_key_revoked",
             Kind::SsoConnectionChanged => "sso_connection_changed",
             Kind::SsoPolicyChanged => "sso_policy_changed",
+            Kind::SsoDomainAdded => "sso_domain_added",
+            Kind::SsoDomainVerified => "sso_domain_verified",
+            Kind::SsoDomainUnverified => "sso_domain_unverified",
+            Kind::SsoDomainRemoved => "sso_domain_removed",
         }
     }
 
@@ -108,6 +121,10 @@ impl Kind {
             Kind::ApiKeyRevoked => "API key revoked",
             Kind::SsoConnectionChanged => "SSO connection changed",
             Kind::SsoPolicyChanged => "SSO policy changed",
+            Kind::SsoDomainAdded => "SSO domain added",
+            Kind::SsoDomainVerified => "SSO domain verified",
+            Kind::SsoDomainUnverified => "SSO domain unverified",
+            Kind::SsoDomainRemoved => "SSO domain removed",
         }
     }
 
@@ -122,12 +139,18 @@ fn via(origin: &Origin) -> &'static str {
     match origin {
         Origin::Request(_) => "web",
         Origin::CommandLine => "cli",
+        Origin::Server => "server",
     }
 }
 
-/// Whether a stored row came from the command line (the console says so instead of an address).
-pub fn is_command_line(row: &event::Model) -> bool {
-    row.via == via(&Origin::CommandLine)
+/// Where a stored event came from, as the console says it: the client address, "command line",
+/// or "Scimpad" for the server's own checks.
+pub fn from(row: &event::Model) -> String {
+    match row.via.as_str() {
+        "cli" => "command line".to_owned(),
+        "server" => "Scimpad".to_owned(),
+        _ => row.client_addr.clone().unwrap_or_else(|| "—".to_owned()),
+    }
 }
 
 /// `name <email>`, as an event names a person.
@@ -162,6 +185,20 @@ impl Event {
     }
 }
 
+impl Event {
+    /// The server did `kind` in organisation `org_id` on its own account (a periodic check).
+    pub fn by_server(org_id: &str, kind: Kind, detail: impl Into<String>) -> Self {
+        Self {
+            org_id: org_id.to_owned(),
+            kind,
+            actor_id: None,
+            actor: "Scimpad (scheduled check)".to_owned(),
+            origin: Origin::Server,
+            detail: detail.into(),
+        }
+    }
+}
+
 fn cut(text: &str, max: usize) -> String {
     text.chars().take(max).collect()
 }
@@ -172,7 +209,7 @@ pub async fn record(db: &impl ConnectionTrait, event: Event) -> Result<(), DbErr
         Origin::Request(client) => {
             (Some(client.addr.0.to_canonical().to_string()), client.user_agent.clone())
         }
-        Origin::CommandLine => (None, None),
+        Origin::CommandLine | Origin::Server => (None, None),
     };
     event::Entity::insert(event::ActiveModel {
         id: Default::default(),
@@ -245,21 +282,9 @@ pub async fn page(
 ) -> DomainResult<AuditPage> {
     actor.require_admin()?;
     let page = page.max(1);
-    let cond = filter.condition(&actor.org_id);
-    let total = event::Entity::find().filter(cond.clone()).count(db).await?;
-    let events = match page_offset(page, PAGE_SIZE, total) {
-        Some(offset) => {
-            event::Entity::find()
-                .filter(cond)
-                .order_by_desc(event::Column::At)
-                .order_by_desc(event::Column::Id)
-                .offset(offset)
-                .limit(PAGE_SIZE)
-                .all(db)
-                .await?
-        }
-        None => Vec::new(),
-    };
+    let order = (event::Column::At, event::Column::Id);
+    let (events, total) =
+        newest_first::<event::Entity>(db, filter.condition(&actor.org_id), order, page, PAGE_SIZE).await?;
     Ok(AuditPage { events, total, page, page_size: PAGE_SIZE })
 }
 

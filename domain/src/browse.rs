@@ -79,6 +79,36 @@ pub fn page_offset(page: u64, page_size: u64, total: u64) -> Option<u64> {
     page.max(1).saturating_sub(1).checked_mul(page_size).filter(|offset| *offset < total)
 }
 
+/// Page `page` (1-based) of `page_size` rows of `E` matching `cond`, newest first by `(at, id)`,
+/// and how many rows match in all: the logs' paging (provisioning log, audit log).
+pub(crate) async fn newest_first<E>(
+    db: &DatabaseConnection,
+    cond: Condition,
+    (at, id): (E::Column, E::Column),
+    page: u64,
+    page_size: u64,
+) -> Result<(Vec<E::Model>, u64), sea_orm::DbErr>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+{
+    let total = E::find().filter(cond.clone()).count(db).await?;
+    let rows = match page_offset(page, page_size, total) {
+        Some(offset) => {
+            E::find()
+                .filter(cond)
+                .order_by_desc(at)
+                .order_by_desc(id)
+                .offset(offset)
+                .limit(page_size)
+                .all(db)
+                .await?
+        }
+        None => Vec::new(),
+    };
+    Ok((rows, total))
+}
+
 fn page_of<T>(rows: Vec<T>, total: u64, page: u64) -> Page<T> {
     Page { rows, total, page, pages: total.div_ceil(PAGE_SIZE).max(1) }
 }

@@ -1,5 +1,5 @@
-//! Where an action comes from: a request's client (its address and user agent) or the server's
-//! command line. Sign-in throttling counts failures per client address (`throttle`); the audit
+//! Where an action comes from: a request's client (its address and user agent), the server's
+//! command line, or the server itself (a periodic job). Sign-in throttling counts failures per client address (`throttle`); the audit
 //! log records the origin of every security-relevant event (`audit`), which is why an
 //! [`crate::accounts::Actor`] carries the origin of the request it acts in.
 
@@ -39,6 +39,8 @@ pub enum Origin {
     Request(Client),
     /// `scimpad org create` / `scimpad api-key create`, run by whoever operates the server.
     CommandLine,
+    /// The server on its own account: the periodic re-check of verified SSO domains.
+    Server,
 }
 
 #[cfg(test)]

@@ -4,6 +4,8 @@
 
 use sea_orm::DatabaseConnection;
 
+pub mod dns;
+
 /// The database URL a test should use.
 pub fn test_database_url() -> String {
     std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| {

@@ -3,14 +3,14 @@
 
 use base64::{Engine, engine::general_purpose::STANDARD};
 use domain::{
-    DomainError,
+    DomainError, DomainResult,
     accounts::{self, Actor, Role, SignUp},
     directory::{Projection, Scope, users},
     entities::{sso_connection, sso_pending_login, user},
     sea_orm::{DatabaseConnection, EntityTrait},
     sso::{
         connections::{self, IssuerPolicy, OidcInput, PolicyInput, SamlInput},
-        linking::{self, IdpIdentity, Refusal},
+        linking::{self, IdpIdentity, LinkResult, Refusal},
         pending::{self, Pending},
         replay,
         secret_box::SecretBox,
@@ -137,32 +137,24 @@ async fn oidc_issuers_must_be_tenant_specific_and_on_allowed_hosts() {
 }
 
 #[tokio::test]
-async fn policy_routes_a_domain_and_requires_an_enabled_connection() {
+async fn requiring_sso_needs_an_enabled_connection_and_the_sign_in_name_routes() {
+    // Email domains route only once verified: domain/tests/sso_domains.rs.
     let db = test_db().await;
     let ada = admin(&db).await;
-    let domain = format!("{}.example", uuid::Uuid::new_v4().simple());
-    let require = PolicyInput { sso_required: true, sso_domain: domain.clone() };
+    let require = PolicyInput { sso_required: true };
     assert_eq!(
         field_of(connections::save_policy(&db, &ada, require.clone()).await.unwrap_err()),
         "sso_required"
     );
-    let bad = PolicyInput { sso_required: false, sso_domain: "not a domain".into() };
-    assert_eq!(field_of(connections::save_policy(&db, &ada, bad).await.unwrap_err()), "sso_domain");
 
-    assert_eq!(connections::find_target(&db, &format!("alice@{domain}")).await.unwrap(), None);
     connections::save_saml(&db, &ada, saml_input()).await.unwrap();
     connections::save_policy(&db, &ada, require).await.unwrap();
-    let by_email =
-        connections::find_target(&db, &format!("Alice@{}", domain.to_uppercase())).await.unwrap().unwrap();
-    assert_eq!((by_email.org_id.as_str(), by_email.saml, by_email.oidc), (ada.org_id.as_str(), true, false));
-    let by_slug = connections::find_target(&db, &by_email.org_slug).await.unwrap().unwrap();
-    assert_eq!(by_slug, by_email);
+    let settings = connections::settings(&db, &ada).await.unwrap();
+    assert!(settings.sso_required);
+    let by_slug = connections::find_target(&db, &settings.org_slug.to_uppercase()).await.unwrap().unwrap();
+    assert_eq!((by_slug.org_id.as_str(), by_slug.saml, by_slug.oidc), (ada.org_id.as_str(), true, false));
     assert_eq!(connections::find_target(&db, "no-such-org").await.unwrap(), None);
-
-    let other = admin(&db).await;
-    let taken = PolicyInput { sso_required: false, sso_domain: domain };
-    let err = connections::save_policy(&db, &other, taken).await.unwrap_err();
-    assert!(err.to_string().contains("already routes"), "{err}");
+    assert_eq!(connections::find_target(&db, "someone@").await.unwrap(), None);
 }
 
 #[tokio::test]
@@ -218,6 +210,16 @@ fn identity(oid: &str, upn: Option<&str>) -> IdpIdentity {
     IdpIdentity { tenant_id: TENANT.into(), object_id: oid.into(), user_name: upn.map(Into::into) }
 }
 
+/// A SAML login of `identity` into `org`, from a client of its own.
+async fn resolve(
+    db: &DatabaseConnection,
+    org: &str,
+    tenant: Option<&str>,
+    identity: &IdpIdentity,
+) -> DomainResult<LinkResult> {
+    linking::resolve(db, &testing::client(), connections::Protocol::Saml, org, tenant, identity).await
+}
+
 #[tokio::test]
 async fn logins_bind_by_object_id_never_by_email() {
     let db = test_db().await;
@@ -234,76 +236,27 @@ async fn logins_bind_by_object_id_never_by_email() {
     let tenant = Some(TENANT);
 
     // First login: by externalId == oid, else by userName == UPN; the binding is stored.
-    let by_upn = linking::resolve(
-        &db,
-        &testing::client(),
-        connections::Protocol::Saml,
-        org,
-        tenant,
-        &identity("oid-alice", Some(&alice_upn.to_uppercase())),
-    )
-    .await;
+    let by_upn = resolve(&db, org, tenant, &identity("oid-alice", Some(&alice_upn.to_uppercase()))).await;
     assert_eq!(by_upn.unwrap().unwrap().user_id, alice);
-    let by_external = linking::resolve(
-        &db,
-        &testing::client(),
-        connections::Protocol::Saml,
-        org,
-        tenant,
-        &identity("oid-bob", None),
-    )
-    .await
-    .unwrap()
-    .unwrap();
+    let by_external = resolve(&db, org, tenant, &identity("oid-bob", None)).await.unwrap().unwrap();
     assert_eq!(by_external.user_id, bob);
     let stored = user::Entity::find_by_id(alice.clone()).one(&db).await.unwrap().unwrap();
     assert_eq!(stored.entra_object_id.as_deref(), Some("oid-alice"));
 
     // Bound: later logins go by oid, whatever the UPN says; another oid cannot take the UPN over.
-    let renamed = linking::resolve(
-        &db,
-        &testing::client(),
-        connections::Protocol::Saml,
-        org,
-        tenant,
-        &identity("oid-alice", Some("new@contoso.example")),
-    )
-    .await;
+    let renamed = resolve(&db, org, tenant, &identity("oid-alice", Some("new@contoso.example"))).await;
     assert_eq!(renamed.unwrap().unwrap().user_id, alice);
-    let hijack = linking::resolve(
-        &db,
-        &testing::client(),
-        connections::Protocol::Saml,
-        org,
-        tenant,
-        &identity("oid-mallory", Some(&alice_upn)),
-    )
-    .await
-    .unwrap();
+    let hijack = resolve(&db, org, tenant, &identity("oid-mallory", Some(&alice_upn))).await.unwrap();
     assert_eq!(hijack, Err(Refusal::NotProvisioned));
 
     // Email never matches, local console accounts never bootstrap, other tenants are refused.
-    let ada_login = linking::resolve(
-        &db,
-        &testing::client(),
-        connections::Protocol::Saml,
-        org,
-        tenant,
-        &identity("oid-x", Some(&ada.email)),
-    )
-    .await
-    .unwrap();
+    let ada_login = resolve(&db, org, tenant, &identity("oid-x", Some(&ada.email))).await.unwrap();
     assert_eq!(ada_login, Err(Refusal::NotProvisioned));
     let foreign = IdpIdentity {
         tenant_id: "00000000-0000-4000-8000-000000000000".into(),
         ..identity("oid-alice", None)
     };
-    assert_eq!(
-        linking::resolve(&db, &testing::client(), connections::Protocol::Saml, org, tenant, &foreign)
-            .await
-            .unwrap(),
-        Err(Refusal::WrongTenant)
-    );
+    assert_eq!(resolve(&db, org, tenant, &foreign).await.unwrap(), Err(Refusal::WrongTenant));
 }
 
 #[tokio::test]
@@ -315,49 +268,19 @@ async fn deactivated_and_deleted_people_are_refused() {
     let upn = unique_email("carol");
     let carol =
         provision(&db, org, json!({"userName": upn, "externalId": "oid-carol", "active": true})).await;
-    assert!(
-        linking::resolve(
-            &db,
-            &testing::client(),
-            connections::Protocol::Saml,
-            org,
-            None,
-            &identity("oid-carol", None)
-        )
-        .await
-        .unwrap()
-        .is_ok()
-    );
+    assert!(resolve(&db, org, None, &identity("oid-carol", None)).await.unwrap().is_ok());
 
     let off = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
                      "Operations": [{"op": "Replace", "path": "active", "value": "False"}]});
     users::patch(&db, &scope, &carol, &off, None, &Projection::default()).await.unwrap();
     assert_eq!(
-        linking::resolve(
-            &db,
-            &testing::client(),
-            connections::Protocol::Saml,
-            org,
-            None,
-            &identity("oid-carol", None)
-        )
-        .await
-        .unwrap(),
+        resolve(&db, org, None, &identity("oid-carol", None)).await.unwrap(),
         Err(Refusal::Deactivated)
     );
 
     users::delete(&db, &scope, &carol, None).await.unwrap();
     assert_eq!(
-        linking::resolve(
-            &db,
-            &testing::client(),
-            connections::Protocol::Saml,
-            org,
-            None,
-            &identity("oid-carol", Some(&upn))
-        )
-        .await
-        .unwrap(),
+        resolve(&db, org, None, &identity("oid-carol", Some(&upn))).await.unwrap(),
         Err(Refusal::NotProvisioned)
     );
 }
@@ -387,9 +310,7 @@ async fn requiring_sso_turns_password_sign_in_off_for_everyone_but_admins() {
     );
 
     connections::save_saml(&db, &ada, saml_input()).await.unwrap();
-    connections::save_policy(&db, &ada, PolicyInput { sso_required: true, sso_domain: String::new() })
-        .await
-        .unwrap();
+    connections::save_policy(&db, &ada, PolicyInput { sso_required: true }).await.unwrap();
     let refused =
         accounts::sign_in(&db, &testing::client(), &member_email, "member password 1").await.unwrap_err();
     assert_eq!(field_of(refused), "email");
@@ -405,17 +326,7 @@ async fn an_sso_persons_name_and_email_stay_the_identity_providers() {
     let ada = admin(&db).await;
     let upn = unique_email("ivy");
     provision(&db, &ada.org_id, json!({"userName": upn, "externalId": "oid-ivy", "active": true})).await;
-    let ivy = linking::resolve(
-        &db,
-        &testing::client(),
-        connections::Protocol::Saml,
-        &ada.org_id,
-        None,
-        &identity("oid-ivy", None),
-    )
-    .await
-    .unwrap()
-    .unwrap();
+    let ivy = resolve(&db, &ada.org_id, None, &identity("oid-ivy", None)).await.unwrap().unwrap();
     assert!(ivy.managed_by_idp && !ada.managed_by_idp);
     let err = accounts::update_profile(&db, &ivy, "Ivy", "ivy@elsewhere.example").await.unwrap_err();
     assert!(err.to_string().contains("identity provider"), "{err}");

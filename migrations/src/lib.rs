@@ -17,6 +17,7 @@ mod m20261201_000006_directory_counts;
 mod m20261202_000007_member_replace;
 mod m20261202_000008_admin_index;
 mod m20261202_000009_audit_log;
+mod m20261202_000010_sso_domains;
 
 /// All migrations in the order they are applied.
 pub struct Migrator;
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000007_member_replace::Migration),
             Box::new(m20261202_000008_admin_index::Migration),
             Box::new(m20261202_000009_audit_log::Migration),
+            Box::new(m20261202_000010_sso_domains::Migration),
         ]
     }
 }

@@ -2,11 +2,17 @@
 //! validated once at start-up so a bad value stops the server with a clear message instead of
 //! failing later. Secrets (the database password) are never printed.
 
-use std::net::SocketAddr;
+use std::{net::SocketAddr, time::Duration};
 
 use clap::Args;
-use domain::sso::secret_box::{SecretBox, SecretBoxError};
+use domain::sso::{
+    domains::{DomainVerifier, VerifierSetupError},
+    secret_box::{SecretBox, SecretBoxError},
+};
 use url::Url;
+
+/// How long one DNS query of a domain verification may take (one retry follows a timeout).
+pub const DNS_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// How the server is configured.
 #[derive(Clone, Debug, Args)]
@@ -80,6 +86,16 @@ pub struct Config {
     )]
     pub trusted_proxies: Vec<ipnet::IpNet>,
 
+    /// The DNS server (`ip:port`) that SSO domain verification asks for TXT records. Empty (the
+    /// default): the system's nameservers from /etc/resolv.conf.
+    #[arg(long, env = "SCIMPAD_DNS_RESOLVER")]
+    pub dns_resolver: Option<String>,
+
+    /// Hours between the re-checks of each verified SSO domain's TXT record; a domain stops
+    /// routing after three re-checks in a row that find no record.
+    #[arg(long, env = "SCIMPAD_DOMAIN_RECHECK_HOURS", default_value_t = 24, value_parser = clap::value_parser!(u32).range(1..=720))]
+    pub domain_recheck_hours: u32,
+
     /// Where the built console assets live (`pkg/scimpad.{js,wasm,css}`).
     #[arg(long, env = "SCIMPAD_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
@@ -102,6 +118,10 @@ pub enum ConfigError {
     SiteRoot(String),
     #[error("secret key: {0}")]
     SecretKey(#[from] SecretBoxError),
+    #[error("--dns-resolver {0:?} is not an ip:port address, e.g. 127.0.0.1:53 or [::1]:53")]
+    DnsResolver(String),
+    #[error("DNS for domain verification: {0}; give --dns-resolver ip:port")]
+    Dns(#[from] VerifierSetupError),
 }
 
 /// The configuration after validation.
@@ -112,6 +132,8 @@ pub struct ValidConfig {
     pub public_url: String,
     /// Seals and opens stored SSO secrets.
     pub secrets: SecretBox,
+    /// Looks up the TXT records that prove control of SSO email domains.
+    pub domains: DomainVerifier,
 }
 
 impl Config {
@@ -139,8 +161,13 @@ impl Config {
             Some(key) => SecretBox::from_base64(key)?,
             None => SecretBox::load_or_create(std::path::Path::new(&self.secret_key_file))?,
         };
+        let nameserver = match self.dns_resolver.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(addr) => Some(addr.parse().map_err(|_| ConfigError::DnsResolver(addr.to_owned()))?),
+        };
+        let domains = DomainVerifier::new(nameserver, DNS_TIMEOUT)?;
         let public_url = url.as_str().trim_end_matches('/').to_owned();
-        Ok(ValidConfig { raw: self, public_url, secrets })
+        Ok(ValidConfig { raw: self, public_url, secrets, domains })
     }
 }
 
@@ -184,6 +211,19 @@ mod tests {
         let site = parse(&["--site-root", "/nonexistent"]).validate(true).unwrap_err().to_string();
         assert!(site.contains("build the console first"));
         assert!(err(&["--secret-key", "c2hvcnQ="]).contains("32 bytes"));
+        assert!(err(&["--dns-resolver", "localhost"]).contains("not an ip:port address"));
+    }
+
+    #[test]
+    fn the_dns_resolver_is_an_address_or_the_systems() {
+        let at = parse(&["--dns-resolver", "127.0.0.1:5353"]).validate(false).unwrap();
+        assert_eq!(format!("{:?}", at.domains), r#"DomainVerifier { nameservers: "127.0.0.1:5353" }"#);
+        assert_eq!(parse(&[]).validate(false).unwrap().raw.domain_recheck_hours, 24);
+        // Empty, as an unset environment variable in a deployment file may be: the system's.
+        let verifier = |args: &[&str]| {
+            parse(args).validate(false).map(|c| format!("{:?}", c.domains)).map_err(|e| e.to_string())
+        };
+        assert_eq!(verifier(&["--dns-resolver", ""]), verifier(&[]));
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod client_addr;
 pub mod config;
 pub mod csrf;
+pub mod domain_recheck;
 pub mod health;
 pub mod request_target;
 pub mod router;

@@ -4,7 +4,8 @@
 //! pool everything else uses (on SQLite its single writing connection); `read`, where SCIM reads
 //! and API-key lookups run (on SQLite a pool of read-only connections, so reads never queue
 //! behind writes; on PostgreSQL the same pool as `db`); and `writer`, through which SCIM writes
-//! run (group commit on SQLite, a transaction each on PostgreSQL).
+//! run (group commit on SQLite, a transaction each on PostgreSQL). Starting the state also starts
+//! the periodic re-check of verified SSO domains (`crate::domain_recheck`), which ends with it.
 
 use std::sync::Arc;
 
@@ -76,6 +77,7 @@ impl AppState {
             provisioning_log::start(writer.clone(), db.clone(), config.raw.log_retention_days);
         let scim_rate = OrgRateLimit::new(config.raw.scim_rate, config.raw.scim_burst);
         scim_rate.sweep_idle();
+        let recheck_hours = config.raw.domain_recheck_hours;
         let state = Self(Arc::new(Shared {
             sessions: DbSessionStore::new(db.clone()),
             writer,
@@ -87,6 +89,7 @@ impl AppState {
             oidc: OidcRp::default(),
             scim_rate,
         }));
+        crate::domain_recheck::spawn(Arc::downgrade(&state.0), recheck_hours);
         (state, log_writer)
     }
 
@@ -97,6 +100,7 @@ impl AppState {
             public_url: self.config.public_url.clone(),
             secrets: self.config.secrets.clone(),
             issuer_policy: IssuerPolicy { allowed_hosts: self.config.raw.oidc_issuer_hosts.clone() },
+            domains: self.config.domains.clone(),
         }
     }
 }

@@ -50,6 +50,11 @@ fn browser(app: &TestApp) -> reqwest::Client {
         .unwrap()
 }
 
+/// The audit page's server function, filtered by `kind` ("" for any), as `client`.
+async fn audit_log(app: &TestApp, client: &reqwest::Client, kind: &str) -> reqwest::Response {
+    client.post(app.at("/api/audit_log")).form(&[("kind", kind)]).send().await.unwrap()
+}
+
 #[tokio::test]
 async fn sign_in_and_sign_out_are_recorded_with_the_peer_and_its_user_agent() {
     let app = TestApp::spawn().await;
@@ -117,15 +122,7 @@ async fn the_audit_page_serves_an_admin_their_organisations_events_only() {
         .unwrap();
     assert_eq!(created.status(), 200, "{:?}", created.text().await);
 
-    let page: serde_json::Value = ada_client
-        .post(app.at("/api/audit_log"))
-        .form(&[("kind", "")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page: serde_json::Value = audit_log(&app, &ada_client, "").await.json().await.unwrap();
     let entries = page["entries"].as_array().unwrap();
     let shown: Vec<&str> = entries.iter().map(|e| e["kind"].as_str().unwrap()).collect();
     assert_eq!(shown, ["api_key_created", "organization_created"], "newest first");
@@ -134,19 +131,11 @@ async fn the_audit_page_serves_an_admin_their_organisations_events_only() {
     assert!(entries[0]["actor"].as_str().unwrap().contains(&ada));
     assert!(entries.iter().all(|e| !e.to_string().contains(&eve)), "nothing of another organisation");
 
-    let filtered: serde_json::Value = ada_client
-        .post(app.at("/api/audit_log"))
-        .form(&[("kind", "sign_in_failed")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let filtered: serde_json::Value =
+        audit_log(&app, &ada_client, "sign_in_failed").await.json().await.unwrap();
     assert_eq!(filtered["total"], 0);
-    let bad = ada_client.post(app.at("/api/audit_log")).form(&[("kind", "nonsense")]).send().await.unwrap();
-    assert_eq!(bad.status(), 400);
+    assert_eq!(audit_log(&app, &ada_client, "nonsense").await.status(), 400);
 
-    let anonymous = app.client().post(app.at("/api/audit_log")).form(&[("kind", "")]).send().await.unwrap();
+    let anonymous = audit_log(&app, &app.client(), "").await;
     assert_eq!(anonymous.status(), 401);
 }

@@ -54,11 +54,7 @@ pub async fn audit_log(
         .map(|e| AuditEntry {
             at: domain::clock::to_rfc3339(e.at),
             kind_label: Kind::parse(&e.kind).map_or_else(|| e.kind.clone(), |k| k.label().to_owned()),
-            from: if audit::is_command_line(&e) {
-                "command line".to_owned()
-            } else {
-                e.client_addr.clone().unwrap_or_else(|| "—".to_owned())
-            },
+            from: audit::from(&e),
             id: e.id,
             kind: e.kind,
             actor: e.actor,

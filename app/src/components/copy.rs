@@ -21,9 +21,12 @@ pub fn CopyField(
     value: String,
     /// `data-testid` of the field; the button gets `<testid>-copy`.
     testid: &'static str,
+    /// The input's `id`, for pages that show the field more than once; `copy-<testid>` otherwise.
+    #[prop(optional, into)]
+    id: Option<String>,
 ) -> impl IntoView {
     let copied = RwSignal::new(false);
-    let id = format!("copy-{testid}");
+    let id = id.unwrap_or_else(|| format!("copy-{testid}"));
     let to_copy = value.clone();
     view! {
         <div class="copy-field">

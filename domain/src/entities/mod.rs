@@ -13,5 +13,6 @@ pub mod saml_assertion_seen;
 pub mod session;
 pub mod sign_in_throttle;
 pub mod sso_connection;
+pub mod sso_domain;
 pub mod sso_pending_login;
 pub mod user;

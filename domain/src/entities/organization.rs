@@ -1,4 +1,8 @@
 //! An organisation: one Scimpad customer, one Entra tenant's worth of people.
+//!
+//! The table still has `sso_domain` (unverified, first come first served), which nothing reads
+//! any more: email domains route through verified claims in `sso_domains` (see the migration
+//! `m20261202_000010_sso_domains`).
 
 use sea_orm::entity::prelude::*;
 
@@ -11,8 +15,6 @@ pub struct Model {
     pub slug: String,
     /// Password sign-in is off for everyone but admins (kept as break-glass).
     pub sso_required: bool,
-    /// Email domain whose people the sign-in page sends to this organisation's SSO.
-    pub sso_domain: Option<String>,
     /// How SCIM `replace` of a group's `members` applies: `additive` or `exact`
     /// (`directory::settings::MemberReplace`).
     pub members_replace: String,

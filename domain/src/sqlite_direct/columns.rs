@@ -78,6 +78,7 @@ fn registry() -> &'static Registry {
     REGISTRY.get_or_init(|| {
         let mut r = Registry::new();
         add::<api_key::Entity>(&mut r);
+        add::<audit_event::Entity>(&mut r);
         add::<credential::Entity>(&mut r);
         add::<directory_count::Entity>(&mut r);
         add::<group::Entity>(&mut r);
@@ -89,6 +90,7 @@ fn registry() -> &'static Registry {
         add::<session::Entity>(&mut r);
         add::<sign_in_throttle::Entity>(&mut r);
         add::<sso_connection::Entity>(&mut r);
+        add::<sso_domain::Entity>(&mut r);
         add::<sso_pending_login::Entity>(&mut r);
         add::<user::Entity>(&mut r);
         r

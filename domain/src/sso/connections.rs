@@ -1,5 +1,6 @@
 //! An organisation's SSO connections (one SAML, one OIDC) and its SSO policy, as the settings page
-//! edits them and the sign-in handlers read them.
+//! edits them and the sign-in handlers read them. Which email domains route to the organisation
+//! is in [`super::domains`]: only domains it has proven control of.
 //!
 //! Saving validates everything a sign-in will rely on, so a broken connection is refused with a
 //! clear message instead of failing at the first login: a SAML connection cannot exist without a
@@ -16,6 +17,7 @@ use url::Url;
 
 use super::{
     certificates::{self, PinnedCertificate},
+    domains::{self, DomainClaim},
     secret_box::{SecretBox, SecretBoxError},
 };
 use crate::{
@@ -102,7 +104,8 @@ impl OidcConnection {
 pub struct SsoSettings {
     pub org_slug: String,
     pub sso_required: bool,
-    pub sso_domain: Option<String>,
+    /// The email domains the organisation claims, verified or not.
+    pub domains: Vec<DomainClaim>,
     pub saml: Option<SamlConnection>,
     pub oidc: Option<OidcConnection>,
 }
@@ -130,8 +133,6 @@ pub struct OidcInput {
 #[derive(Clone, Debug, Default)]
 pub struct PolicyInput {
     pub sso_required: bool,
-    /// Email domain routed to this organisation's SSO; empty for none.
-    pub sso_domain: String,
 }
 
 /// Hosts an OIDC issuer may live on (the server fetches from it).
@@ -200,7 +201,7 @@ pub async fn settings(db: &DatabaseConnection, actor: &Actor) -> DomainResult<Ss
     Ok(SsoSettings {
         org_slug: org.slug,
         sso_required: org.sso_required,
-        sso_domain: org.sso_domain,
+        domains: domains::list(db, actor).await?,
         saml,
         oidc,
     })
@@ -388,19 +389,6 @@ pub async fn save_oidc(
 /// Saves the organisation's SSO policy.
 pub async fn save_policy(db: &DatabaseConnection, actor: &Actor, input: PolicyInput) -> DomainResult<()> {
     actor.require_admin()?;
-    let domain = input.sso_domain.trim().trim_start_matches('@').to_lowercase();
-    let domain = if domain.is_empty() {
-        None
-    } else if domain.len() <= 253
-        && domain.contains('.')
-        && domain.split('.').all(|l| {
-            !l.is_empty() && !l.starts_with('-') && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        })
-    {
-        Some(domain)
-    } else {
-        return Err(DomainError::invalid("sso_domain", "Enter a domain like contoso.com."));
-    };
     if input.sso_required {
         let enabled = sso_connection::Entity::find()
             .filter(sso_connection::Column::OrgId.eq(actor.org_id.as_str()))
@@ -414,29 +402,18 @@ pub async fn save_policy(db: &DatabaseConnection, actor: &Actor, input: PolicyIn
             ));
         }
     }
-    let detail = format!(
-        "require SSO {}; SSO email domain {}",
-        if input.sso_required { "on" } else { "off" },
-        domain.as_deref().unwrap_or("none")
-    );
+    let detail = format!("require SSO {}", if input.sso_required { "on" } else { "off" });
     let txn = crate::db::begin_write(db).await?;
     let mut org: organization::ActiveModel = org(&txn, &actor.org_id).await?.into();
     org.sso_required = Set(input.sso_required);
-    org.sso_domain = Set(domain);
-    org.update(&txn).await.map_err(|e| {
-        if is_unique_violation(&e) {
-            DomainError::invalid("sso_domain", "Another organisation already routes this domain to its SSO.")
-        } else {
-            e.into()
-        }
-    })?;
+    org.update(&txn).await?;
     audit::record(&txn, audit::Event::by(actor, Kind::SsoPolicyChanged, detail)).await?;
     txn.commit().await?;
     Ok(())
 }
 
 /// Where "Sign in with SSO" sends someone who typed `who` (an organisation's sign-in name or an
-/// email address on its SSO domain), with the protocols that organisation has enabled.
+/// email address on a domain it has verified), with the protocols that organisation has enabled.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SsoTarget {
     pub org_id: String,
@@ -449,10 +426,10 @@ pub struct SsoTarget {
 pub async fn find_target(db: &DatabaseConnection, who: &str) -> DomainResult<Option<SsoTarget>> {
     let who = who.trim().to_lowercase();
     let org = match who.rsplit_once('@') {
-        Some((_, domain)) if !domain.is_empty() => {
-            organization::Entity::find().filter(organization::Column::SsoDomain.eq(domain)).one(db).await?
-        }
-        Some(_) => None,
+        Some((_, domain)) => match domains::routed_org(db, domain).await? {
+            Some(org_id) => organization::Entity::find_by_id(org_id).one(db).await?,
+            None => None,
+        },
         None if !who.is_empty() => {
             organization::Entity::find().filter(organization::Column::Slug.eq(who)).one(db).await?
         }
