@@ -14,13 +14,7 @@ async fn session_rows(app: &TestApp, user_id: &str) -> usize {
 }
 
 async fn user_id(app: &TestApp, email: &str) -> String {
-    user::Entity::find()
-        .filter(user::Column::EmailLower.eq(email.to_lowercase()))
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap()
-        .id
+    app.person(email).await.id
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@ mod support;
 
 use domain::{
     audit::Kind,
-    entities::{audit_event, user},
+    entities::audit_event,
     sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder},
     testing::unique_email,
 };
@@ -16,13 +16,7 @@ use support::{PASSWORD, TestApp};
 const BROWSER: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/156.0 Safari/537.36";
 
 async fn org_of(app: &TestApp, email: &str) -> String {
-    user::Entity::find()
-        .filter(user::Column::EmailLower.eq(email.to_lowercase()))
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap()
-        .org_id
+    app.person(email).await.org_id
 }
 
 async fn kinds(app: &TestApp, org_id: &str) -> Vec<(String, Option<String>, Option<String>)> {

@@ -82,6 +82,20 @@ impl TestApp {
         format!("{}{path}", self.url)
     }
 
+    /// The person who signs in with `email`.
+    pub async fn person(&self, email: &str) -> domain::entities::user::Model {
+        use domain::{
+            entities::user,
+            sea_orm::{ColumnTrait, EntityTrait, QueryFilter},
+        };
+        user::Entity::find()
+            .filter(user::Column::EmailLower.eq(email.to_lowercase()))
+            .one(&self.db)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("nobody signs in with {email}"))
+    }
+
     /// Signs up a new organisation admin with `email` through the server function.
     pub async fn sign_up(&self, client: &Client, email: &str) -> Response {
         let form =
