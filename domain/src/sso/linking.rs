@@ -65,17 +65,26 @@ pub async fn resolve(
     let protocol = protocol.as_str().to_uppercase();
     let event = match &linked {
         Ok(actor) => audit::Event::by(actor, Kind::SsoSignedIn, format!("with {protocol}")),
-        Err(refusal) => {
+        Err((refusal, person)) => {
             let why = match refusal {
                 Refusal::NotProvisioned => "nobody of this organisation is provisioned for this identity",
                 Refusal::Deactivated => "the person is deactivated",
                 Refusal::WrongTenant => "the identity belongs to another Entra tenant than the connection's",
             };
+            // A known (deactivated) person is named as the rest of the log names people.
+            let named = || identity.user_name.clone().unwrap_or_else(|| identity.object_id.clone());
+            let actor = match person {
+                Some(p) => audit::person(
+                    p.display_name.as_deref().unwrap_or(&p.user_name),
+                    p.email.as_deref().unwrap_or(&p.user_name),
+                ),
+                None => named(),
+            };
             audit::Event {
                 org_id: org_id.to_owned(),
                 kind: Kind::SsoSignInRefused,
-                actor_id: None,
-                actor: identity.user_name.clone().unwrap_or_else(|| identity.object_id.clone()),
+                actor_id: person.as_ref().map(|p| p.id.clone()),
+                actor,
                 origin,
                 detail: format!(
                     "{protocol}: {why} (tenant {}, object {})",
@@ -85,19 +94,19 @@ pub async fn resolve(
         }
     };
     audit::record(db, event).await?;
-    Ok(linked)
+    Ok(linked.map_err(|(refusal, _)| refusal))
 }
 
-/// [`resolve`] without the audit record.
+/// [`resolve`] without the audit record; a refusal comes with the person it concerns, when known.
 async fn link(
     db: &DatabaseConnection,
     origin: Origin,
     org_id: &str,
     expected_tenant: Option<&str>,
     identity: &IdpIdentity,
-) -> DomainResult<LinkResult> {
+) -> DomainResult<Result<Actor, (Refusal, Option<user::Model>)>> {
     if expected_tenant.is_some_and(|t| !t.eq_ignore_ascii_case(&identity.tenant_id)) {
-        return Ok(Err(Refusal::WrongTenant));
+        return Ok(Err((Refusal::WrongTenant, None)));
     }
     let bound = user::Entity::find()
         .filter(user::Column::OrgId.eq(org_id))
@@ -109,13 +118,16 @@ async fn link(
         Some(person) => person,
         None => match bootstrap(db, org_id, identity).await? {
             Some(person) => person,
-            None => return Ok(Err(Refusal::NotProvisioned)),
+            None => return Ok(Err((Refusal::NotProvisioned, None))),
         },
     };
     if !person.active {
-        return Ok(Err(Refusal::Deactivated));
+        return Ok(Err((Refusal::Deactivated, Some(person))));
     }
-    Ok(accounts::load_actor(db, &person.id, origin).await?.ok_or(Refusal::Deactivated))
+    match accounts::load_actor(db, &person.id, origin).await? {
+        Some(actor) => Ok(Ok(actor)),
+        None => Ok(Err((Refusal::Deactivated, Some(person)))),
+    }
 }
 
 /// The unbound SCIM-provisioned person this first login belongs to, now bound to it.
