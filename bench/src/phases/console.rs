@@ -1,17 +1,31 @@
-//! Phase 6: the console's Users and Provisioning log pages rendered on the server, signed in as
-//! the organisation's admin, at the size the SCIM phases left the directory and the log.
+//! Phases 6 and 7, signed in as the organisation's admin: the console's Users and Provisioning
+//! log pages rendered on the server, at the size the SCIM phases left the directory and the log;
+//! then a console write (a profile save) alone and while SCIM creates keep the server's writer
+//! busy — how long an admin waits behind Entra's traffic (issue 12: on SQLite the console and
+//! SCIM write through different connections, so the console's write waits for the lock).
 
-use std::time::Instant;
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, AtomicUsize, Ordering},
+    },
+    time::{Duration, Instant},
+};
 
 use reqwest::Client;
 
 use super::Bench;
 use crate::{report::Row, rng::Rng};
 
+/// A console session: the client holding its cookie, and the server's origin.
+struct Console {
+    client: Client,
+    origin: String,
+}
+
 impl Bench {
-    /// Times server-side rendering of the console's Users and Provisioning log pages (first and
-    /// random deeper pages), one request at a time, signed in as the organisation's admin.
-    pub(super) async fn console(&mut self, email: &str, password: &str) -> Result<(), String> {
+    /// Signs in to the console as `email`.
+    async fn sign_in(&self, email: &str, password: &str) -> Result<Console, String> {
         let origin =
             self.ctx.scim.base().as_str().trim_end_matches('/').trim_end_matches("/scim/v2").to_owned();
         let client = Client::builder()
@@ -30,6 +44,13 @@ impl Bench {
         if !res.status().is_success() {
             return Err(format!("console sign-in answered {}", res.status()));
         }
+        Ok(Console { client, origin })
+    }
+
+    /// Times server-side rendering of the console's Users and Provisioning log pages (first and
+    /// random deeper pages), one request at a time, signed in as the organisation's admin.
+    pub(super) async fn console(&mut self, email: &str, password: &str) -> Result<(), String> {
+        let Console { client, origin } = self.sign_in(email, password).await?;
         let users = self.ids.len() as u64;
         let mut rng = Rng(self.args.seed.wrapping_add(7));
         for (phase, path, pages) in [
@@ -56,6 +77,65 @@ impl Bench {
             }
             self.report.push(Row::new(phase, start.elapsed().as_secs_f64(), latencies));
         }
+        Ok(())
+    }
+
+    /// Times `--console-pages` profile saves one at a time, first with SCIM idle, then while
+    /// `--concurrency` SCIM creates are in flight without pause.
+    pub(super) async fn console_writes(&mut self, email: &str, password: &str) -> Result<(), String> {
+        let console = self.sign_in(email, password).await?;
+        let idle = "console write, SCIM idle".to_owned();
+        self.profile_saves(&console, email, idle).await?;
+
+        let stop = Arc::new(AtomicBool::new(false));
+        // Indexes far above the users the run creates, so the flood's userNames never collide.
+        let next = Arc::new(AtomicUsize::new(10_000_000));
+        let flood: Vec<_> = (0..self.concurrency())
+            .map(|_| {
+                let (ctx, stop, next) = (self.ctx.clone(), stop.clone(), next.clone());
+                tokio::spawn(async move {
+                    while !stop.load(Ordering::Relaxed) {
+                        ctx.create_user(next.fetch_add(1, Ordering::Relaxed)).await?;
+                    }
+                    Ok::<(), String>(())
+                })
+            })
+            .collect();
+        // Let the flood reach its pace before the first save.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let busy = format!("console write, {} SCIM creates in flight", self.concurrency());
+        let saved = self.profile_saves(&console, email, busy).await;
+        stop.store(true, Ordering::Relaxed);
+        for task in flood {
+            task.await.map_err(|e| format!("SCIM flood: {e}"))??;
+        }
+        let created = next.load(Ordering::Relaxed) - 10_000_000;
+        eprintln!("scimpad-bench: the flood created {created} users");
+        saved
+    }
+
+    /// `--console-pages` profile saves of the admin (name changes, same email), one at a time.
+    async fn profile_saves(&mut self, console: &Console, email: &str, phase: String) -> Result<(), String> {
+        eprintln!("scimpad-bench: {phase} ...");
+        let start = Instant::now();
+        let mut latencies = Vec::with_capacity(self.args.console_pages);
+        for n in 0..self.args.console_pages {
+            let name = format!("Bench Admin {n}");
+            let t0 = Instant::now();
+            let res = console
+                .client
+                .post(format!("{}/api/update_profile", console.origin))
+                .header("origin", &console.origin)
+                .form(&[("name", name.as_str()), ("email", email)])
+                .send()
+                .await
+                .map_err(|e| format!("{phase}: {e}"))?;
+            if !res.status().is_success() {
+                return Err(format!("{phase}: update_profile answered {}", res.status()));
+            }
+            latencies.push(t0.elapsed());
+        }
+        self.report.push(Row::new(phase, start.elapsed().as_secs_f64(), latencies));
         Ok(())
     }
 }

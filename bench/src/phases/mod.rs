@@ -75,6 +75,7 @@ impl Bench {
             (self.args.console_email.clone(), self.args.console_password.clone())
         {
             self.console(&email, &password).await?;
+            self.console_writes(&email, &password).await?;
         }
         Ok(())
     }

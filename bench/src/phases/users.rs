@@ -14,7 +14,7 @@ impl Ctx {
         format!("bench.{i:06}.{}@bench.example.com", self.tag)
     }
 
-    async fn create_user(&self, i: usize) -> Result<String, String> {
+    pub(super) async fn create_user(&self, i: usize) -> Result<String, String> {
         let body = entra::user(&self.user_name(i), &format!("ext-{}-{i}", self.tag), i);
         let body = self.scim.send(Method::POST, self.scim.url("Users"), Some(&body), &[201]).await?;
         body.as_ref()
