@@ -28,6 +28,7 @@ use crate::{
     clock::now_ms,
     entities::audit_event as event,
     origin::Origin,
+    text::first_chars,
 };
 
 /// Rows per console page.
@@ -199,10 +200,6 @@ impl Event {
     }
 }
 
-fn cut(text: &str, max: usize) -> String {
-    text.chars().take(max).collect()
-}
-
 /// Records `event` on `db` (a transaction, where the change it records has one).
 pub async fn record(db: &impl ConnectionTrait, event: Event) -> Result<(), DbErr> {
     let (client_addr, user_agent) = match &event.origin {
@@ -217,11 +214,11 @@ pub async fn record(db: &impl ConnectionTrait, event: Event) -> Result<(), DbErr
         at: Set(now_ms()),
         kind: Set(event.kind.as_str().to_owned()),
         actor_id: Set(event.actor_id),
-        actor: Set(cut(&event.actor, MAX_ACTOR_CHARS)),
+        actor: Set(first_chars(&event.actor, MAX_ACTOR_CHARS)),
         via: Set(via(&event.origin).to_owned()),
         client_addr: Set(client_addr),
         user_agent: Set(user_agent),
-        detail: Set(cut(&event.detail, MAX_DETAIL_CHARS)),
+        detail: Set(first_chars(&event.detail, MAX_DETAIL_CHARS)),
     })
     .exec_without_returning(db)
     .await?;
@@ -245,7 +242,7 @@ impl AuditFilter {
             })?),
             None => None,
         };
-        let actor = given(actor).map(|a| cut(a, MAX_ACTOR_CHARS));
+        let actor = given(actor).map(|a| first_chars(a, MAX_ACTOR_CHARS));
         Ok(Self { kind, actor })
     }
 

@@ -24,6 +24,7 @@ pub mod sqlite_direct;
 pub mod sso;
 #[doc(hidden)]
 pub mod testing;
+mod text;
 pub mod throttle;
 
 pub use error::{DomainError, DomainResult};

@@ -58,6 +58,7 @@ use crate::{
     db::begin_write,
     entities::{organization, sso_domain},
     error::is_unique_violation,
+    text::first_chars,
     throttle,
 };
 
@@ -315,16 +316,13 @@ fn describe(err: &NetError) -> String {
     match err {
         NetError::Timeout => "the DNS server did not answer in time".into(),
         NetError::Dns(DnsError::ResponseCode(code)) => format!("the DNS server answered {code}"),
-        other => clip(format!("the lookup failed ({other})"), 200),
+        other => first_chars(&format!("the lookup failed ({other})"), 200),
     }
 }
 
-/// `text` cut to at most `max` characters.
-fn clip(mut text: String, max: usize) -> String {
-    if let Some((at, _)) = text.char_indices().nth(max) {
-        text.truncate(at);
-    }
-    text
+/// `message` as the `last_error` column keeps it.
+fn noted(message: &str) -> Option<String> {
+    Some(first_chars(message, MAX_NOTE_LEN))
 }
 
 /// `2026-12-01 14:05 UTC` for stored milliseconds.
@@ -498,7 +496,7 @@ pub async fn verify(
 async fn note(db: &DatabaseConnection, id: &str, now: i64, message: &str) -> DomainResult<()> {
     sso_domain::Entity::update_many()
         .col_expr(sso_domain::Column::LastCheckedAt, now.into())
-        .col_expr(sso_domain::Column::LastError, Some(clip(message.to_owned(), MAX_NOTE_LEN)).into())
+        .col_expr(sso_domain::Column::LastError, noted(message).into())
         .filter(sso_domain::Column::Id.eq(id))
         .exec(db)
         .await?;
@@ -603,10 +601,7 @@ async fn record_check(
         );
     let (update, outcome) = match answer {
         TxtAnswer::Failed(reason) => (
-            update.col_expr(
-                sso_domain::Column::LastError,
-                Some(clip(dns_error(claim, reason), MAX_NOTE_LEN)).into(),
-            ),
+            update.col_expr(sso_domain::Column::LastError, noted(&dns_error(claim, reason)).into()),
             CheckOutcome::Failed,
         ),
         _ if answer.proves(&claim.token) => (
@@ -633,7 +628,7 @@ async fn record_check(
                         .col_expr(sso_domain::Column::VerifiedAt, Option::<i64>::None.into())
                         .col_expr(sso_domain::Column::Misses, 0.into())
                         .col_expr(sso_domain::Column::FailingSince, Option::<i64>::None.into())
-                        .col_expr(sso_domain::Column::LastError, Some(clip(message, MAX_NOTE_LEN)).into()),
+                        .col_expr(sso_domain::Column::LastError, noted(&message).into()),
                     CheckOutcome::Unverified,
                 )
             } else {
@@ -646,7 +641,7 @@ async fn record_check(
                     update
                         .col_expr(sso_domain::Column::Misses, misses.into())
                         .col_expr(sso_domain::Column::FailingSince, Some(failing_since).into())
-                        .col_expr(sso_domain::Column::LastError, Some(clip(message, MAX_NOTE_LEN)).into()),
+                        .col_expr(sso_domain::Column::LastError, noted(&message).into()),
                     CheckOutcome::Missing,
                 )
             }
