@@ -11,6 +11,7 @@ pub mod config;
 pub mod csrf;
 pub mod domain_recheck;
 pub mod health;
+pub mod nul_guard;
 pub mod request_target;
 pub mod router;
 pub mod scim_api;

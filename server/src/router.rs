@@ -3,7 +3,7 @@
 //! Outermost first: request id → trace span → request id on the response → security headers
 //! (`security_headers`) → panic catcher →
 //! CSRF guard → session cookie → client address and user agent (`client_addr`) → authentication
-//! → handlers (health, SCIM, SSO, console pages,
+//! → NUL guard (`nul_guard`) → handlers (health, SCIM, SSO, console pages,
 //! server functions, assets). SCIM has its own bearer-token gate and never touches the session.
 //!
 //! A handler that panics must not drop the connection (Entra retries a dropped SCIM request as if
@@ -28,7 +28,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 
 use crate::{
-    auth, csrf, health, scim_api, scim_api::wire::ScimFailure, security_headers,
+    auth, csrf, health, nul_guard, scim_api, scim_api::wire::ScimFailure, security_headers,
     security_headers::SecurityHeaders, sso, state::AppState, telemetry,
 };
 
@@ -74,6 +74,7 @@ pub fn with_middleware(routes: Router<AppState>, state: AppState) -> Router {
         .with_expiry(Expiry::OnInactivity(auth::IDLE_TIMEOUT));
     let headers = SecurityHeaders::new(&state.config.public_url, secure);
     routes
+        .layer(from_fn(nul_guard::refuse))
         .layer(from_fn_with_state(state.clone(), auth::authenticate))
         .layer(from_fn_with_state(state.clone(), crate::client_addr::attach))
         .layer(sessions)

@@ -267,3 +267,31 @@ async fn only_admins_read_and_change_the_member_replace_setting() {
     let groups = other.get(app.at("/groups")).send().await.unwrap();
     assert!(!groups.text().await.unwrap().contains("Membership replace"), "members never see the setting");
 }
+
+/// A NUL in any console input is refused with 400 before it reaches a query: PostgreSQL rejects
+/// NUL in text (a 500 there, while SQLite would store it), so both databases answer alike.
+#[tokio::test]
+async fn a_nul_in_console_input_is_a_400_on_every_database() {
+    let app = TestApp::spawn().await;
+    let client = app.client();
+    let email = unique_email("nul");
+    assert_eq!(app.sign_up(&client, &email).await.status(), 200);
+    let cases: [(&str, &[(&str, &str)]); 4] = [
+        ("/api/sign_in", &[("email", "a\0b@example.com"), ("password", "whatever it is")]),
+        ("/api/audit_log", &[("kind", ""), ("actor", "ad\0a")]),
+        ("/api/list_users", &[("q", "x\0y")]),
+        ("/api/add_sso_domain", &[("domain", "conto\0so.com")]),
+    ];
+    for (path, form) in cases {
+        let res = client.post(app.at(path)).form(form).send().await.unwrap();
+        assert_eq!(res.status(), 400, "{path}");
+    }
+    // Percent-encoded in a GET query string too.
+    let res = client.get(app.at("/api/audit_log?kind=&actor=a%00b")).send().await.unwrap();
+    assert_eq!(res.status(), 400);
+    // A page with the same in its query string is refused alike.
+    let res = client.get(app.at("/users?q=a%00b")).send().await.unwrap();
+    assert_eq!(res.status(), 400);
+    // Nothing else changed: the admin is still signed in and the console works.
+    assert_eq!(client.get(app.at("/audit")).send().await.unwrap().status(), 200);
+}
