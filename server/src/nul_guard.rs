@@ -1,5 +1,5 @@
-//! Refuses a NUL character anywhere in a console or SSO request's input — the query string or a
-//! form body (every server function and the SAML ACS take url-encoded forms) — with 400, before
+//! Refuses a NUL character anywhere in a console or SSO request's input — the path (a page like
+//! `/users/{id}`), the query string or a form body (every server function and the SAML ACS take url-encoded forms) — with 400, before
 //! any handler sees it. PostgreSQL rejects NUL in text
 //! (SQLSTATE 22021), so a NUL that reached a query answered 500 on PostgreSQL while SQLite stored
 //! it: one check here keeps every server function, page and SSO endpoint answering alike on both
@@ -36,12 +36,13 @@ fn refused() -> Response {
         .into_response()
 }
 
-/// Middleware: 400 for a NUL in the query string or a form body (outside `/scim/v2`).
+/// Middleware: 400 for a NUL in the path, the query string or a form body (outside `/scim/v2`).
 pub async fn refuse(request: Request, next: Next) -> Response {
     if crate::router::is_scim(request.uri().path()) {
         return next.run(request).await;
     }
-    if request.uri().query().is_some_and(|q| holds_nul(q.as_bytes())) {
+    let uri = request.uri();
+    if holds_nul(uri.path().as_bytes()) || uri.query().is_some_and(|q| holds_nul(q.as_bytes())) {
         return refused();
     }
     if !is_form(request.headers()) {

@@ -292,6 +292,9 @@ async fn a_nul_in_console_input_is_a_400_on_every_database() {
     // A page with the same in its query string is refused alike.
     let res = client.get(app.at("/users?q=a%00b")).send().await.unwrap();
     assert_eq!(res.status(), 400);
+    // And in a page's path: a user id that would reach a query.
+    let res = client.get(app.at("/users/a%00b")).send().await.unwrap();
+    assert_eq!(res.status(), 400);
     // Nothing else changed: the admin is still signed in and the console works.
     assert_eq!(client.get(app.at("/audit")).send().await.unwrap().status(), 200);
 }
