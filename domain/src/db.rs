@@ -1,17 +1,16 @@
 //! Opening the database and bringing its schema up to date.
 //!
 //! SQLite (the embedded default) is opened in WAL mode with `synchronous = FULL`, so every commit
-//! that returned is on disk before we answer 2xx; foreign keys are enforced and a busy timeout
-//! absorbs short lock waits. sqlx's pool is a single connection (SQLite allows one writer
-//! anyway; a pool of writers only contends). The SCIM hot path has its own, on rusqlite
-//! (`sqlite_direct`): the group-commit writer's connection, and [`readers`], `query_only`
-//! connections: in WAL mode readers never wait for a writer (each statement reads the last
-//! committed state), so SCIM reads never queue behind writes. Nothing that writes may use the
-//! readers, and `query_only` makes any attempt an error instead of a race. With two writing
-//! connections, every write transaction begins `IMMEDIATE` ([`begin_write`]): it waits for the
-//! write lock up front instead of failing with SQLITE_BUSY_SNAPSHOT when a read snapshot taken
-//! earlier in the transaction cannot be upgraded. PostgreSQL (`postgres://…`) uses one pool for
-//! everything, and its own durability.
+//! that returned is on disk before we answer 2xx; foreign keys are enforced. sqlx's pool is a
+//! single connection, and it is the only one that writes: the group-commit writer's batches and
+//! every other write take turns on it (`group_commit`), so no write waits in SQLite's busy
+//! handler. SCIM reads have their own connections ([`readers`], `query_only`, `sqlite_direct`):
+//! in WAL mode readers never wait for the writer (each statement reads the last committed state).
+//! Nothing that writes may use the readers, and `query_only` makes any attempt an error instead of
+//! a race. Every write transaction begins `IMMEDIATE` ([`begin_write`]): it takes the write lock
+//! up front instead of failing with SQLITE_BUSY_SNAPSHOT when a read snapshot taken earlier in the
+//! transaction cannot be upgraded. PostgreSQL (`postgres://…`) uses one pool for everything, and
+//! its own durability.
 //!
 //! A SQLite file and its `-wal`/`-shm` files are readable by their owner only (mode 0600; see
 //! `keep_private`): they hold password and API-key hashes, sessions and sealed client secrets.
@@ -46,6 +45,10 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(5))
                 .create_if_missing(true)
+                // No checkpoint inside a commit: the group-commit writer's checkpointer copies
+                // the WAL back beside the writes (`group_commit`); a reset WAL is cut to 64 MiB.
+                .pragma("wal_autocheckpoint", "0")
+                .pragma("journal_size_limit", "67108864")
         });
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
         options.max_connections(16).min_connections(1);

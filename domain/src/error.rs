@@ -42,9 +42,7 @@ impl DomainError {
 /// Result of a domain service.
 pub type DomainResult<T> = Result<T, DomainError>;
 
-/// True when `err` is a unique-constraint violation (SQLite through sqlx or directly, or
-/// PostgreSQL).
+/// True when `err` is a unique-constraint violation (SQLite or PostgreSQL, as sqlx reports it).
 pub fn is_unique_violation(err: &DbErr) -> bool {
     matches!(err.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_)))
-        || crate::sqlite_direct::is_unique_violation(err)
 }

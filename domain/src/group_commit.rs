@@ -29,25 +29,32 @@ use std::{
     sync::Arc,
 };
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr};
+use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::{db::Reader, sqlite_direct::DirectConnection};
+use crate::db::Reader;
 
 /// A boxed future borrowing the transaction it runs in.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Writes waiting for the writer task at most; callers beyond that wait for room.
 const QUEUE: usize = 1024;
-/// Writes per transaction at most (bounds how long one commit keeps its callers waiting).
+/// Writes per transaction at most (bounds how long one commit keeps its callers waiting, and how
+/// long a write outside the queue waits for the connection).
 const BATCH: usize = 128;
 
 /// Delivers a write's result once the batch's commit outcome is known.
 type Deliver = Box<dyn FnOnce(Result<(), &DbErr>) + Send>;
-/// A queued write's work: runs in the batch's transaction, returns how to deliver its result.
-type Work = Box<dyn for<'t> FnOnce(&'t WriteTxn) -> BoxFuture<'t, Deliver> + Send>;
+/// A queued write's work: runs in the batch's transaction, returns how to deliver its result and
+/// whether the batch's transaction is still sound (see [`in_savepoint`]).
+type Work = Box<dyn for<'t> FnOnce(&'t DatabaseTransaction) -> BoxFuture<'t, (Deliver, Sound)> + Send>;
 /// Whose write it is: an organisation, or `None` for writes on nobody's behalf.
 type Lane = Option<Arc<str>>;
+
+/// Whether the batch transaction survived a write: `false` when its savepoint could be neither
+/// released nor rolled back, i.e. SQLite already rolled the whole transaction back (disk full,
+/// I/O error).
+type Sound = bool;
 
 /// A queued write and its lane.
 struct Job {
@@ -58,11 +65,9 @@ struct Job {
 /// Somewhere writes run transactionally: a plain connection (one transaction per write) or the
 /// [`Writer`] (group commit on SQLite).
 pub trait Writes: Send + Sync {
-    /// What a write's statements run on.
-    type Txn: ConnectionTrait + Send + Sync;
     /// Where reads after a write run (e.g. what a response shows beside the written row), so they
     /// take no time of the writer.
-    type Read: ConnectionTrait + Send + Sync;
+    type Read: sea_orm::ConnectionTrait + Send + Sync;
 
     /// The connection for reads that need no transaction; it sees every committed write.
     fn reader(&self) -> &Self::Read;
@@ -74,11 +79,10 @@ pub trait Writes: Send + Sync {
     where
         T: Send + 'static,
         E: Send + 'static,
-        F: for<'t> FnOnce(&'t Self::Txn) -> BoxFuture<'t, Result<T, E>> + Send + 'static;
+        F: for<'t> FnOnce(&'t DatabaseTransaction) -> BoxFuture<'t, Result<T, E>> + Send + 'static;
 }
 
 impl Writes for DatabaseConnection {
-    type Txn = DatabaseTransaction;
     type Read = DatabaseConnection;
 
     fn reader(&self) -> &DatabaseConnection {
@@ -101,54 +105,38 @@ impl Writes for DatabaseConnection {
     }
 }
 
-/// The transaction a [`Writer`]'s write runs in: a pooled transaction of its own (PostgreSQL), or
-/// the SQLite batch transaction on the writer's direct connection.
-pub enum WriteTxn {
-    Pooled(DatabaseTransaction),
-    Direct(DirectConnection),
-}
-
-crate::either_connection!(WriteTxn, Pooled, Direct);
-
 /// The write side of the database: group commit on a SQLite file, a transaction per write
 /// otherwise.
 #[derive(Clone, Debug)]
 pub struct Writer {
-    side: Side,
+    db: DatabaseConnection,
+    /// The writer task's queue, on a SQLite file.
+    grouped: Option<mpsc::Sender<Job>>,
     read: Reader,
     /// The lane this handle's writes queue in (see [`Writer::for_org`]).
     lane: Lane,
 }
 
-#[derive(Clone, Debug)]
-enum Side {
-    Pooled(DatabaseConnection),
-    /// The writer task's queue.
-    Grouped(mpsc::Sender<Job>),
-}
-
 impl Writer {
-    /// The writer for the database `db` was opened on (`url`). On a SQLite file this opens the
-    /// writer's own connection and spawns the task that owns it (it ends when the last `Writer`
-    /// clone is dropped); elsewhere writes run as transactions on `db`.
-    /// Reads go to `read` (see [`crate::db::readers`]).
+    /// The writer for the database `db` was opened on (`url`). On a SQLite file this spawns the
+    /// task that batches writes into `db`'s one connection (it ends when the last `Writer` clone
+    /// is dropped) and the WAL checkpointer beside it; elsewhere writes run as transactions on
+    /// `db`. Reads go to `read` (see [`crate::db::readers`]).
     pub fn start(db: DatabaseConnection, read: Reader, url: &str) -> Result<Self, DbErr> {
         let file = (crate::db::backend(&db) == sea_orm::DbBackend::Sqlite)
             .then(|| crate::sqlite_direct::file_of(url))
             .flatten();
         let Some(file) = file else { return Ok(Self::pooled(db, read)) };
-        let (conn, checkpointer) = (DirectConnection::open(&file)?, DirectConnection::open(&file)?);
+        let checkpointer = checkpoint_connection(&file)?;
         let (tx, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(run(conn, rx));
+        tokio::spawn(run(db.clone(), rx));
         tokio::spawn(checkpoints(checkpointer, tx.downgrade()));
-        Ok(Self { side: Side::Grouped(tx), read, lane: None })
+        Ok(Self { db, grouped: Some(tx), read, lane: None })
     }
-}
 
-impl Writer {
     /// A writer that runs each write as a transaction of its own on `db`.
     pub fn pooled(db: DatabaseConnection, read: Reader) -> Self {
-        Self { side: Side::Pooled(db), read, lane: None }
+        Self { db, grouped: None, read, lane: None }
     }
 
     /// This writer, with writes queued in organisation `org_id`'s lane: under group commit each
@@ -159,7 +147,6 @@ impl Writer {
 }
 
 impl Writes for Writer {
-    type Txn = WriteTxn;
     type Read = Reader;
 
     fn reader(&self) -> &Reader {
@@ -170,32 +157,24 @@ impl Writes for Writer {
     where
         T: Send + 'static,
         E: Send + 'static,
-        F: for<'t> FnOnce(&'t WriteTxn) -> BoxFuture<'t, Result<T, E>> + Send + 'static,
+        F: for<'t> FnOnce(&'t DatabaseTransaction) -> BoxFuture<'t, Result<T, E>> + Send + 'static,
     {
-        let queue = match &self.side {
-            Side::Grouped(queue) => queue,
-            Side::Pooled(db) => {
-                let txn = WriteTxn::Pooled(crate::db::begin_write(db).await?);
-                let result = work(&txn).await;
-                let WriteTxn::Pooled(txn) = txn else { unreachable!("built as pooled above") };
-                match result {
-                    Ok(_) => txn.commit().await?,
-                    Err(_) => txn.rollback().await?,
-                }
-                return Ok(result);
-            }
-        };
+        let Some(queue) = &self.grouped else { return self.db.write(work).await };
         let (reply, answer) = oneshot::channel();
         let work: Work = Box::new(move |txn| {
             Box::pin(async move {
-                let outcome = in_savepoint(txn, work).await;
-                Box::new(move |committed: Result<(), &DbErr>| {
+                let (outcome, sound) = match in_savepoint(txn, work).await {
+                    Ok(outcome) => (Ok(outcome), true),
+                    Err(e) => (Err(e), false),
+                };
+                let deliver = Box::new(move |committed: Result<(), &DbErr>| {
                     let result = match committed {
                         Ok(()) => outcome,
                         Err(e) => Err(DbErr::Custom(format!("group commit failed: {e}"))),
                     };
                     let _ = reply.send(result);
-                }) as Deliver
+                }) as Deliver;
+                (deliver, sound)
             })
         });
         let job = Job { lane: self.lane.clone(), work };
@@ -205,16 +184,17 @@ impl Writes for Writer {
     }
 }
 
-/// Runs `work` inside a savepoint of the batch transaction, rolled back when `work` fails.
-async fn in_savepoint<T, E, F>(txn: &WriteTxn, work: F) -> Result<Result<T, E>, DbErr>
+/// Runs `work` inside a savepoint of the batch transaction (SeaORM's nested transaction), rolled
+/// back when `work` fails. `Err` when the savepoint itself failed: the batch is lost.
+async fn in_savepoint<T, E, F>(txn: &DatabaseTransaction, work: F) -> Result<Result<T, E>, DbErr>
 where
-    F: for<'t> FnOnce(&'t WriteTxn) -> BoxFuture<'t, Result<T, E>>,
+    F: for<'t> FnOnce(&'t DatabaseTransaction) -> BoxFuture<'t, Result<T, E>>,
 {
-    txn.execute_unprepared("SAVEPOINT write").await?;
-    let result = work(txn).await;
+    let savepoint = txn.begin().await?;
+    let result = work(&savepoint).await;
     match result {
-        Ok(_) => txn.execute_unprepared("RELEASE write").await?,
-        Err(_) => txn.execute_unprepared("ROLLBACK TO write; RELEASE write").await?,
+        Ok(_) => savepoint.commit().await?,
+        Err(_) => savepoint.rollback().await?,
     };
     Ok(result)
 }
@@ -266,18 +246,20 @@ impl<T> Lanes<T> {
 }
 
 /// The writer task: one transaction per batch of queued writes, taken fairly from the lanes.
-/// While a batch commits, newly queued writes are sorted into their lanes. Statements run on
-/// the batch task's thread (they take microseconds, and nothing else can hold the lock
-/// meanwhile); taking the write lock and the commit, which may wait, run on the blocking pool.
-async fn run(conn: DirectConnection, mut rx: mpsc::Receiver<Job>) {
+/// While a batch commits, newly queued writes are sorted into their lanes. Each batch holds `db`'s
+/// one SQLite connection (sqlx runs its statements on that connection's own thread) from
+/// `BEGIN IMMEDIATE` to `COMMIT`; writes outside the queue (the console, sessions) take it between
+/// batches, so every SQLite write goes through one connection and none waits in SQLite's busy
+/// handler.
+async fn run(db: DatabaseConnection, mut rx: mpsc::Receiver<Job>) {
     let mut lanes: Lanes<Work> = Lanes::default();
     let mut open = true;
     let mut committing: Option<tokio::task::JoinHandle<()>> = None;
     while open || committing.is_some() || !lanes.is_empty() {
         if committing.is_none() && !lanes.is_empty() {
-            // Each batch in a task of its own: a panicking write abandons its batch, whose
-            // callers then get an error, but not the writer.
-            committing = Some(tokio::spawn(commit_batch(conn.clone(), lanes.take_fair(BATCH))));
+            // Each batch in a task of its own: a panicking write abandons its batch (SeaORM rolls
+            // the dropped transaction back), whose callers then get an error, but not the writer.
+            committing = Some(tokio::spawn(commit_batch(db.clone(), lanes.take_fair(BATCH))));
         }
         tokio::select! {
             job = rx.recv(), if open => match job {
@@ -288,9 +270,6 @@ async fn run(conn: DirectConnection, mut rx: mpsc::Receiver<Job>) {
                 committing = None;
                 if let Err(e) = finished {
                     tracing::error!(error = %e, "a group-commit batch panicked and was rolled back");
-                    if let Err(e) = blocking(&conn, "ROLLBACK").await {
-                        tracing::error!(error = %e, "rolling back the abandoned batch failed");
-                    }
                 }
             }
         }
@@ -310,12 +289,19 @@ async fn batch_done(
 /// How often the WAL is copied back into the database file.
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// Copies committed WAL frames back into the database file, on a connection of its own, while
-/// the writer goes on committing: done inside a commit (SQLite's default, every 1,000 pages) it
-/// would hold up every write of the batch. `PASSIVE` never waits for readers or writers; SQLite
-/// starts the WAL over at the next commit once everything in it has been copied. Ends with the
-/// writer (`writer` is its queue).
-async fn checkpoints(conn: DirectConnection, writer: mpsc::WeakSender<Job>) {
+/// The checkpointer's own connection to the SQLite file at `path`.
+fn checkpoint_connection(path: &std::path::Path) -> Result<rusqlite::Connection, DbErr> {
+    rusqlite::Connection::open(path)
+        .map_err(|e| DbErr::Custom(format!("cannot open {} to checkpoint it: {e}", path.display())))
+}
+
+/// Copies committed WAL frames back into the database file, on a connection and a blocking thread
+/// of its own, while the writer goes on committing: done inside a commit (SQLite's default, every
+/// 1,000 pages; `db::connect` turns it off) it would hold up every write of the batch. `PASSIVE`
+/// never waits for readers or writers and writes no rows; SQLite starts the WAL over at the next
+/// commit once everything in it has been copied. Ends with the writer (`writer` is its queue).
+async fn checkpoints(conn: rusqlite::Connection, writer: mpsc::WeakSender<Job>) {
+    let conn = Arc::new(std::sync::Mutex::new(conn));
     let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -323,52 +309,44 @@ async fn checkpoints(conn: DirectConnection, writer: mpsc::WeakSender<Job>) {
         if writer.upgrade().is_none() {
             return;
         }
-        if let Err(e) = blocking(&conn, "PRAGMA wal_checkpoint(PASSIVE)").await {
-            tracing::warn!(error = %e, "WAL checkpoint failed; retrying in a second");
+        let conn = conn.clone();
+        let done = tokio::task::spawn_blocking(move || {
+            let conn = conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)")
+        })
+        .await;
+        match done {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "WAL checkpoint failed; retrying in a second"),
+            Err(e) => tracing::warn!(error = %e, "WAL checkpoint did not finish; retrying in a second"),
         }
     }
 }
 
-/// Runs `sql` on the blocking pool: what may wait — for the write lock another connection holds,
-/// or for the disk — must not stall the runtime (on a single-threaded runtime the other
-/// connection's holder could never finish, and the wait would only end with the busy timeout).
-async fn blocking(conn: &DirectConnection, sql: &'static str) -> Result<(), DbErr> {
-    let conn = conn.clone();
-    tokio::task::spawn_blocking(move || conn.batch(sql))
-        .await
-        .unwrap_or_else(|e| Err(DbErr::Custom(format!("{sql} did not finish: {e}"))))
-}
-
-async fn commit_batch(conn: DirectConnection, jobs: Vec<Work>) {
-    // IMMEDIATE: take the write lock now, waiting (busy timeout) for the console's connection if
-    // it is writing, rather than failing later when a read snapshot cannot be upgraded.
-    let began = match conn.batch_if_free("BEGIN IMMEDIATE") {
-        Ok(true) => Ok(()),
-        Ok(false) => blocking(&conn, "BEGIN IMMEDIATE").await,
-        Err(e) => Err(e),
+async fn commit_batch(db: DatabaseConnection, jobs: Vec<Work>) {
+    // IMMEDIATE: the write lock up front (see `db::begin_write`).
+    let txn = match crate::db::begin_write(&db).await {
+        Ok(txn) => txn,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot begin a group-commit transaction");
+            return; // dropping the jobs answers their callers with an error
+        }
     };
-    if let Err(e) = began {
-        tracing::error!(error = %e, "cannot begin a group-commit transaction");
-        return; // dropping the jobs answers their callers with an error
-    }
-    let txn = WriteTxn::Direct(conn.clone());
     let mut deliveries = Vec::with_capacity(jobs.len());
     for job in jobs {
-        if !conn.in_transaction() {
+        let (deliver, sound) = job(&txn).await;
+        deliveries.push(deliver);
+        if !sound {
             // SQLite rolled the whole transaction back (disk full, I/O error): the writes so far
             // are gone. Their callers hear so; dropping the rest answers them with an error.
             let lost = DbErr::Custom("SQLite rolled the batch back".into());
             tracing::error!(writes = deliveries.len(), "group commit lost its transaction");
-            deliveries.into_iter().for_each(|deliver: Deliver| deliver(Err(&lost)));
+            drop(txn.rollback().await);
+            deliveries.into_iter().for_each(|deliver| deliver(Err(&lost)));
             return;
         }
-        deliveries.push(job(&txn).await);
     }
-    let committed = blocking(&conn, "COMMIT").await;
-    if committed.is_err() && conn.in_transaction() {
-        // A failed COMMIT can leave the transaction open (e.g. SQLITE_BUSY): end it.
-        let _ = blocking(&conn, "ROLLBACK").await;
-    }
+    let committed = txn.commit().await;
     if let Err(e) = &committed {
         tracing::error!(error = %e, writes = deliveries.len(), "group commit failed");
     }
@@ -391,12 +369,12 @@ mod tests {
         let table = format!("gc_probe_{}", uuid::Uuid::new_v4().simple());
         db.execute_unprepared(&format!("CREATE TABLE {table} (k TEXT PRIMARY KEY)")).await.unwrap();
         let writer = Writer::start(db.clone(), crate::db::readers(&db, &url).unwrap(), &url).unwrap();
-        let grouped = matches!(writer.side, Side::Grouped(_));
+        let grouped = writer.grouped.is_some();
         assert_eq!(grouped, crate::db::backend(&db) == sea_orm::DbBackend::Sqlite);
         (db, writer, table)
     }
 
-    type Work = Box<dyn for<'t> FnOnce(&'t WriteTxn) -> BoxFuture<'t, Result<(), DbErr>> + Send>;
+    type Work = Box<dyn for<'t> FnOnce(&'t DatabaseTransaction) -> BoxFuture<'t, Result<(), DbErr>> + Send>;
 
     fn insert(table: &str, k: &str) -> Work {
         let sql = format!("INSERT INTO {table} (k) VALUES ('{k}')");
@@ -456,9 +434,8 @@ mod tests {
             .await
             .unwrap();
         written.unwrap();
-        let probe = DirectConnection::open(&path).unwrap();
         let row =
-            probe.query_one_raw(Statement::from_string(DbBackend::Sqlite, "PRAGMA wal_autocheckpoint")).await;
+            db.query_one_raw(Statement::from_string(DbBackend::Sqlite, "PRAGMA wal_autocheckpoint")).await;
         let pages: i64 = row.unwrap().unwrap().try_get_by_index(0).unwrap();
         assert_eq!(pages, 0, "writing connections never checkpoint inside a commit");
         let deadline = std::time::Instant::now() + 3 * CHECKPOINT_EVERY;

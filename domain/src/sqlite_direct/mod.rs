@@ -9,9 +9,9 @@
 //! prepared once per connection (rusqlite's statement cache) and run where the request already
 //! runs.
 //!
-//! Used for: the SCIM read pool ([`ReadPool`], `query_only` connections) and the group-commit
-//! writer ([`DirectConnection`], see `group_commit`). Everything else — migrations, the console,
-//! sessions, the provisioning log — and all of PostgreSQL stay on sqlx.
+//! Used for: the SCIM read pool ([`ReadPool`], `query_only` connections). Every write — the
+//! group-commit writer's batches, the console, sessions, the provisioning log — and all of
+//! PostgreSQL stay on sqlx.
 //!
 //! Rows reach SeaORM as name → value maps typed from the entities (`columns`). SeaORM 2.0.4 has
 //! no public constructor for its `QueryResult` and `ExecResult` besides its mock database (the
@@ -26,7 +26,7 @@ mod columns;
 use std::{
     collections::{BTreeMap, HashMap},
     path::{Path, PathBuf},
-    sync::{Arc, Mutex, MutexGuard},
+    sync::{Arc, Mutex},
     time::Duration,
 };
 
@@ -47,11 +47,6 @@ const SHAPE_CACHE: usize = 256;
 /// Idle read connections kept; more are opened while more threads read at once.
 const IDLE_READERS: usize = 8;
 
-/// SQLite extended result codes of unique violations (`SQLITE_CONSTRAINT_PRIMARYKEY`,
-/// `SQLITE_CONSTRAINT_UNIQUE`).
-const UNIQUE_CODES: [i32; 2] = [1555, 2067];
-const ERROR_PREFIX: &str = "sqlite error ";
-
 /// A result column: its name and how its values decode.
 #[derive(Debug)]
 struct Column {
@@ -65,29 +60,12 @@ struct Conn {
     shapes: HashMap<String, Arc<[Column]>>,
 }
 
-/// Whether a connection may write.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Access {
-    ReadOnly,
-    ReadWrite,
-}
-
 impl Conn {
-    fn open(path: &Path, access: Access) -> Result<Self, DbErr> {
+    fn open(path: &Path) -> Result<Self, DbErr> {
         let sqlite = rusqlite::Connection::open(path).map_err(|e| failure(DbErr::Conn, &e))?;
         sqlite.busy_timeout(BUSY_TIMEOUT).map_err(|e| failure(DbErr::Conn, &e))?;
         sqlite.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-        let pragmas = match access {
-            Access::ReadOnly => "PRAGMA query_only = ON;",
-            // The same durability as the sqlx connection (`db::connect`): WAL, every commit on disk.
-            // No checkpoint inside a commit: the group-commit writer's checkpointer copies the WAL
-            // back beside the writes (`group_commit`), and a reset WAL is cut back to 64 MiB.
-            Access::ReadWrite => {
-                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
-                 PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;"
-            }
-        };
-        sqlite.execute_batch(pragmas).map_err(|e| failure(DbErr::Conn, &e))?;
+        sqlite.execute_batch("PRAGMA query_only = ON;").map_err(|e| failure(DbErr::Conn, &e))?;
         Ok(Self { sqlite, shapes: HashMap::new() })
     }
 
@@ -156,26 +134,9 @@ fn results(rows: Vec<BTreeMap<String, Value>>) -> Result<Vec<QueryResult>, DbErr
     MockDatabase::new(DbBackend::Sqlite).append_query_results([rows]).query(0, carrier())
 }
 
-/// A rusqlite error as a SeaORM error that keeps SQLite's extended code, so uniqueness
-/// violations can be told apart ([`is_unique_violation`]).
+/// A rusqlite error as a SeaORM error.
 fn failure(wrap: fn(RuntimeErr) -> DbErr, e: &rusqlite::Error) -> DbErr {
-    let text = match e {
-        rusqlite::Error::SqliteFailure(code, message) => {
-            let message = message.clone().unwrap_or_else(|| code.to_string());
-            format!("{ERROR_PREFIX}{}: {message}", code.extended_code)
-        }
-        other => other.to_string(),
-    };
-    wrap(RuntimeErr::Internal(text))
-}
-
-/// Whether `err` is a unique-constraint violation raised by this driver.
-pub fn is_unique_violation(err: &DbErr) -> bool {
-    let (DbErr::Exec(RuntimeErr::Internal(text)) | DbErr::Query(RuntimeErr::Internal(text))) = err else {
-        return false;
-    };
-    let code = text.strip_prefix(ERROR_PREFIX).and_then(|rest| rest.split(':').next());
-    code.and_then(|c| c.parse::<i32>().ok()).is_some_and(|c| UNIQUE_CODES.contains(&c))
+    wrap(RuntimeErr::Internal(e.to_string()))
 }
 
 /// A statement's parameters as SQLite values, bound as sqlx binds them (booleans as integers,
@@ -240,12 +201,6 @@ fn decode(cell: ValueRef<'_>, kind: Kind) -> Result<Value, DbErr> {
     })
 }
 
-fn lock(conn: &Mutex<Conn>) -> MutexGuard<'_, Conn> {
-    // A panic inside rusqlite leaves the connection itself usable; SQLite rolls back what the
-    // failed statement did.
-    conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
 /// The path of the SQLite file a `sqlite://` URL names (`None` for in-memory databases, which
 /// other connections cannot share).
 pub fn file_of(url: &str) -> Option<PathBuf> {
@@ -273,7 +228,7 @@ impl ReadPool {
     /// A pool over the SQLite file at `path`; the first connection is opened now, so a file
     /// that cannot be read is reported at start-up.
     pub fn open(path: &Path) -> Result<Self, DbErr> {
-        let first = Conn::open(path, Access::ReadOnly)?;
+        let first = Conn::open(path)?;
         Ok(Self { path: Arc::new(path.to_owned()), idle: Arc::new(Mutex::new(vec![first])) })
     }
 
@@ -281,7 +236,7 @@ impl ReadPool {
         let taken = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
         let mut conn = match taken {
             Some(conn) => conn,
-            None => Conn::open(&self.path, Access::ReadOnly)?,
+            None => Conn::open(&self.path)?,
         };
         let result = run(&mut conn);
         let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
@@ -289,56 +244,6 @@ impl ReadPool {
             idle.push(conn);
         }
         result
-    }
-}
-
-/// One read-write connection, shared by handle; the group-commit writer is its only user, so
-/// transactions on it are never interleaved.
-#[derive(Clone)]
-pub struct DirectConnection(Arc<Mutex<Conn>>);
-
-impl std::fmt::Debug for DirectConnection {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("DirectConnection")
-    }
-}
-
-impl DirectConnection {
-    /// A writing connection to the SQLite file at `path` (WAL, `synchronous = FULL`, foreign keys).
-    pub fn open(path: &Path) -> Result<Self, DbErr> {
-        Ok(Self(Arc::new(Mutex::new(Conn::open(path, Access::ReadWrite)?))))
-    }
-
-    /// Runs `sql` (one or more statements without parameters) on the calling thread.
-    pub fn batch(&self, sql: &str) -> Result<(), DbErr> {
-        lock(&self.0).execute_batch(sql).map(|_| ())
-    }
-
-    /// Runs `sql` unless it would first have to wait for a lock another connection holds:
-    /// `Ok(false)` then, and nothing ran. Lets a caller on the async runtime take a free lock
-    /// at once and hand only real waits to a blocking thread.
-    pub fn batch_if_free(&self, sql: &str) -> Result<bool, DbErr> {
-        let conn = lock(&self.0);
-        let set_wait = |wait| conn.sqlite.busy_timeout(wait).map_err(|e| failure(DbErr::Exec, &e));
-        set_wait(Duration::ZERO)?;
-        let ran = conn.sqlite.execute_batch(sql);
-        set_wait(BUSY_TIMEOUT)?;
-        match ran {
-            Ok(()) => Ok(true),
-            Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::DatabaseBusy => {
-                Ok(false)
-            }
-            Err(e) => Err(failure(DbErr::Exec, &e)),
-        }
-    }
-
-    /// Whether a transaction is open on this connection.
-    pub fn in_transaction(&self) -> bool {
-        !lock(&self.0).sqlite.is_autocommit()
-    }
-
-    fn with<T>(&self, run: impl FnOnce(&mut Conn) -> Result<T, DbErr>) -> Result<T, DbErr> {
-        run(&mut lock(&self.0))
     }
 }
 
@@ -371,7 +276,6 @@ macro_rules! direct_connection {
 }
 
 direct_connection!(ReadPool);
-direct_connection!(DirectConnection);
 
 /// Implements [`ConnectionTrait`] for an enum whose two variants (`$a`, `$b`) each hold a
 /// connection, by delegating to the one it holds.
