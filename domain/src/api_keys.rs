@@ -13,7 +13,7 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use rand::{Rng, RngCore, distributions::Alphanumeric, rngs::OsRng};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
+    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -25,6 +25,7 @@ use crate::{
     clock::now_ms,
     entities::{api_key, user},
     group_commit::Writes,
+    reads::Rows,
 };
 
 /// NEVER CHANGE: existing keys carry it, and secret scanners match on it.
@@ -299,10 +300,9 @@ pub async fn activity(
     Ok(out)
 }
 
-/// Checks a bearer token, reading through `w`'s reader (see `db::readers`). On success records
-/// the use through `w`, at most once a minute per key.
+/// Checks a bearer token, reading through `w`'s reader (see `reads`). On success records the use
+/// through `w`, at most once a minute per key.
 pub async fn authenticate(w: &impl Writes, token: &str) -> DomainResult<Result<KeyPrincipal, Refused>> {
-    let read = w.reader();
     let refuse = |reason, key: Option<&Presented>| {
         Ok(Err(Refused { reason, org_id: key.map(|k| k.org_id.clone()), key_id: key.map(|k| k.id.clone()) }))
     };
@@ -310,7 +310,7 @@ pub async fn authenticate(w: &impl Writes, token: &str) -> DomainResult<Result<K
     // One query: the key and what decides about its owner (every SCIM request runs it). `all`,
     // not `one`: the public id is unique, and `one` would bind a `LIMIT`, which makes SQLite
     // prepare the statement again on every request.
-    let found = api_key::Entity::find()
+    let lookup = api_key::Entity::find()
         .select_only()
         .columns([
             api_key::Column::Id,
@@ -325,10 +325,11 @@ pub async fn authenticate(w: &impl Writes, token: &str) -> DomainResult<Result<K
         .column_as(user::Column::Active, "owner_active")
         .column_as(user::Column::Role, "owner_role")
         .left_join(user::Entity)
-        .filter(api_key::Column::PublicId.eq(public_id))
-        .into_model::<Presented>()
-        .all(read)
-        .await?
+        .filter(api_key::Column::PublicId.eq(public_id));
+    let found = w
+        .reader()
+        .run(move |db| Box::pin(async move { db.rows::<Presented>(lookup.build(db.backend())).await }))
+        .await??
         .into_iter()
         .next();
     let Some(key) = found else {
@@ -382,6 +383,18 @@ struct Presented {
     owner_active: Option<bool>,
     owner_role: Option<String>,
 }
+crate::from_sqlite!(Presented {
+    id,
+    org_id,
+    owner_id,
+    secret_hash,
+    last_used_at,
+    expires_at,
+    revoked_at,
+    owner_org_id,
+    owner_active,
+    owner_role,
+});
 
 #[cfg(test)]
 mod tests {

@@ -4,7 +4,7 @@
 //! that returned is on disk before we answer 2xx; foreign keys are enforced. sqlx's pool is a
 //! single connection, and it is the only one that writes: the group-commit writer's batches and
 //! every other write take turns on it (`group_commit`), so no write waits in SQLite's busy
-//! handler. SCIM reads have their own connections ([`readers`], `query_only`, `sqlite_direct`):
+//! handler. SCIM reads have their own connections ([`readers`], `query_only`, `reads::sqlite`):
 //! in WAL mode readers never wait for the writer (each statement reads the last committed state).
 //! Nothing that writes may use the readers, and `query_only` makes any attempt an error instead of
 //! a race. Every write transaction begins `IMMEDIATE` ([`begin_write`]): it takes the write lock
@@ -15,7 +15,10 @@
 //! A SQLite file and its `-wal`/`-shm` files are readable by their owner only (mode 0600; see
 //! `keep_private`): they hold password and API-key hashes, sessions and sealed client secrets.
 
-use std::{path::Path, time::Duration};
+use std::{
+    path::{Path, PathBuf},
+    time::Duration,
+};
 
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::{
@@ -24,7 +27,7 @@ use sea_orm::{
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
 };
 
-use crate::sqlite_direct::{ReadPool, file_of};
+use crate::reads::{Reader, sqlite::ReadPool};
 
 /// The database URL used when none is configured: a file under `./data`, created on first start.
 pub const DEFAULT_URL: &str = "sqlite://data/scimpad.db?mode=rwc";
@@ -72,18 +75,7 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     Ok(db)
 }
 
-/// Where reads that need no transaction run (a SCIM GET or list, an API-key lookup).
-#[derive(Clone, Debug)]
-pub enum Reader {
-    /// The connection pool itself (PostgreSQL, in-memory SQLite).
-    Shared(DatabaseConnection),
-    /// `query_only` rusqlite connections on a SQLite file.
-    Direct(ReadPool),
-}
-
-crate::either_connection!(Reader, Shared, Direct);
-
-/// The reader for the database `db` was opened on (`url`): on a SQLite file a pool of
+/// The reader for the database `db` was opened on (`url`): on a SQLite file, reader threads with
 /// `query_only` connections beside `db`'s writer; on PostgreSQL (or an in-memory SQLite
 /// database, which other connections cannot see) `db` itself.
 pub fn readers(db: &DatabaseConnection, url: &str) -> Result<Reader, DbErr> {
@@ -91,6 +83,15 @@ pub fn readers(db: &DatabaseConnection, url: &str) -> Result<Reader, DbErr> {
         Some(file) if backend(db) == DbBackend::Sqlite => Ok(Reader::Direct(ReadPool::open(&file)?)),
         _ => Ok(Reader::Shared(db.clone())),
     }
+}
+
+/// The path of the SQLite file a `sqlite://` URL names (`None` for in-memory databases, which
+/// other connections cannot share).
+pub fn file_of(url: &str) -> Option<PathBuf> {
+    let rest = url.strip_prefix("sqlite:")?.trim_start_matches("//");
+    let path = rest.split('?').next().unwrap_or_default();
+    let memory = path.is_empty() || path.starts_with(":memory:") || url.contains("mode=memory");
+    (!memory).then(|| PathBuf::from(path))
 }
 
 /// Begins a write transaction on `db`; on SQLite `BEGIN IMMEDIATE` (see the module header).
@@ -201,24 +202,13 @@ mod tests {
         std::fs::remove_dir_all(dir).unwrap();
     }
 
-    #[tokio::test]
-    async fn sqlite_readers_see_commits_and_cannot_write() {
-        use sea_orm::{ConnectionTrait, Statement};
-        let path = std::env::temp_dir().join(format!("scimpad-readers-{}.db", uuid::Uuid::new_v4()));
-        let url = format!("sqlite://{}?mode=rwc", path.display());
-        let db = connect(&url).await.unwrap();
-        let read = readers(&db, &url).unwrap();
-        db.execute_unprepared("CREATE TABLE r_probe (k TEXT)").await.unwrap();
-        db.execute_unprepared("INSERT INTO r_probe VALUES ('a')").await.unwrap();
-        let row =
-            read.query_one_raw(Statement::from_string(DbBackend::Sqlite, "SELECT k FROM r_probe")).await;
-        let k: String = row.unwrap().unwrap().try_get_by_index(0).unwrap();
-        assert_eq!(k, "a");
-        assert!(read.execute_unprepared("INSERT INTO r_probe VALUES ('b')").await.is_err(), "query_only");
-        drop((db, read));
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-        }
+    #[test]
+    fn only_sqlite_files_get_reader_threads() {
+        assert_eq!(file_of("sqlite://data/scimpad.db?mode=rwc"), Some(PathBuf::from("data/scimpad.db")));
+        assert_eq!(file_of("sqlite:///tmp/x.db"), Some(PathBuf::from("/tmp/x.db")));
+        assert_eq!(file_of("sqlite::memory:"), None);
+        assert_eq!(file_of("sqlite://x.db?mode=memory"), None);
+        assert_eq!(file_of("postgres://u@h/db"), None);
     }
 
     #[tokio::test]

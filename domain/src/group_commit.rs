@@ -32,7 +32,7 @@ use std::{
 use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::db::Reader;
+use crate::reads::Reader;
 
 /// A boxed future borrowing the transaction it runs in.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -65,12 +65,9 @@ struct Job {
 /// Somewhere writes run transactionally: a plain connection (one transaction per write) or the
 /// [`Writer`] (group commit on SQLite).
 pub trait Writes: Send + Sync {
-    /// Where reads after a write run (e.g. what a response shows beside the written row), so they
-    /// take no time of the writer.
-    type Read: sea_orm::ConnectionTrait + Send + Sync;
-
-    /// The connection for reads that need no transaction; it sees every committed write.
-    fn reader(&self) -> &Self::Read;
+    /// Where reads that need no transaction run (e.g. what a response shows beside the written
+    /// row, so it takes no time of the writer); it sees every committed write.
+    fn reader(&self) -> Reader;
 
     /// Runs `work` in a transaction and returns its result once that transaction has committed.
     /// When `work` returns `Err`, its changes are rolled back and the error returned; the outer
@@ -83,10 +80,8 @@ pub trait Writes: Send + Sync {
 }
 
 impl Writes for DatabaseConnection {
-    type Read = DatabaseConnection;
-
-    fn reader(&self) -> &DatabaseConnection {
-        self
+    fn reader(&self) -> Reader {
+        Reader::Shared(self.clone())
     }
 
     async fn write<T, E, F>(&self, work: F) -> Result<Result<T, E>, DbErr>
@@ -124,7 +119,7 @@ impl Writer {
     /// `db`. Reads go to `read` (see [`crate::db::readers`]).
     pub fn start(db: DatabaseConnection, read: Reader, url: &str) -> Result<Self, DbErr> {
         let file = (crate::db::backend(&db) == sea_orm::DbBackend::Sqlite)
-            .then(|| crate::sqlite_direct::file_of(url))
+            .then(|| crate::db::file_of(url))
             .flatten();
         let Some(file) = file else { return Ok(Self::pooled(db, read)) };
         let checkpointer = checkpoint_connection(&file)?;
@@ -147,10 +142,8 @@ impl Writer {
 }
 
 impl Writes for Writer {
-    type Read = Reader;
-
-    fn reader(&self) -> &Reader {
-        &self.read
+    fn reader(&self) -> Reader {
+        self.read.clone()
     }
 
     async fn write<T, E, F>(&self, work: F) -> Result<Result<T, E>, DbErr>

@@ -19,8 +19,8 @@ pub mod group_commit;
 pub mod origin;
 pub mod password;
 pub mod provisioning_log;
+pub mod reads;
 pub mod session_store;
-pub mod sqlite_direct;
 pub mod sso;
 #[doc(hidden)]
 pub mod testing;

@@ -10,9 +10,9 @@
 use std::sync::Arc;
 
 use domain::{
-    db::Reader,
     group_commit::Writer,
     provisioning_log::{self, LogSender, LogWriter},
+    reads::Reader,
     sea_orm::DatabaseConnection,
     session_store::DbSessionStore,
     sso::connections::IssuerPolicy,

@@ -22,7 +22,7 @@ const MAX_PAGE: &str = "18446744073709551615";
 const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
 /// Everything this test binary logs, installed before any server starts (the servers' own
-/// `telemetry::init` then leaves it in place).
+/// `telemetry::init` then leaves it in place): every test calls it first.
 fn captured_logs() -> Arc<Mutex<Vec<u8>>> {
     static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
     LOGS.get_or_init(|| {
@@ -272,6 +272,7 @@ async fn only_admins_read_and_change_the_member_replace_setting() {
 /// NUL in text (a 500 there, while SQLite would store it), so both databases answer alike.
 #[tokio::test]
 async fn a_nul_in_console_input_is_a_400_on_every_database() {
+    captured_logs();
     let app = TestApp::spawn().await;
     let client = app.client();
     let email = unique_email("nul");

@@ -8,6 +8,7 @@ use scim::{
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
+    QueryTrait,
 };
 use serde_json::{Value, json};
 
@@ -18,7 +19,7 @@ use super::{
     settings::{MemberReplace, member_replace_of},
     strip_server_fields,
 };
-use crate::{clock::now_ms, entities::group, group_commit::Writes};
+use crate::{clock::now_ms, entities::group, group_commit::Writes, reads::Rows};
 
 const KIND: ResourceKind = ResourceKind::Group;
 const DUPLICATE: &str = "a group with this displayName already exists";
@@ -51,13 +52,14 @@ fn prepare(body: &Value) -> ScimResult<(Value, Vec<String>)> {
     Ok((resource, members))
 }
 
-async fn find(db: &impl ConnectionTrait, scope: &Scope, id: &str, lock: bool) -> ScimResult<group::Model> {
+async fn find(db: &impl Rows, scope: &Scope, id: &str, lock: bool) -> ScimResult<group::Model> {
     let mut query = group::Entity::find_by_id(id.to_owned()).filter(group::Column::OrgId.eq(&scope.org_id));
     if lock {
         query = query.lock_exclusive();
     }
-    // `all`, not `one`: the id is the key, and `one` would bind a `LIMIT` (see `listing`).
-    let found = query.all(db).await.map_err(internal)?.into_iter().next();
+    // Not `one`: the id is the key, and `one` would bind a `LIMIT` (see `listing`).
+    let found: Vec<group::Model> = db.rows(query.build(db.backend())).await.map_err(internal)?;
+    let found = found.into_iter().next();
     found.ok_or_else(|| ScimError::not_found(format!("no Group with id \"{id}\"")))
 }
 
@@ -122,12 +124,7 @@ pub async fn create(
 }
 
 /// `GET /Groups/{id}` (with `excludedAttributes=members`, no membership query at all).
-pub async fn get(
-    db: &impl ConnectionTrait,
-    scope: &Scope,
-    id: &str,
-    projection: &Projection,
-) -> ScimResult<Written> {
+pub async fn get(db: &impl Rows, scope: &Scope, id: &str, projection: &Projection) -> ScimResult<Written> {
     let model = find(db, scope, id, false).await?;
     let resource = render(db, scope, KIND, &model, projection).await?;
     Ok(Written { resource, id: model.id, version: model.version, summary: String::new() })
@@ -227,6 +224,6 @@ pub async fn delete(w: &impl Writes, scope: &Scope, id: &str, if_match: Option<&
 }
 
 /// `GET /Groups` and `POST /Groups/.search`.
-pub async fn list(db: &impl ConnectionTrait, scope: &Scope, query: &ListQuery) -> ScimResult<Value> {
+pub async fn list(db: &impl Rows, scope: &Scope, query: &ListQuery) -> ScimResult<Value> {
     listing::list::<group::Entity>(db, scope, KIND, query, group::Column::OrgId, group::Column::Id).await
 }

@@ -14,17 +14,34 @@ use std::collections::HashMap;
 
 use scim::{ListQuery, ResourceKind, ScimError, SortOrder};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, ModelTrait, Order, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait, Statement,
+    ColumnTrait, Condition, EntityTrait, FromQueryResult, ModelTrait, Order, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, Statement,
     sea_query::{Alias, Expr},
 };
 
-use crate::entities::directory_count;
+use crate::{
+    entities::directory_count,
+    reads::{Row, Rows},
+};
 
 use super::{MAX_PAGE_SIZE, Projection, ScimResult, Scope, Stored, filter_sql, internal, render_all};
 
 /// The page size when the client gives no `count`.
 pub const DEFAULT_PAGE_SIZE: u64 = 100;
+
+/// A `COUNT(*)`.
+#[derive(FromQueryResult)]
+struct Counted {
+    n: i64,
+}
+crate::from_sqlite!(Counted { n });
+
+/// A row read for its id alone.
+#[derive(FromQueryResult)]
+struct IdRow {
+    id: String,
+}
+crate::from_sqlite!(IdRow { id });
 
 /// A page of rows and the total number of matches.
 struct Page<M> {
@@ -67,7 +84,7 @@ fn with_limit(mut statement: Statement, count: u64, skip: u64) -> Statement {
 
 /// The ListResponse `query` asks for among the scope's resources of `kind`.
 pub(crate) async fn list<E>(
-    db: &impl ConnectionTrait,
+    db: &impl Rows,
     scope: &Scope,
     kind: ResourceKind,
     query: &ListQuery,
@@ -76,7 +93,7 @@ pub(crate) async fn list<E>(
 ) -> ScimResult<serde_json::Value>
 where
     E: EntityTrait,
-    E::Model: Stored + Send + Sync,
+    E::Model: Stored + Row + Sync,
 {
     let projection =
         Projection { attributes: query.attributes.clone(), excluded: query.excluded_attributes.clone() };
@@ -88,7 +105,7 @@ where
 /// How many of the scope's resources of `kind` match `condition`: the kept count when the list is
 /// unfiltered, a `COUNT(*)` otherwise.
 async fn total<E>(
-    db: &impl ConnectionTrait,
+    db: &impl Rows,
     scope: &Scope,
     kind: ResourceKind,
     query: &ListQuery,
@@ -96,19 +113,21 @@ async fn total<E>(
 ) -> ScimResult<u64>
 where
     E: EntityTrait,
-    E::Model: Send + Sync,
 {
     if query.filter.is_some() {
-        return E::find().filter(condition).count(db).await.map_err(internal);
+        let counting = E::find().select_only().column_as(Expr::cust("COUNT(*)"), "n").filter(condition);
+        let counted: Vec<Counted> = db.rows(counting.build(db.backend())).await.map_err(internal)?;
+        return Ok(counted.first().map_or(0, |c| u64::try_from(c.n).unwrap_or(0)));
     }
-    let kept = directory_count::Entity::find_by_id(scope.org_id.clone()).one(db).await.map_err(internal)?;
-    let n = kept.map_or(0, |c| if kind == ResourceKind::User { c.users } else { c.groups });
+    let kept = directory_count::Entity::find_by_id(scope.org_id.clone()).build(db.backend());
+    let kept: Vec<directory_count::Model> = db.rows(kept).await.map_err(internal)?;
+    let n = kept.first().map_or(0, |c| if kind == ResourceKind::User { c.users } else { c.groups });
     Ok(u64::try_from(n).unwrap_or(0))
 }
 
 /// The page `query` asks for among the scope's resources of `kind`.
 async fn page<E>(
-    db: &impl ConnectionTrait,
+    db: &impl Rows,
     scope: &Scope,
     kind: ResourceKind,
     query: &ListQuery,
@@ -117,11 +136,11 @@ async fn page<E>(
 ) -> ScimResult<Page<E::Model>>
 where
     E: EntityTrait,
-    E::Model: Send + Sync,
+    E::Model: Row,
 {
     let mut condition = Condition::all().add(org_column.eq(&scope.org_id));
     if let Some(filter) = &query.filter {
-        condition = condition.add(filter_sql::lower(filter, kind, db.get_database_backend())?);
+        condition = condition.add(filter_sql::lower(filter, kind, db.backend())?);
     }
     let sort = sort_column(kind, query)?;
     let count = query.count.unwrap_or(DEFAULT_PAGE_SIZE).min(MAX_PAGE_SIZE);
@@ -137,8 +156,8 @@ where
     if skip == 0 && count > 0 {
         // The first page (every lookup Entra makes): read the rows directly, and count only when
         // the page is full; a partial first page is the whole result.
-        let statement = with_limit(sorted.build(db.get_database_backend()), count, 0);
-        let rows = E::find().from_raw_sql(statement).all(db).await.map_err(internal)?;
+        let statement = with_limit(sorted.build(db.backend()), count, 0);
+        let rows: Vec<E::Model> = db.rows(statement).await.map_err(internal)?;
         let total = if (rows.len() as u64) < count {
             rows.len() as u64
         } else {
@@ -150,16 +169,11 @@ where
     if count == 0 || skip >= total {
         return Ok(Page { total, rows: Vec::new() });
     }
-    let ids_query = sorted.select_only().column(id_column).build(db.get_database_backend());
-    let ids: Vec<String> = db
-        .query_all_raw(with_limit(ids_query, count, skip))
-        .await
-        .map_err(internal)?
-        .iter()
-        .map(|row| row.try_get_by_index(0))
-        .collect::<Result<_, _>>()
-        .map_err(internal)?;
-    let mut rows = E::find().filter(id_column.is_in(ids.clone())).all(db).await.map_err(internal)?;
+    let ids_query = sorted.select_only().column_as(id_column, "id").build(db.backend());
+    let ids: Vec<IdRow> = db.rows(with_limit(ids_query, count, skip)).await.map_err(internal)?;
+    let ids: Vec<String> = ids.into_iter().map(|row| row.id).collect();
+    let rows = E::find().filter(id_column.is_in(ids.clone())).build(db.backend());
+    let mut rows: Vec<E::Model> = db.rows(rows).await.map_err(internal)?;
     // Back into the page's order: a position per id, looked up once per row (linear).
     let order: HashMap<&str, usize> = ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
     rows.sort_by_cached_key(|m| match m.get(id_column) {

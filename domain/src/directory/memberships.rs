@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 use scim::{MemberChange, ResourceKind};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QuerySelect,
-    RelationTrait, sea_query::OnConflict,
+    QueryTrait, RelationTrait, sea_query::OnConflict,
 };
 use serde_json::{Value, json};
 
@@ -18,6 +18,7 @@ use super::{ScimResult, Scope, internal, settings::MemberReplace};
 use crate::{
     clock::now_ms,
     entities::{group, group_member, user},
+    reads::Rows,
 };
 
 /// Ids per statement: far below SQLite's and PostgreSQL's parameter limits.
@@ -194,14 +195,14 @@ pub(crate) async fn apply(
     Ok(delta)
 }
 
-/// A membership as read with its group's name. Rows are read by column name, never by position
-/// (`sqlite_direct` rows are addressed by name).
+/// A membership as read with its group's name (rows are read by column name; see `reads`).
 #[derive(FromQueryResult)]
 struct GroupOf {
     user_id: String,
     group_id: String,
     display_name: String,
 }
+crate::from_sqlite!(GroupOf { user_id, group_id, display_name });
 
 /// A membership: which user is in which group.
 #[derive(FromQueryResult)]
@@ -209,10 +210,11 @@ struct MemberOf {
     group_id: String,
     user_id: String,
 }
+crate::from_sqlite!(MemberOf { group_id, user_id });
 
 /// The groups each of `user_ids` belongs to.
 pub(crate) async fn groups_of(
-    db: &impl ConnectionTrait,
+    db: &impl Rows,
     scope: &Scope,
     user_ids: &[String],
 ) -> ScimResult<HashMap<String, Vec<Link>>> {
@@ -226,10 +228,8 @@ pub(crate) async fn groups_of(
             .join(JoinType::InnerJoin, group_member::Relation::Group.def())
             .filter(group::Column::OrgId.eq(&scope.org_id))
             .filter(group_member::Column::UserId.is_in(chunk.iter().cloned()))
-            .into_model::<GroupOf>()
-            .all(db)
-            .await
-            .map_err(internal)?;
+            .build(db.backend());
+        let rows: Vec<GroupOf> = db.rows(rows).await.map_err(internal)?;
         for row in rows {
             out.entry(row.user_id).or_default().push((row.group_id, Some(row.display_name)));
         }
@@ -240,7 +240,7 @@ pub(crate) async fn groups_of(
 /// The members of each of `group_ids`. Only ids: `members.display` is optional (RFC 7643 §4.2) and
 /// leaving it out keeps reading a large group to one index scan of `group_members`.
 pub(crate) async fn members_of(
-    db: &impl ConnectionTrait,
+    db: &impl Rows,
     group_ids: &[String],
 ) -> ScimResult<HashMap<String, Vec<Link>>> {
     let mut out: HashMap<String, Vec<Link>> = HashMap::new();
@@ -250,10 +250,8 @@ pub(crate) async fn members_of(
             .column(group_member::Column::GroupId)
             .column(group_member::Column::UserId)
             .filter(group_member::Column::GroupId.is_in(chunk.iter().cloned()))
-            .into_model::<MemberOf>()
-            .all(db)
-            .await
-            .map_err(internal)?;
+            .build(db.backend());
+        let rows: Vec<MemberOf> = db.rows(rows).await.map_err(internal)?;
         for row in rows {
             out.entry(row.group_id).or_default().push((row.user_id, None));
         }
@@ -290,7 +288,7 @@ pub(crate) fn link_attribute(kind: ResourceKind) -> &'static str {
 
 /// The memberships of each of `ids` (resources of `kind`).
 pub(crate) async fn links_of(
-    db: &impl ConnectionTrait,
+    db: &impl Rows,
     scope: &Scope,
     kind: ResourceKind,
     ids: &[String],

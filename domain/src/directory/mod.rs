@@ -14,7 +14,12 @@ use scim::{AttrPath, ResourceKind, ScimError};
 use sea_orm::DbErr;
 use serde_json::{Value, json};
 
-use crate::{clock::to_rfc3339, error::is_unique_violation};
+use crate::{
+    clock::to_rfc3339,
+    error::is_unique_violation,
+    group_commit::BoxFuture,
+    reads::{ReadConn, Reader, Rows},
+};
 
 /// The organisation a request acts on and the SCIM base URL its resources live under.
 #[derive(Clone, Debug)]
@@ -95,6 +100,15 @@ pub(crate) fn internal(e: DbErr) -> ScimError {
     db_error("")(e)
 }
 
+/// Runs the read `op` on `reader` (on a SQLite file, whole, on a reader thread: see `reads`).
+pub async fn read<T, F>(reader: &Reader, op: F) -> ScimResult<T>
+where
+    T: Send + 'static,
+    F: for<'c> FnOnce(&'c ReadConn) -> BoxFuture<'c, ScimResult<T>> + Send + 'static,
+{
+    reader.run(op).await.map_err(internal)?
+}
+
 /// Adds `id` and `meta` (RFC 7643 §3.1) to a stored resource.
 fn with_meta(
     mut resource: Value,
@@ -148,7 +162,7 @@ stored!(crate::entities::group::Model);
 /// Resources as returned: `id`, `meta`, memberships (one query for all of them, skipped when the
 /// projection leaves them out), then the projection.
 pub(crate) async fn render_all<M: Stored>(
-    db: &impl sea_orm::ConnectionTrait,
+    db: &impl Rows,
     scope: &Scope,
     kind: ResourceKind,
     models: &[M],
@@ -189,7 +203,7 @@ pub(crate) fn render_unlinked<M: Stored>(
 
 /// One resource as returned (see [`render_all`]).
 pub(crate) async fn render<M: Stored>(
-    db: &impl sea_orm::ConnectionTrait,
+    db: &impl Rows,
     scope: &Scope,
     kind: ResourceKind,
     model: &M,

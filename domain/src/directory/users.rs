@@ -13,7 +13,7 @@
 use scim::{ListQuery, ResourceKind, ScimError, apply_patch, parse_patch, prepare_resource};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
-    QueryFilter, QuerySelect, sea_query::LockType,
+    QueryFilter, QuerySelect, QueryTrait, sea_query::LockType,
 };
 use serde_json::{Value, json};
 
@@ -26,6 +26,7 @@ use crate::{
     clock::now_ms,
     entities::{organization, session, user},
     group_commit::Writes,
+    reads::Rows,
 };
 
 const KIND: ResourceKind = ResourceKind::User;
@@ -96,13 +97,14 @@ fn prepare(body: &Value) -> ScimResult<(Value, Columns)> {
     Ok((resource, cols))
 }
 
-async fn find(db: &impl ConnectionTrait, scope: &Scope, id: &str, lock: bool) -> ScimResult<user::Model> {
+async fn find(db: &impl Rows, scope: &Scope, id: &str, lock: bool) -> ScimResult<user::Model> {
     let mut query = user::Entity::find_by_id(id.to_owned()).filter(user::Column::OrgId.eq(&scope.org_id));
     if lock {
         query = query.lock_exclusive();
     }
-    // `all`, not `one`: the id is the key, and `one` would bind a `LIMIT` (see `listing`).
-    let found = query.all(db).await.map_err(internal)?.into_iter().next();
+    // Not `one`: the id is the key, and `one` would bind a `LIMIT` (see `listing`).
+    let found: Vec<user::Model> = db.rows(query.build(db.backend())).await.map_err(internal)?;
+    let found = found.into_iter().next();
     found.ok_or_else(|| ScimError::not_found(format!("no User with id \"{id}\"")))
 }
 
@@ -115,7 +117,7 @@ async fn end_sessions(db: &impl ConnectionTrait, user_id: &str) -> ScimResult<()
     Ok(())
 }
 
-/// A row read for its id alone (a named model: see `sqlite_direct`).
+/// A row read for its id alone.
 #[derive(FromQueryResult)]
 struct IdRow {
     id: String,
@@ -210,12 +212,7 @@ pub async fn create(
 }
 
 /// `GET /Users/{id}`.
-pub async fn get(
-    db: &impl ConnectionTrait,
-    scope: &Scope,
-    id: &str,
-    projection: &Projection,
-) -> ScimResult<Written> {
+pub async fn get(db: &impl Rows, scope: &Scope, id: &str, projection: &Projection) -> ScimResult<Written> {
     let model = find(db, scope, id, false).await?;
     let resource = render(db, scope, KIND, &model, projection).await?;
     Ok(Written { resource, id: model.id, version: model.version, summary: String::new() })
@@ -283,8 +280,14 @@ async fn modify(
         })
         .await
         .map_err(internal)??;
-    let resource = render(w.reader(), scope, KIND, &model, projection).await?;
-    Ok(Written { resource, id: model.id, version: model.version, summary })
+    let (scope, projection) = (scope.clone(), projection.clone());
+    super::read(&w.reader(), move |db| {
+        Box::pin(async move {
+            let resource = render(db, &scope, KIND, &model, &projection).await?;
+            Ok(Written { resource, id: model.id, version: model.version, summary })
+        })
+    })
+    .await
 }
 
 /// `PUT /Users/{id}`: replaces every writable attribute (RFC 7644 §3.5.1).
@@ -351,6 +354,6 @@ pub async fn delete(w: &impl Writes, scope: &Scope, id: &str, if_match: Option<&
 }
 
 /// `GET /Users` and `POST /Users/.search`: a filtered, sorted page (RFC 7644 §3.4.2).
-pub async fn list(db: &impl ConnectionTrait, scope: &Scope, query: &ListQuery) -> ScimResult<Value> {
+pub async fn list(db: &impl Rows, scope: &Scope, query: &ListQuery) -> ScimResult<Value> {
     listing::list::<user::Entity>(db, scope, KIND, query, user::Column::OrgId, user::Column::Id).await
 }

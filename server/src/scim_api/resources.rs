@@ -11,9 +11,9 @@ use axum::{
     routing::{get, post},
 };
 use domain::{
-    db::Reader,
     directory::{self, Projection, ScimResult as DomainScim, Scope, Written},
     group_commit::Writer,
+    reads::Reader,
 };
 use scim::{ListQuery, ResourceKind};
 use serde_json::Value;
@@ -87,7 +87,13 @@ macro_rules! directory {
                 id: &str,
                 p: &Projection,
             ) -> impl Future<Output = DomainScim<Written>> + Send {
-                directory::$module::get(db, s, id, p)
+                let (db, s, id, p) = (db.clone(), s.clone(), id.to_owned(), p.clone());
+                async move {
+                    directory::read(&db, move |c| {
+                        Box::pin(async move { directory::$module::get(c, &s, &id, &p).await })
+                    })
+                    .await
+                }
             }
             fn replace(
                 w: &Writer,
@@ -118,7 +124,13 @@ macro_rules! directory {
                 directory::$module::delete(w, s, id, m)
             }
             fn list(db: &Reader, s: &Scope, q: &ListQuery) -> impl Future<Output = DomainScim<Value>> + Send {
-                directory::$module::list(db, s, q)
+                let (db, s, q) = (db.clone(), s.clone(), q.clone());
+                async move {
+                    directory::read(&db, move |c| {
+                        Box::pin(async move { directory::$module::list(c, &s, &q).await })
+                    })
+                    .await
+                }
             }
         }
     };

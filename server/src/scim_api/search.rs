@@ -3,13 +3,13 @@
 //! matches none of that type.
 
 use axum::{Extension, extract::State, http::StatusCode};
-use domain::directory::{self, MAX_PAGE_SIZE};
+use domain::directory::MAX_PAGE_SIZE;
 use scim::{ListQuery, ScimError, ScimType};
 use serde_json::Value;
 
 use super::{
     Principal,
-    resources::list_summary,
+    resources::{Directory, Groups, Users, list_summary},
     wire::{ScimBody, ScimReply, ScimResult},
 };
 use crate::state::AppState;
@@ -40,14 +40,14 @@ pub async fn root(
     ScimBody(body): ScimBody,
 ) -> ScimResult {
     let query = ListQuery::from_search_body(&body, MAX_PAGE_SIZE)?;
-    let users = matches(directory::users::list(&st.read, &p.scope, &query).await)?;
+    let users = matches(Users::list(&st.read, &p.scope, &query).await)?;
     let users_total = total(&users);
     // Groups continue where the users end.
     let skipped_into_groups = query.start_index.saturating_sub(1).saturating_sub(users_total);
     let taken = users.as_ref().map(|u| resources(u).len() as u64).unwrap_or(0);
     let remaining = query.count.map(|c| c.saturating_sub(taken));
     let group_query = ListQuery { start_index: skipped_into_groups + 1, count: remaining, ..query.clone() };
-    let groups = matches(directory::groups::list(&st.read, &p.scope, &group_query).await)?;
+    let groups = matches(Groups::list(&st.read, &p.scope, &group_query).await)?;
     if users.is_none() && groups.is_none() {
         return Err(ScimError::invalid_filter("the filter names attributes of no resource type").into());
     }

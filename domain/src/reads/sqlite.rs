@@ -1,0 +1,239 @@
+//! Reads on a SQLite file with rusqlite, as its authors intend: reader threads, each owning a
+//! `query_only` connection with a statement cache, and rows read field by field by column name.
+//!
+//! A read arrives whole ([`super::Reader::run`]) and runs to its end on the thread that takes it:
+//! its statements execute synchronously, so the read's future completes on its first poll, on the
+//! thread's own single-threaded runtime. WAL lets readers run beside the writer, and each
+//! statement sees the last commit, so a client reads its own 2xx write.
+
+use std::{
+    path::Path,
+    sync::{Arc, Mutex, mpsc},
+    time::Duration,
+};
+
+use rusqlite::types::{FromSql, Value as Cell, ValueRef};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, IdenStatic, Iterable, RuntimeErr, Statement,
+    TryIntoModel, sea_query::Value,
+};
+use tokio::sync::oneshot;
+
+use super::{ReadConn, ReadOp, columns::Kind};
+
+/// Reader threads: reads queue for the first free one. More than the cores, so a slow filter
+/// occupies one thread and the others go on answering lookups.
+const READERS: usize = 4;
+/// Prepared statements kept per connection (the SCIM reads use a few dozen distinct ones).
+const STATEMENT_CACHE: usize = 128;
+/// How long a statement waits for a lock (only a schema change takes one a reader must wait for).
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A row type read from rusqlite rows by column name.
+pub trait FromSqlite: Sized {
+    fn from_sqlite(row: &rusqlite::Row<'_>) -> Result<Self, DbErr>;
+}
+
+/// Column `name` of `row` as a `T`.
+pub fn field<T: FromSql>(row: &rusqlite::Row<'_>, name: &str) -> Result<T, DbErr> {
+    row.get(name).map_err(|e| failure(&e))
+}
+
+/// Implements [`FromSqlite`] for a struct whose fields are named as the columns it is read from.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! from_sqlite {
+    ($row:ident { $($field:ident),+ $(,)? }) => {
+        impl $crate::reads::sqlite::FromSqlite for $row {
+            fn from_sqlite(row: &rusqlite::Row<'_>) -> Result<Self, sea_orm::DbErr> {
+                Ok(Self { $($field: $crate::reads::sqlite::field(row, stringify!($field))?),+ })
+            }
+        }
+    };
+}
+
+/// An entity's model from a row holding its columns by name, each decoded as the entity declares
+/// it (so a `bool` column stored as an integer reads as `bool`, JSON text as JSON).
+fn entity_model<E>(row: &rusqlite::Row<'_>) -> Result<E::Model, DbErr>
+where
+    E: EntityTrait,
+    E::ActiveModel: TryIntoModel<E::Model>,
+{
+    let mut model = <E::ActiveModel as ActiveModelTrait>::default();
+    for column in E::Column::iter() {
+        let cell = row.get_ref(column.as_str()).map_err(|e| failure(&e))?;
+        model.set(column, decode(cell, Kind::of(column.def().get_column_type()))?);
+    }
+    model.try_into_model()
+}
+
+macro_rules! entity_rows {
+    ($($entity:ident),+ $(,)?) => {$(
+        impl FromSqlite for crate::entities::$entity::Model {
+            fn from_sqlite(row: &rusqlite::Row<'_>) -> Result<Self, DbErr> {
+                entity_model::<crate::entities::$entity::Entity>(row)
+            }
+        }
+    )+};
+}
+
+entity_rows!(api_key, directory_count, group, group_member, organization, user);
+
+/// A rusqlite error as a SeaORM error (reads raise no constraint violations to tell apart).
+fn failure(e: &rusqlite::Error) -> DbErr {
+    DbErr::Query(RuntimeErr::Internal(e.to_string()))
+}
+
+/// A reader thread's connection.
+pub struct SqliteConn(Mutex<rusqlite::Connection>);
+
+impl SqliteConn {
+    fn open(path: &Path) -> Result<Self, DbErr> {
+        let conn =
+            rusqlite::Connection::open(path).map_err(|e| DbErr::Conn(RuntimeErr::Internal(e.to_string())))?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| failure(&e))?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        conn.execute_batch("PRAGMA query_only = ON;").map_err(|e| failure(&e))?;
+        Ok(Self(Mutex::new(conn)))
+    }
+
+    /// The rows `statement` selects, read on this thread.
+    pub fn rows<M: FromSqlite>(&self, statement: &Statement) -> Result<Vec<M>, DbErr> {
+        // Only this connection's thread uses it; the lock is never contended.
+        let conn = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut prepared = conn.prepare_cached(&statement.sql).map_err(|e| failure(&e))?;
+        let params = statement.values.as_ref().map_or(Ok(Vec::new()), |v| v.0.iter().map(bind).collect())?;
+        let mut rows = prepared.query(rusqlite::params_from_iter(params)).map_err(|e| failure(&e))?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(|e| failure(&e))? {
+            out.push(M::from_sqlite(row)?);
+        }
+        Ok(out)
+    }
+}
+
+/// A parameter as SQLite stores it, bound as sqlx binds it (booleans as integers, JSON as text).
+fn bind(value: &Value) -> Result<Cell, DbErr> {
+    fn int<T: Into<i64> + Copy>(v: &Option<T>) -> Cell {
+        v.map_or(Cell::Null, |v| Cell::Integer(v.into()))
+    }
+    Ok(match value {
+        Value::Bool(v) => int(v),
+        Value::TinyInt(v) => int(v),
+        Value::SmallInt(v) => int(v),
+        Value::Int(v) => int(v),
+        Value::BigInt(v) => int(v),
+        Value::TinyUnsigned(v) => int(v),
+        Value::SmallUnsigned(v) => int(v),
+        Value::Unsigned(v) => int(v),
+        Value::BigUnsigned(v) => match v {
+            None => Cell::Null,
+            Some(v) => Cell::Integer(
+                i64::try_from(*v)
+                    .map_err(|_| DbErr::Custom(format!("{v} does not fit SQLite's integers")))?,
+            ),
+        },
+        Value::Float(v) => v.map_or(Cell::Null, |v| Cell::Real(v.into())),
+        Value::Double(v) => v.map_or(Cell::Null, Cell::Real),
+        Value::String(v) => v.clone().map_or(Cell::Null, Cell::Text),
+        Value::Char(v) => v.map_or(Cell::Null, |c| Cell::Text(c.to_string())),
+        Value::Bytes(v) => v.clone().map_or(Cell::Null, Cell::Blob),
+        Value::Json(v) => v.as_ref().map_or(Cell::Null, |j| Cell::Text(j.to_string())),
+        other => return Err(DbErr::Custom(format!("unsupported SQLite parameter {other:?}"))),
+    })
+}
+
+/// A cell as the value of a column of kind `kind`.
+fn decode(cell: ValueRef<'_>, kind: Kind) -> Result<Value, DbErr> {
+    let mismatch = || DbErr::Type(format!("a {} cell in a column of kind {kind:?}", cell.data_type()));
+    Ok(match (cell, kind) {
+        (ValueRef::Null, kind) => kind.null(),
+        (ValueRef::Integer(i), Kind::Bool) => Value::Bool(Some(i != 0)),
+        (ValueRef::Integer(i), Kind::SmallInt) => {
+            Value::SmallInt(Some(i16::try_from(i).map_err(|_| mismatch())?))
+        }
+        (ValueRef::Integer(i), Kind::Int) => Value::Int(Some(i32::try_from(i).map_err(|_| mismatch())?)),
+        (ValueRef::Integer(i), Kind::BigInt) => Value::BigInt(Some(i)),
+        (ValueRef::Integer(i), Kind::Double) => Value::Double(Some(i as f64)),
+        (ValueRef::Real(r), Kind::Double) => Value::Double(Some(r)),
+        (ValueRef::Text(t), Kind::Json) => {
+            let json = serde_json::from_slice(t).map_err(|e| DbErr::Json(e.to_string()))?;
+            Value::Json(Some(Box::new(json)))
+        }
+        (ValueRef::Text(t), Kind::Text) => {
+            Value::String(Some(std::str::from_utf8(t).map_err(|_| mismatch())?.to_owned()))
+        }
+        (ValueRef::Blob(b), Kind::Bytes) => Value::Bytes(Some(b.to_vec())),
+        _ => return Err(mismatch()),
+    })
+}
+
+/// A read queued for the reader threads.
+type Job = Box<dyn FnOnce(&ReadConn) + Send>;
+
+/// The reader threads of a SQLite file. They end when the last handle is dropped.
+#[derive(Clone)]
+pub struct ReadPool {
+    queue: mpsc::Sender<Job>,
+}
+
+impl std::fmt::Debug for ReadPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadPool").finish_non_exhaustive()
+    }
+}
+
+impl ReadPool {
+    /// Reader threads over the SQLite file at `path`. Their connections open now, so a file that
+    /// cannot be read is reported at start-up.
+    pub fn open(path: &Path) -> Result<Self, DbErr> {
+        let (queue, jobs) = mpsc::channel::<Job>();
+        let jobs = Arc::new(Mutex::new(jobs));
+        for n in 0..READERS {
+            let conn = ReadConn::Sqlite(SqliteConn::open(path)?);
+            let jobs = jobs.clone();
+            std::thread::Builder::new()
+                .name(format!("sqlite-reader-{n}"))
+                .spawn(move || serve(&conn, &jobs))
+                .map_err(|e| DbErr::Custom(format!("cannot start a SQLite reader thread: {e}")))?;
+        }
+        Ok(Self { queue })
+    }
+
+    /// Runs `op` on a reader thread.
+    pub(super) async fn run<T: Send + 'static>(&self, op: ReadOp<T>) -> Result<T, DbErr> {
+        let (reply, answer) = oneshot::channel();
+        let job: Job = Box::new(move |conn| {
+            let _ = reply.send(finish(op(conn)));
+        });
+        self.queue.send(job).map_err(|_| DbErr::Custom("the SQLite readers have stopped".into()))?;
+        // A dropped reply means the read panicked on its thread (which goes on serving).
+        answer.await.map_err(|_| DbErr::Custom("a SQLite read failed on its thread".into()))
+    }
+}
+
+/// A reader thread: takes the next queued read until every handle is gone. A read that panics
+/// is abandoned (its caller hears so); the thread and its connection go on.
+fn serve(conn: &ReadConn, jobs: &Mutex<mpsc::Receiver<Job>>) {
+    loop {
+        let job = jobs.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).recv();
+        let Ok(job) = job else { return };
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(conn)));
+    }
+}
+
+/// The output of a read's future, which completes on its first poll: its statements run
+/// synchronously here. A read that awaited something else would be a bug; it is polled to its
+/// end on a runtime of this thread's own all the same.
+fn finish<T>(read: crate::group_commit::BoxFuture<'_, T>) -> T {
+    thread_local! {
+        static RUNTIME: tokio::runtime::Runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .expect("a single-threaded runtime for a reader thread");
+    }
+    RUNTIME.with(|runtime| runtime.block_on(read))
+}
+
+#[cfg(test)]
+mod tests;

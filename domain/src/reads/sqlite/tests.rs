@@ -1,0 +1,146 @@
+//! The reader threads must read exactly what sqlx reads, by column name, without holding up the
+//! runtime. These run on a SQLite file even in the PostgreSQL pass: reader threads only exist for
+//! SQLite files.
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryTrait, Statement};
+use serde_json::json;
+
+use super::*;
+use crate::{
+    accounts::{self, SignUp},
+    api_keys,
+    directory::{Projection, Scope, groups, users},
+    entities::*,
+    group_commit::Writer,
+    reads::{Reader, Row, Rows},
+    testing::unique_email,
+};
+
+async fn sqlite_file() -> (DatabaseConnection, std::path::PathBuf, Reader) {
+    let path = std::env::temp_dir().join(format!("scimpad-reads-{}.db", uuid::Uuid::new_v4()));
+    let db = crate::db::connect(&format!("sqlite://{}?mode=rwc", path.display())).await.unwrap();
+    let reader = Reader::Direct(ReadPool::open(&path).unwrap());
+    (db, path, reader)
+}
+
+/// `sql`'s rows, read on a reader thread.
+async fn read<M: Row>(reader: &Reader, sql: &str) -> Result<Vec<M>, DbErr> {
+    let statement = Statement::from_string(DbBackend::Sqlite, sql.to_owned());
+    reader.run(move |c| Box::pin(async move { c.rows::<M>(statement).await })).await.unwrap()
+}
+
+/// Reads every row of `E` through sqlx and on a reader thread and expects the same models.
+async fn assert_same<E>(db: &DatabaseConnection, reader: &Reader) -> usize
+where
+    E: EntityTrait,
+    E::Model: Row + PartialEq + std::fmt::Debug,
+{
+    let through_sqlx = E::find().all(db).await.unwrap();
+    let statement = E::find().build(DbBackend::Sqlite);
+    let on_thread: Vec<E::Model> =
+        reader.run(move |c| Box::pin(async move { c.rows(statement).await })).await.unwrap().unwrap();
+    assert_eq!(on_thread, through_sqlx, "{}", E::default().table_name());
+    on_thread.len()
+}
+
+#[tokio::test]
+async fn rows_decode_exactly_as_through_sqlx() {
+    let (db, path, reader) = sqlite_file().await;
+    let url = format!("sqlite://{}", path.display());
+    let admin = accounts::sign_up(
+        &db,
+        crate::testing::origin(),
+        SignUp {
+            organization: "Reads".into(),
+            name: "Ada".into(),
+            email: unique_email("ada"),
+            password: "correct horse battery".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let expires = crate::clock::now_ms() + 86_400_000;
+    api_keys::create(&db, &admin, "with expiry", Some(expires)).await.unwrap();
+    api_keys::create(&db, &admin, "without", None).await.unwrap();
+    let writer = Writer::start(db.clone(), reader.clone(), &url).unwrap();
+    let scope = Scope { org_id: admin.org_id.clone(), base_url: "http://x/scim/v2".into() };
+    let full = json!({
+        "userName": "grace@example.com", "externalId": "ext-1", "displayName": "Grace",
+        "name": {"givenName": "Grace", "familyName": "Hopper"},
+        "emails": [{"type": "work", "value": "grace@example.com", "primary": true}],
+        "active": false,
+    });
+    let grace = users::create(&writer, &scope, &full, &Projection::default()).await.unwrap();
+    users::create(&writer, &scope, &json!({"userName": "sparse@example.com"}), &Projection::default())
+        .await
+        .unwrap();
+    let group = json!({"displayName": "Engineers", "members": [{"value": grace.id}]});
+    groups::create(&writer, &scope, &group, &Projection::default()).await.unwrap();
+
+    assert_eq!(assert_same::<user::Entity>(&db, &reader).await, 3);
+    assert_eq!(assert_same::<api_key::Entity>(&db, &reader).await, 2);
+    assert_eq!(assert_same::<group::Entity>(&db, &reader).await, 1);
+    assert_eq!(assert_same::<group_member::Entity>(&db, &reader).await, 1);
+    assert_eq!(assert_same::<organization::Entity>(&db, &reader).await, 1);
+    assert_eq!(assert_same::<directory_count::Entity>(&db, &reader).await, 1);
+}
+
+/// Two text columns, to catch a read by position.
+#[derive(Debug, PartialEq, sea_orm::FromQueryResult)]
+struct Pair {
+    first: String,
+    second: String,
+}
+crate::from_sqlite!(Pair { first, second });
+
+#[tokio::test]
+async fn fields_are_read_by_column_name_whatever_the_select_order() {
+    let (_db, _path, reader) = sqlite_file().await;
+    let rows: Vec<Pair> = read(&reader, "SELECT 'b' AS second, 'a' AS first").await.unwrap();
+    assert_eq!(rows, [Pair { first: "a".into(), second: "b".into() }]);
+    let missing = read::<Pair>(&reader, "SELECT 'a' AS first").await.unwrap_err();
+    assert!(missing.to_string().contains("second"), "{missing}");
+}
+
+#[tokio::test]
+async fn readers_see_commits_and_cannot_write() {
+    let (db, _path, reader) = sqlite_file().await;
+    db.execute_unprepared("CREATE TABLE probe (first TEXT, second TEXT)").await.unwrap();
+    db.execute_unprepared("INSERT INTO probe VALUES ('a', 'b')").await.unwrap();
+    let seen: Vec<Pair> = read(&reader, "SELECT first, second FROM probe").await.unwrap();
+    assert_eq!(seen.len(), 1, "the reader sees the writer's commit");
+    let refused = read::<Pair>(&reader, "INSERT INTO probe VALUES ('c', 'd') RETURNING first, second").await;
+    assert!(refused.is_err(), "query_only");
+}
+
+#[tokio::test]
+async fn a_read_that_panics_is_reported_and_the_readers_go_on() {
+    let (_db, _path, reader) = sqlite_file().await;
+    for _ in 0..2 * READERS {
+        let failed =
+            reader.run(|_| -> crate::group_commit::BoxFuture<'_, ()> { panic!("a bug in a read") }).await;
+        assert!(failed.is_err());
+    }
+    let rows: Vec<Pair> = read(&reader, "SELECT 'a' AS first, 'b' AS second").await.unwrap();
+    assert_eq!(rows.len(), 1);
+}
+
+/// On a single-threaded runtime, a read that runs on the runtime's thread would stall every other
+/// task until it ended. Here a long scan runs on a reader thread while a quick read and a timer on
+/// the runtime complete.
+#[tokio::test(flavor = "current_thread")]
+async fn a_slow_read_holds_up_neither_the_runtime_nor_other_reads() {
+    let (_db, _path, reader) = sqlite_file().await;
+    let slow = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000000) \
+                SELECT CAST(COUNT(*) AS TEXT) AS first, 'slow' AS second FROM n";
+    let slow = tokio::spawn({
+        let reader = reader.clone();
+        async move { read::<Pair>(&reader, slow).await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let quick: Vec<Pair> = read(&reader, "SELECT 'a' AS first, 'b' AS second").await.unwrap();
+    assert_eq!(quick.len(), 1);
+    assert!(!slow.is_finished(), "the slow read is still running on its thread");
+    let counted = slow.await.unwrap().unwrap();
+    assert_eq!(counted[0].first, "3000000");
+}
