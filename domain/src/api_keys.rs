@@ -25,7 +25,7 @@ use crate::{
     clock::now_ms,
     entities::{api_key, user},
     group_commit::Writes,
-    reads::Rows,
+    store::{Exec, Rows},
 };
 
 /// NEVER CHANGE: existing keys carry it, and secret scanners match on it.
@@ -300,7 +300,7 @@ pub async fn activity(
     Ok(out)
 }
 
-/// Checks a bearer token, reading through `w`'s reader (see `reads`). On success records the use
+/// Checks a bearer token, reading through `w`'s reader (see `store`). On success records the use
 /// through `w`, at most once a minute per key.
 pub async fn authenticate(w: &impl Writes, token: &str) -> DomainResult<Result<KeyPrincipal, Refused>> {
     let refuse = |reason, key: Option<&Presented>| {
@@ -352,19 +352,11 @@ pub async fn authenticate(w: &impl Writes, token: &str) -> DomainResult<Result<K
         return refuse(KeyRefusal::OwnerNotAdmin, Some(&key));
     }
     if key.last_used_at.is_none_or(|at| now - at >= LAST_USED_RESOLUTION_MS) {
-        // Through the SCIM writer (on SQLite its group commit): a second writing connection
-        // would wait for SQLite's write lock behind a busy provisioning run.
-        let id = key.id.clone();
-        w.write(move |txn| {
-            Box::pin(async move {
-                api_key::Entity::update_many()
-                    .col_expr(api_key::Column::LastUsedAt, sea_orm::sea_query::Expr::value(now))
-                    .filter(api_key::Column::Id.eq(id))
-                    .exec(txn)
-                    .await
-            })
-        })
-        .await??;
+        // Through the SCIM writer (on SQLite its group commit), in the key's organisation's lane.
+        let stamping = api_key::Entity::update_many()
+            .col_expr(api_key::Column::LastUsedAt, sea_orm::sea_query::Expr::value(now))
+            .filter(api_key::Column::Id.eq(key.id.clone()));
+        w.write(move |txn| Box::pin(async move { txn.apply(stamping.build(txn.backend())).await })).await??;
     }
     Ok(Ok(KeyPrincipal { key_id: key.id, org_id: key.org_id, owner_id: key.owner_id }))
 }

@@ -4,7 +4,7 @@
 //! that returned is on disk before we answer 2xx; foreign keys are enforced. sqlx's pool is a
 //! single connection, and it is the only one that writes: the group-commit writer's batches and
 //! every other write take turns on it (`group_commit`), so no write waits in SQLite's busy
-//! handler. SCIM reads have their own connections ([`readers`], `query_only`, `reads::sqlite`):
+//! handler. SCIM reads have their own connections ([`readers`], `query_only`, `store::sqlite`):
 //! in WAL mode readers never wait for the writer (each statement reads the last committed state).
 //! Nothing that writes may use the readers, and `query_only` makes any attempt an error instead of
 //! a race. Every write transaction begins `IMMEDIATE` ([`begin_write`]): it takes the write lock
@@ -27,7 +27,7 @@ use sea_orm::{
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
 };
 
-use crate::reads::{Reader, sqlite::ReadPool};
+use crate::store::{Reader, sqlite::ReadPool};
 
 /// The database URL used when none is configured: a file under `./data`, created on first start.
 pub const DEFAULT_URL: &str = "sqlite://data/scimpad.db?mode=rwc";

@@ -39,6 +39,15 @@ impl DomainError {
     }
 }
 
+impl From<crate::store::StoreError> for DomainError {
+    fn from(e: crate::store::StoreError) -> Self {
+        match e {
+            crate::store::StoreError::Unique => Self::Conflict("it already exists".into()),
+            crate::store::StoreError::Failed(e) => Self::Database(e),
+        }
+    }
+}
+
 /// Result of a domain service.
 pub type DomainResult<T> = Result<T, DomainError>;
 

@@ -3,14 +3,23 @@
 //!
 //! Why: SQLite has one writer and we keep `synchronous = FULL`, so every commit waits for the
 //! disk. Committing each SCIM write on its own makes the fsync and the transaction's fixed cost
-//! the ceiling of creates and PATCHes per second. Here a single task owns the write side: it
-//! takes every write queued while the previous batch was committing, runs them one after the
-//! other in one transaction, each inside its own `SAVEPOINT` (a write that fails — a uniqueness
-//! 409, a 412 — rolls back only its own changes, exactly as its own transaction would), commits
-//! once, and only then hands each caller its result. Durability is unchanged: no caller learns of
-//! success before the commit that contains its write is on disk, and if that commit fails every
-//! caller of the batch gets the error. Later writes in a batch see earlier ones (one connection,
-//! one transaction), so uniqueness and membership set semantics are those of serial execution.
+//! the ceiling of creates and PATCHes per second. Here a single thread owns the SCIM write side,
+//! with a rusqlite connection of its own (`store::sqlite`): it takes every write queued while the
+//! previous batch was committing, runs them one after the other in one transaction, each inside
+//! its own `SAVEPOINT` (a write that fails — a uniqueness 409, a 412 — rolls back only its own
+//! changes, exactly as its own transaction would), commits once, and only then hands each caller
+//! its result. A write arrives whole (a closure over [`WriteConn`]) and runs on that thread to its
+//! end, statements and all, so none of it runs on a tokio worker and no statement crosses threads.
+//! Durability is unchanged: no caller learns of success before the commit that contains its write
+//! is on disk, and if that commit fails every caller of the batch gets the error. Later writes in
+//! a batch see earlier ones (one connection, one transaction), so uniqueness and membership set
+//! semantics are those of serial execution.
+//!
+//! One write at a time: the console, sessions and SSO write through sqlx's single connection
+//! (`db::connect`). The writer holds that connection — the write turn — while its thread runs a
+//! batch ([`hand_over`]), so those writes wait for the batch in the pool's fair, asynchronous
+//! queue and the writer waits for them in turn; no write ever waits in SQLite's polling busy
+//! handler.
 //!
 //! Fair between organisations: every organisation shares this one writer, so writes wait in a
 //! lane per organisation ([`Writer::for_org`]; writes of no organisation, such as the
@@ -29,10 +38,13 @@ use std::{
     sync::Arc,
 };
 
-use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
+use sea_orm::{DatabaseConnection, DbErr};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::reads::Reader;
+use crate::store::{
+    Reader, WriteConn,
+    sqlite::{Access, SqliteConn, finish},
+};
 
 /// A boxed future borrowing the transaction it runs in.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -40,26 +52,27 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// Writes waiting for the writer task at most; callers beyond that wait for room.
 const QUEUE: usize = 1024;
 /// Writes per transaction at most (bounds how long one commit keeps its callers waiting, and how
-/// long a write outside the queue waits for the connection).
+/// long a write outside the queue waits for its turn).
 const BATCH: usize = 128;
 
 /// Delivers a write's result once the batch's commit outcome is known.
 type Deliver = Box<dyn FnOnce(Result<(), &DbErr>) + Send>;
-/// A queued write's work: runs in the batch's transaction, returns how to deliver its result and
-/// whether the batch's transaction is still sound (see [`in_savepoint`]).
-type Work = Box<dyn for<'t> FnOnce(&'t DatabaseTransaction) -> BoxFuture<'t, (Deliver, Sound)> + Send>;
+/// A queued write's work: runs in the batch's transaction on the writer thread, returns how to
+/// deliver its result.
+type Work = Box<dyn for<'t> FnOnce(&'t SqliteConn) -> BoxFuture<'t, Deliver> + Send>;
 /// Whose write it is: an organisation, or `None` for writes on nobody's behalf.
 type Lane = Option<Arc<str>>;
-
-/// Whether the batch transaction survived a write: `false` when its savepoint could be neither
-/// released nor rolled back, i.e. SQLite already rolled the whole transaction back (disk full,
-/// I/O error).
-type Sound = bool;
 
 /// A queued write and its lane.
 struct Job {
     lane: Lane,
     work: Work,
+}
+
+/// A batch handed to the writer thread, and how it tells that it is done.
+struct Batch {
+    jobs: Vec<Work>,
+    done: oneshot::Sender<()>,
 }
 
 /// Somewhere writes run transactionally: a plain connection (one transaction per write) or the
@@ -76,7 +89,7 @@ pub trait Writes: Send + Sync {
     where
         T: Send + 'static,
         E: Send + 'static,
-        F: for<'t> FnOnce(&'t DatabaseTransaction) -> BoxFuture<'t, Result<T, E>> + Send + 'static;
+        F: for<'t> FnOnce(&'t WriteConn<'t>) -> BoxFuture<'t, Result<T, E>> + Send + 'static;
 }
 
 impl Writes for DatabaseConnection {
@@ -88,10 +101,10 @@ impl Writes for DatabaseConnection {
     where
         T: Send + 'static,
         E: Send + 'static,
-        F: for<'t> FnOnce(&'t DatabaseTransaction) -> BoxFuture<'t, Result<T, E>> + Send + 'static,
+        F: for<'t> FnOnce(&'t WriteConn<'t>) -> BoxFuture<'t, Result<T, E>> + Send + 'static,
     {
         let txn = crate::db::begin_write(self).await?;
-        let result = work(&txn).await;
+        let result = work(&WriteConn::Shared(&txn)).await;
         match result {
             Ok(_) => txn.commit().await?,
             Err(_) => txn.rollback().await?,
@@ -113,18 +126,25 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// The writer for the database `db` was opened on (`url`). On a SQLite file this spawns the
-    /// task that batches writes into `db`'s one connection (it ends when the last `Writer` clone
-    /// is dropped) and the WAL checkpointer beside it; elsewhere writes run as transactions on
-    /// `db`. Reads go to `read` (see [`crate::db::readers`]).
+    /// The writer for the database `db` was opened on (`url`). On a SQLite file this opens the
+    /// writer thread's connection, starts the thread and the task that batches writes for it
+    /// (both end when the last `Writer` clone is dropped), and the WAL checkpointer; elsewhere
+    /// writes run as transactions on `db`. Reads go to `read` (see [`crate::db::readers`]).
     pub fn start(db: DatabaseConnection, read: Reader, url: &str) -> Result<Self, DbErr> {
         let file = (crate::db::backend(&db) == sea_orm::DbBackend::Sqlite)
             .then(|| crate::db::file_of(url))
             .flatten();
         let Some(file) = file else { return Ok(Self::pooled(db, read)) };
+        let opened = SqliteConn::open(&file, Access::ReadWrite);
+        let conn = opened.map_err(|e| DbErr::Custom(format!("cannot open the SQLite writer: {e}")))?;
         let checkpointer = checkpoint_connection(&file)?;
+        let (batches, to_thread) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || write_batches(&conn, &to_thread))
+            .map_err(|e| DbErr::Custom(format!("cannot start the SQLite writer thread: {e}")))?;
         let (tx, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(run(db.clone(), rx));
+        tokio::spawn(run(db.clone(), rx, batches));
         tokio::spawn(checkpoints(checkpointer, tx.downgrade()));
         Ok(Self { db, grouped: Some(tx), read, lane: None })
     }
@@ -150,44 +170,41 @@ impl Writes for Writer {
     where
         T: Send + 'static,
         E: Send + 'static,
-        F: for<'t> FnOnce(&'t DatabaseTransaction) -> BoxFuture<'t, Result<T, E>> + Send + 'static,
+        F: for<'t> FnOnce(&'t WriteConn<'t>) -> BoxFuture<'t, Result<T, E>> + Send + 'static,
     {
         let Some(queue) = &self.grouped else { return self.db.write(work).await };
         let (reply, answer) = oneshot::channel();
-        let work: Work = Box::new(move |txn| {
+        let work: Work = Box::new(move |conn| {
             Box::pin(async move {
-                let (outcome, sound) = match in_savepoint(txn, work).await {
-                    Ok(outcome) => (Ok(outcome), true),
-                    Err(e) => (Err(e), false),
-                };
-                let deliver = Box::new(move |committed: Result<(), &DbErr>| {
+                let outcome = in_savepoint(conn, work).await;
+                Box::new(move |committed: Result<(), &DbErr>| {
                     let result = match committed {
                         Ok(()) => outcome,
                         Err(e) => Err(DbErr::Custom(format!("group commit failed: {e}"))),
                     };
                     let _ = reply.send(result);
-                }) as Deliver;
-                (deliver, sound)
+                }) as Deliver
             })
         });
         let job = Job { lane: self.lane.clone(), work };
         queue.send(job).await.map_err(|_| DbErr::Custom("the database writer has stopped".into()))?;
-        // A dropped reply means the batch's task panicked: its transaction was rolled back.
+        // A dropped reply means the batch was abandoned (a write panicked): it was rolled back.
         answer.await.map_err(|_| DbErr::Custom("the write's batch was abandoned and rolled back".into()))?
     }
 }
 
-/// Runs `work` inside a savepoint of the batch transaction (SeaORM's nested transaction), rolled
-/// back when `work` fails. `Err` when the savepoint itself failed: the batch is lost.
-async fn in_savepoint<T, E, F>(txn: &DatabaseTransaction, work: F) -> Result<Result<T, E>, DbErr>
+/// Runs `work` inside a savepoint of the batch transaction, rolled back when `work` fails.
+async fn in_savepoint<T, E, F>(conn: &SqliteConn, work: F) -> Result<Result<T, E>, DbErr>
 where
-    F: for<'t> FnOnce(&'t DatabaseTransaction) -> BoxFuture<'t, Result<T, E>>,
+    F: for<'t> FnOnce(&'t WriteConn<'t>) -> BoxFuture<'t, Result<T, E>>,
 {
-    let savepoint = txn.begin().await?;
-    let result = work(&savepoint).await;
+    let failed = |e: crate::store::StoreError| DbErr::Custom(format!("savepoint: {e}"));
+    conn.batch("SAVEPOINT write").map_err(failed)?;
+    let txn = WriteConn::Sqlite(conn);
+    let result = work(&txn).await;
     match result {
-        Ok(_) => savepoint.commit().await?,
-        Err(_) => savepoint.rollback().await?,
+        Ok(_) => conn.batch("RELEASE write").map_err(failed)?,
+        Err(_) => conn.batch("ROLLBACK TO write; RELEASE write").map_err(failed)?,
     };
     Ok(result)
 }
@@ -238,21 +255,16 @@ impl<T> Lanes<T> {
     }
 }
 
-/// The writer task: one transaction per batch of queued writes, taken fairly from the lanes.
-/// While a batch commits, newly queued writes are sorted into their lanes. Each batch holds `db`'s
-/// one SQLite connection (sqlx runs its statements on that connection's own thread) from
-/// `BEGIN IMMEDIATE` to `COMMIT`; writes outside the queue (the console, sessions) take it between
-/// batches, so every SQLite write goes through one connection and none waits in SQLite's busy
-/// handler.
-async fn run(db: DatabaseConnection, mut rx: mpsc::Receiver<Job>) {
+/// The writer task: takes the queued writes fairly from the lanes, a batch at a time, and has the
+/// writer thread run each batch while newly queued writes are sorted into their lanes.
+async fn run(db: DatabaseConnection, mut rx: mpsc::Receiver<Job>, thread: std::sync::mpsc::Sender<Batch>) {
     let mut lanes: Lanes<Work> = Lanes::default();
     let mut open = true;
     let mut committing: Option<tokio::task::JoinHandle<()>> = None;
     while open || committing.is_some() || !lanes.is_empty() {
         if committing.is_none() && !lanes.is_empty() {
-            // Each batch in a task of its own: a panicking write abandons its batch (SeaORM rolls
-            // the dropped transaction back), whose callers then get an error, but not the writer.
-            committing = Some(tokio::spawn(commit_batch(db.clone(), lanes.take_fair(BATCH))));
+            let batch = lanes.take_fair(BATCH);
+            committing = Some(tokio::spawn(hand_over(db.clone(), thread.clone(), batch)));
         }
         tokio::select! {
             job = rx.recv(), if open => match job {
@@ -262,7 +274,7 @@ async fn run(db: DatabaseConnection, mut rx: mpsc::Receiver<Job>) {
             finished = batch_done(&mut committing), if committing.is_some() => {
                 committing = None;
                 if let Err(e) = finished {
-                    tracing::error!(error = %e, "a group-commit batch panicked and was rolled back");
+                    tracing::error!(error = %e, "handing a batch to the SQLite writer failed");
                 }
             }
         }
@@ -276,6 +288,74 @@ async fn batch_done(
     match committing {
         Some(batch) => batch.await,
         None => std::future::pending().await,
+    }
+}
+
+/// Runs `jobs` as one batch on the writer thread, holding the write turn meanwhile: sqlx's one
+/// SQLite connection (`db`), on which the console, sessions and SSO write. While the batch holds
+/// it they wait in the pool's queue (fairly, asynchronously), and the writer waits there for
+/// them in turn — so no write of either ever waits in SQLite's polling busy handler.
+async fn hand_over(db: DatabaseConnection, thread: std::sync::mpsc::Sender<Batch>, jobs: Vec<Work>) {
+    let turn = match db.get_sqlite_connection_pool().acquire().await {
+        Ok(turn) => turn,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot take the SQLite write turn");
+            return; // dropping the jobs answers their callers with an error
+        }
+    };
+    let (done, finished) = oneshot::channel();
+    if thread.send(Batch { jobs, done }).is_ok() {
+        let _ = finished.await;
+    }
+    drop(turn);
+}
+
+/// The writer thread: commits each batch it is handed, until the writer task ends. A batch
+/// whose write panics is rolled back and abandoned (its callers hear so); the thread goes on.
+fn write_batches(conn: &SqliteConn, batches: &std::sync::mpsc::Receiver<Batch>) {
+    while let Ok(Batch { jobs, done }) = batches.recv() {
+        let committed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| commit_batch(conn, jobs)));
+        if committed.is_err() {
+            tracing::error!("a group-commit batch panicked and was rolled back");
+            if conn.in_transaction()
+                && let Err(e) = conn.batch("ROLLBACK")
+            {
+                tracing::error!(error = %e, "rolling back the abandoned batch failed");
+            }
+        }
+        let _ = done.send(());
+    }
+}
+
+fn commit_batch(conn: &SqliteConn, jobs: Vec<Work>) {
+    // IMMEDIATE: the write lock now; the write turn makes sure nobody else in this process holds
+    // it.
+    if let Err(e) = conn.batch("BEGIN IMMEDIATE") {
+        tracing::error!(error = %e, "cannot begin a group-commit transaction");
+        return; // dropping the jobs answers their callers with an error
+    }
+    let mut deliveries = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        if !conn.in_transaction() {
+            // SQLite rolled the whole transaction back (disk full, I/O error): the writes so far
+            // are gone. Their callers hear so; dropping the rest answers them with an error.
+            let lost = DbErr::Custom("SQLite rolled the batch back".into());
+            tracing::error!(writes = deliveries.len(), "group commit lost its transaction");
+            deliveries.into_iter().for_each(|deliver: Deliver| deliver(Err(&lost)));
+            return;
+        }
+        deliveries.push(finish(job(conn)));
+    }
+    let committed = conn.batch("COMMIT").map_err(|e| DbErr::Custom(e.to_string()));
+    if committed.is_err() && conn.in_transaction() {
+        // A failed COMMIT can leave the transaction open (e.g. SQLITE_BUSY): end it.
+        let _ = conn.batch("ROLLBACK");
+    }
+    if let Err(e) = &committed {
+        tracing::error!(error = %e, writes = deliveries.len(), "group commit failed");
+    }
+    for deliver in deliveries {
+        deliver(committed.as_ref().map(|_| ()));
     }
 }
 
@@ -316,41 +396,11 @@ async fn checkpoints(conn: rusqlite::Connection, writer: mpsc::WeakSender<Job>) 
     }
 }
 
-async fn commit_batch(db: DatabaseConnection, jobs: Vec<Work>) {
-    // IMMEDIATE: the write lock up front (see `db::begin_write`).
-    let txn = match crate::db::begin_write(&db).await {
-        Ok(txn) => txn,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot begin a group-commit transaction");
-            return; // dropping the jobs answers their callers with an error
-        }
-    };
-    let mut deliveries = Vec::with_capacity(jobs.len());
-    for job in jobs {
-        let (deliver, sound) = job(&txn).await;
-        deliveries.push(deliver);
-        if !sound {
-            // SQLite rolled the whole transaction back (disk full, I/O error): the writes so far
-            // are gone. Their callers hear so; dropping the rest answers them with an error.
-            let lost = DbErr::Custom("SQLite rolled the batch back".into());
-            tracing::error!(writes = deliveries.len(), "group commit lost its transaction");
-            drop(txn.rollback().await);
-            deliveries.into_iter().for_each(|deliver| deliver(Err(&lost)));
-            return;
-        }
-    }
-    let committed = txn.commit().await;
-    if let Err(e) = &committed {
-        tracing::error!(error = %e, writes = deliveries.len(), "group commit failed");
-    }
-    for deliver in deliveries {
-        deliver(committed.as_ref().map(|_| ()));
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use sea_orm::{ConnectionTrait, DbBackend, Statement};
+
+    use crate::store::{Exec, Rows, StoreResult};
 
     use super::*;
 
@@ -367,11 +417,17 @@ mod tests {
         (db, writer, table)
     }
 
-    type Work = Box<dyn for<'t> FnOnce(&'t DatabaseTransaction) -> BoxFuture<'t, Result<(), DbErr>> + Send>;
+    type Work = Box<dyn for<'t> FnOnce(&'t WriteConn<'t>) -> BoxFuture<'t, StoreResult<u64>> + Send>;
+
+    /// A write of one statement without parameters.
+    fn sql(sql: String) -> Work {
+        Box::new(move |txn| {
+            Box::pin(async move { txn.apply(Statement::from_string(txn.backend(), sql)).await })
+        })
+    }
 
     fn insert(table: &str, k: &str) -> Work {
-        let sql = format!("INSERT INTO {table} (k) VALUES ('{k}')");
-        Box::new(move |txn| Box::pin(async move { txn.execute_unprepared(&sql).await.map(|_| ()) }))
+        sql(format!("INSERT INTO {table} (k) VALUES ('{k}')"))
     }
 
     async fn keys(db: &DatabaseConnection, table: &str) -> Vec<String> {
@@ -401,7 +457,7 @@ mod tests {
         let failed: Result<(), &str> = writer
             .write(move |txn| {
                 Box::pin(async move {
-                    txn.execute_unprepared(&sql).await.unwrap();
+                    txn.apply(Statement::from_string(txn.backend(), sql)).await.unwrap();
                     Err("refused after writing")
                 })
             })
@@ -421,12 +477,9 @@ mod tests {
         let file_size = || std::fs::metadata(&path).unwrap().len();
         let before = file_size();
         let rows = (0..2000).map(|i| format!("('{i}', zeroblob(512))")).collect::<Vec<_>>().join(",");
-        let sql = format!("CREATE TABLE ckpt (k TEXT PRIMARY KEY, v BLOB); INSERT INTO ckpt VALUES {rows};");
-        let written: Result<(), DbErr> = writer
-            .write(move |txn| Box::pin(async move { txn.execute_unprepared(&sql).await.map(|_| ()) }))
-            .await
-            .unwrap();
-        written.unwrap();
+        db.execute_unprepared("CREATE TABLE ckpt (k TEXT PRIMARY KEY, v BLOB)").await.unwrap();
+        let written = writer.write(sql(format!("INSERT INTO ckpt VALUES {rows}"))).await.unwrap();
+        assert_eq!(written.unwrap(), 2000);
         let row =
             db.query_one_raw(Statement::from_string(DbBackend::Sqlite, "PRAGMA wal_autocheckpoint")).await;
         let pages: i64 = row.unwrap().unwrap().try_get_by_index(0).unwrap();
@@ -468,12 +521,8 @@ mod tests {
         let arrive = |w: &Writer, who: &'static str| {
             let w = w.clone();
             async move {
-                let sql = format!("INSERT INTO arrivals (who) VALUES ('{who}')");
-                let done: Result<(), DbErr> = w
-                    .write(move |txn| Box::pin(async move { txn.execute_unprepared(&sql).await.map(|_| ()) }))
-                    .await
-                    .unwrap();
-                done.unwrap();
+                let done = w.write(sql(format!("INSERT INTO arrivals (who) VALUES ('{who}')"))).await;
+                done.unwrap().unwrap();
             }
         };
         // Ten batches' worth of the flooder's writes are queued before the neighbour's one.

@@ -19,9 +19,9 @@ pub mod group_commit;
 pub mod origin;
 pub mod password;
 pub mod provisioning_log;
-pub mod reads;
 pub mod session_store;
 pub mod sso;
+pub mod store;
 #[doc(hidden)]
 pub mod testing;
 mod text;

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryTrait,
     sea_query::{Expr, OnConflict},
 };
 use tokio::sync::mpsc;
@@ -21,6 +21,7 @@ use crate::{
     clock::now_ms,
     entities::{provisioning_event as event, provisioning_hourly as hourly},
     group_commit::{Writer, Writes},
+    store::{Exec, StoreError, StoreResult},
 };
 
 /// Events waiting for the writer at most; beyond that new events are dropped (and counted in
@@ -172,10 +173,15 @@ pub const HOUR_MS: i64 = 3_600_000;
 /// Stores `events` and counts them into the hourly rollup, in one transaction (what the writer
 /// task does with each batch).
 pub async fn store(w: &impl Writes, events: Vec<Event>) -> Result<(), sea_orm::DbErr> {
-    w.write(move |txn| Box::pin(async move { insert(txn, &events).await })).await?
+    let stored = w.write(move |txn| Box::pin(async move { insert(txn, &events).await })).await?;
+    stored.map_err(|e| match e {
+        StoreError::Failed(e) => e,
+        // No unique index on the log; an upsert keeps the rollup's.
+        StoreError::Unique => sea_orm::DbErr::Custom(e.to_string()),
+    })
 }
 
-async fn insert(txn: &impl ConnectionTrait, events: &[Event]) -> Result<(), sea_orm::DbErr> {
+async fn insert(txn: &impl Exec, events: &[Event]) -> StoreResult<()> {
     if events.is_empty() {
         return Ok(());
     }
@@ -187,7 +193,7 @@ async fn insert(txn: &impl ConnectionTrait, events: &[Event]) -> Result<(), sea_
         slot.1 += i64::from(e.status >= 400);
     }
     for ((org_id, hour), (requests, errors)) in hours {
-        hourly::Entity::insert(hourly::ActiveModel {
+        let rollup = hourly::Entity::insert(hourly::ActiveModel {
             org_id: Set(org_id.to_owned()),
             hour: Set(hour),
             requests: Set(requests),
@@ -201,13 +207,11 @@ async fn insert(txn: &impl ConnectionTrait, events: &[Event]) -> Result<(), sea_
                 )
                 .value(hourly::Column::Errors, Expr::cust("provisioning_hourly.errors + excluded.errors"))
                 .to_owned(),
-        )
-        .exec_without_returning(txn)
-        .await?;
+        );
+        txn.apply(rollup.build(txn.backend())).await?;
     }
-    event::Entity::insert_many(events.iter().cloned().map(event::ActiveModel::from))
-        .exec_without_returning(txn)
-        .await?;
+    let events = event::Entity::insert_many(events.iter().cloned().map(event::ActiveModel::from));
+    txn.apply(events.build(txn.backend())).await?;
     Ok(())
 }
 

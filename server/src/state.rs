@@ -12,10 +12,10 @@ use std::sync::Arc;
 use domain::{
     group_commit::Writer,
     provisioning_log::{self, LogSender, LogWriter},
-    reads::Reader,
     sea_orm::DatabaseConnection,
     session_store::DbSessionStore,
     sso::connections::IssuerPolicy,
+    store::Reader,
 };
 use leptos::config::LeptosOptions;
 

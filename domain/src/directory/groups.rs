@@ -6,20 +6,22 @@ use scim::{
     ListQuery, ResourceKind, ScimError, apply_patch, group_members, parse_patch, prepare_resource,
     split_member_ops,
 };
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
-    QueryTrait,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait};
 use serde_json::{Value, json};
 
 use super::{
-    Projection, ScimResult, Scope, Written, check_if_match, db_error, internal, listing,
+    Projection, ScimResult, Scope, Written, check_if_match, insert, internal, listing,
     memberships::{self, MemberDelta},
     render, render_unlinked, save,
     settings::{MemberReplace, member_replace_of},
     strip_server_fields,
 };
-use crate::{clock::now_ms, entities::group, group_commit::Writes, reads::Rows};
+use crate::{
+    clock::now_ms,
+    entities::group,
+    group_commit::Writes,
+    store::{Exec, Rows},
+};
 
 const KIND: ResourceKind = ResourceKind::Group;
 const DUPLICATE: &str = "a group with this displayName already exists";
@@ -64,11 +66,7 @@ async fn find(db: &impl Rows, scope: &Scope, id: &str, lock: bool) -> ScimResult
 }
 
 /// Records a change of the group: new version and modification time.
-async fn bump(
-    txn: &impl ConnectionTrait,
-    current: group::Model,
-    resource: Option<Value>,
-) -> ScimResult<group::Model> {
+async fn bump(txn: &impl Exec, current: group::Model, resource: Option<Value>) -> ScimResult<group::Model> {
     let version = current.version + 1;
     let mut model: group::ActiveModel = current.into();
     match resource {
@@ -107,7 +105,7 @@ pub async fn create(
     let (scope, projection) = (scope.clone(), projection.clone());
     w.write(move |txn| {
         Box::pin(async move {
-            let model = model.insert(txn).await.map_err(db_error(DUPLICATE))?;
+            let model = insert(txn, model, DUPLICATE).await?;
             let (delta, resource) = if members.is_empty() {
                 (MemberDelta::default(), render_unlinked(&scope, KIND, &model, &projection))
             } else {
@@ -215,7 +213,8 @@ pub async fn delete(w: &impl Writes, scope: &Scope, id: &str, if_match: Option<&
         Box::pin(async move {
             let current = find(txn, &scope, &id, true).await?;
             check_if_match(if_match.as_deref(), current.version)?;
-            group::Entity::delete_by_id(current.id.clone()).exec(txn).await.map_err(internal)?;
+            let deleting = group::Entity::delete_by_id(current.id.clone());
+            txn.apply(deleting.build(txn.backend())).await.map_err(internal)?;
             Ok(format!("deleted group {}", current.display_name))
         })
     })

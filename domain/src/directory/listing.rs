@@ -21,7 +21,7 @@ use sea_orm::{
 
 use crate::{
     entities::directory_count,
-    reads::{Row, Rows},
+    store::{Row, Rows},
 };
 
 use super::{MAX_PAGE_SIZE, Projection, ScimResult, Scope, Stored, filter_sql, internal, render_all};

@@ -9,8 +9,8 @@ use std::collections::{HashMap, HashSet};
 
 use scim::{MemberChange, ResourceKind};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QuerySelect,
-    QueryTrait, RelationTrait, sea_query::OnConflict,
+    ColumnTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QuerySelect, QueryTrait, RelationTrait,
+    sea_query::OnConflict,
 };
 use serde_json::{Value, json};
 
@@ -18,7 +18,7 @@ use super::{ScimResult, Scope, internal, settings::MemberReplace};
 use crate::{
     clock::now_ms,
     entities::{group, group_member, user},
-    reads::Rows,
+    store::{Exec, Rows},
 };
 
 /// Ids per statement: far below SQLite's and PostgreSQL's parameter limits.
@@ -72,25 +72,34 @@ impl MemberDelta {
     }
 }
 
+/// A row read for one id.
+#[derive(FromQueryResult)]
+struct Id {
+    id: String,
+}
+crate::from_sqlite!(Id { id });
+
+/// The ids `select` (one column, named `id`) reads.
+async fn ids_of(db: &impl Rows, select: sea_orm::Select<impl EntityTrait>) -> ScimResult<Vec<String>> {
+    let rows: Vec<Id> = db.rows(select.build(db.backend())).await.map_err(internal)?;
+    Ok(rows.into_iter().map(|row| row.id).collect())
+}
+
 /// The subset of `ids` that are users of the scope's organisation.
-async fn existing_users(db: &impl ConnectionTrait, scope: &Scope, ids: &[String]) -> ScimResult<Vec<String>> {
+async fn existing_users(db: &impl Rows, scope: &Scope, ids: &[String]) -> ScimResult<Vec<String>> {
     let mut found = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(CHUNK) {
-        let rows: Vec<String> = user::Entity::find()
+        let users = user::Entity::find()
             .select_only()
-            .column(user::Column::Id)
+            .column_as(user::Column::Id, "id")
             .filter(user::Column::OrgId.eq(&scope.org_id))
-            .filter(user::Column::Id.is_in(chunk.iter().cloned()))
-            .into_tuple()
-            .all(db)
-            .await
-            .map_err(internal)?;
-        found.extend(rows);
+            .filter(user::Column::Id.is_in(chunk.iter().cloned()));
+        found.extend(ids_of(db, users).await?);
     }
     Ok(found)
 }
 
-async fn add(db: &impl ConnectionTrait, group_id: &str, users: &[String]) -> ScimResult<u64> {
+async fn add(db: &impl Exec, group_id: &str, users: &[String]) -> ScimResult<u64> {
     let now = now_ms();
     let mut added = 0;
     for chunk in users.chunks(CHUNK) {
@@ -99,29 +108,23 @@ async fn add(db: &impl ConnectionTrait, group_id: &str, users: &[String]) -> Sci
             user_id: sea_orm::Set(uid.clone()),
             created_at: sea_orm::Set(now),
         });
-        added += group_member::Entity::insert_many(rows)
-            .on_conflict(
-                OnConflict::columns([group_member::Column::GroupId, group_member::Column::UserId])
-                    .do_nothing()
-                    .to_owned(),
-            )
-            .exec_without_returning(db)
-            .await
-            .map_err(internal)?;
+        let adding = group_member::Entity::insert_many(rows).on_conflict(
+            OnConflict::columns([group_member::Column::GroupId, group_member::Column::UserId])
+                .do_nothing()
+                .to_owned(),
+        );
+        added += db.apply(adding.build(db.backend())).await.map_err(internal)?;
     }
     Ok(added)
 }
 
-async fn remove(db: &impl ConnectionTrait, group_id: &str, users: &[String]) -> ScimResult<u64> {
+async fn remove(db: &impl Exec, group_id: &str, users: &[String]) -> ScimResult<u64> {
     let mut removed = 0;
     for chunk in users.chunks(CHUNK) {
-        removed += group_member::Entity::delete_many()
+        let removing = group_member::Entity::delete_many()
             .filter(group_member::Column::GroupId.eq(group_id))
-            .filter(group_member::Column::UserId.is_in(chunk.iter().cloned()))
-            .exec(db)
-            .await
-            .map_err(internal)?
-            .rows_affected;
+            .filter(group_member::Column::UserId.is_in(chunk.iter().cloned()));
+        removed += db.apply(removing.build(db.backend())).await.map_err(internal)?;
     }
     Ok(removed)
 }
@@ -133,7 +136,7 @@ fn dedup(ids: Vec<String>) -> Vec<String> {
 
 /// Adds the users among `ids` (deduplicated) to the group; records the rest as unknown.
 async fn add_known(
-    db: &impl ConnectionTrait,
+    db: &impl Exec,
     scope: &Scope,
     group_id: &str,
     ids: Vec<String>,
@@ -150,7 +153,7 @@ async fn add_known(
 /// Applies `changes` in order to group `group_id`. A [`MemberChange::Replace`] applies as
 /// `replace` says: adds only (`Additive`) or sets the members exactly (`Exact`).
 pub(crate) async fn apply(
-    db: &impl ConnectionTrait,
+    db: &impl Exec,
     scope: &Scope,
     group_id: &str,
     changes: Vec<MemberChange>,
@@ -164,26 +167,20 @@ pub(crate) async fn apply(
             }
             MemberChange::Remove(ids) => delta.removed += remove(db, group_id, &dedup(ids)).await?,
             MemberChange::RemoveAll => {
-                delta.removed += group_member::Entity::delete_many()
-                    .filter(group_member::Column::GroupId.eq(group_id))
-                    .exec(db)
-                    .await
-                    .map_err(internal)?
-                    .rows_affected;
+                let removing =
+                    group_member::Entity::delete_many().filter(group_member::Column::GroupId.eq(group_id));
+                delta.removed += db.apply(removing.build(db.backend())).await.map_err(internal)?;
             }
             MemberChange::Replace(ids) if replace == MemberReplace::Additive => {
                 add_known(db, scope, group_id, ids, &mut delta).await?;
             }
             MemberChange::Replace(ids) => {
                 let valid = add_known(db, scope, group_id, ids, &mut delta).await?;
-                let current: Vec<String> = group_member::Entity::find()
+                let members = group_member::Entity::find()
                     .select_only()
-                    .column(group_member::Column::UserId)
-                    .filter(group_member::Column::GroupId.eq(group_id))
-                    .into_tuple()
-                    .all(db)
-                    .await
-                    .map_err(internal)?;
+                    .column_as(group_member::Column::UserId, "id")
+                    .filter(group_member::Column::GroupId.eq(group_id));
+                let current = ids_of(db, members).await?;
                 let keep: HashSet<&String> = valid.iter().collect();
                 let gone: Vec<String> = current.into_iter().filter(|id| !keep.contains(id)).collect();
                 let removed = remove(db, group_id, &gone).await?;
@@ -195,7 +192,7 @@ pub(crate) async fn apply(
     Ok(delta)
 }
 
-/// A membership as read with its group's name (rows are read by column name; see `reads`).
+/// A membership as read with its group's name (rows are read by column name; see `store`).
 #[derive(FromQueryResult)]
 struct GroupOf {
     user_id: String,

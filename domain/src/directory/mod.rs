@@ -11,14 +11,13 @@ pub mod settings;
 pub mod users;
 
 use scim::{AttrPath, ResourceKind, ScimError};
-use sea_orm::DbErr;
+use sea_orm::{ActiveModelTrait, EntityTrait, QueryTrait, TryIntoModel};
 use serde_json::{Value, json};
 
 use crate::{
     clock::to_rfc3339,
-    error::is_unique_violation,
     group_commit::BoxFuture,
-    reads::{ReadConn, Reader, Rows},
+    store::{Exec, ReadConn, Reader, Rows, StoreError},
 };
 
 /// The organisation a request acts on and the SCIM base URL its resources live under.
@@ -82,25 +81,24 @@ pub fn check_if_match(if_match: Option<&str>, version: i64) -> ScimResult<()> {
     }
 }
 
-/// Maps a database error: unique violations become 409 `uniqueness` with `what` as detail,
+/// Maps a storage error: unique violations become 409 `uniqueness` with `what` as detail,
 /// anything else is logged and becomes a 500 without database text.
-pub(crate) fn db_error(what: &str) -> impl Fn(DbErr) -> ScimError + '_ {
-    move |e| {
-        if is_unique_violation(&e) {
-            ScimError::conflict_uniqueness(what.to_owned())
-        } else {
+pub(crate) fn db_error<E: Into<StoreError>>(what: &str) -> impl Fn(E) -> ScimError + '_ {
+    move |e| match e.into() {
+        StoreError::Unique => ScimError::conflict_uniqueness(what.to_owned()),
+        StoreError::Failed(e) => {
             tracing::error!(error = %e, "SCIM database operation failed");
             ScimError::internal("the server could not complete the request")
         }
     }
 }
 
-/// Logs and hides a database error that cannot be a uniqueness conflict.
-pub(crate) fn internal(e: DbErr) -> ScimError {
+/// Logs and hides a storage error that cannot be a uniqueness conflict.
+pub(crate) fn internal<E: Into<StoreError>>(e: E) -> ScimError {
     db_error("")(e)
 }
 
-/// Runs the read `op` on `reader` (on a SQLite file, whole, on a reader thread: see `reads`).
+/// Runs the read `op` on `reader` (on a SQLite file, whole, on a reader thread: see `store`).
 pub async fn read<T, F>(reader: &Reader, op: F) -> ScimResult<T>
 where
     T: Send + 'static,
@@ -213,22 +211,36 @@ pub(crate) async fn render<M: Stored>(
     Ok(all.pop().unwrap_or_default())
 }
 
+/// Inserts `model` — every field set — and returns it as stored, without reading it back. A
+/// broken uniqueness rule becomes 409 with `duplicate` as detail.
+pub(crate) async fn insert<A>(
+    txn: &impl Exec,
+    model: A,
+    duplicate: &str,
+) -> ScimResult<<A::Entity as EntityTrait>::Model>
+where
+    A: ActiveModelTrait + TryIntoModel<<A::Entity as EntityTrait>::Model> + Clone + Send,
+{
+    let stored = model.clone().try_into_model().map_err(internal)?;
+    let inserting = <A::Entity as EntityTrait>::insert(model).build(txn.backend());
+    txn.apply(inserting).await.map_err(db_error(duplicate))?;
+    Ok(stored)
+}
+
 /// Writes `model` — a changed copy of a row this request already read, every field set — and
 /// returns it as stored, without `UPDATE … RETURNING` reading the row (and its JSON) back. A
 /// broken uniqueness rule becomes 409 with `duplicate` as detail.
 pub(crate) async fn save<A>(
-    txn: &impl sea_orm::ConnectionTrait,
+    txn: &impl Exec,
     model: A,
     duplicate: &str,
-) -> ScimResult<<A::Entity as sea_orm::EntityTrait>::Model>
+) -> ScimResult<<A::Entity as EntityTrait>::Model>
 where
-    A: sea_orm::ActiveModelTrait + sea_orm::TryIntoModel<<A::Entity as sea_orm::EntityTrait>::Model> + Clone,
+    A: ActiveModelTrait + TryIntoModel<<A::Entity as EntityTrait>::Model> + Clone + Send,
 {
     let saved = model.clone().try_into_model().map_err(internal)?;
-    <A::Entity as sea_orm::EntityTrait>::update(model)
-        .exec_without_returning(txn)
-        .await
-        .map_err(db_error(duplicate))?;
+    let updating = <A::Entity as EntityTrait>::update(model).validate().map_err(internal)?;
+    txn.apply(updating.build(txn.backend())).await.map_err(db_error(duplicate))?;
     Ok(saved)
 }
 

@@ -7,10 +7,15 @@
 //! PostHog #47336). Applied exactly, every group would end with one member. So `replace` adds by
 //! default; an organisation whose identity provider sends whole lists chooses `exact`.
 
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, QueryTrait};
 use serde::{Deserialize, Serialize};
 
-use crate::{DomainError, DomainResult, accounts::Actor, entities::organization};
+use crate::{
+    DomainError, DomainResult,
+    accounts::Actor,
+    entities::organization,
+    store::{Rows, StoreResult},
+};
 
 /// How `replace` of a group's `members` applies.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,13 +47,11 @@ impl MemberReplace {
 }
 
 /// The organisation's setting, read inside a SCIM write (`db` is its transaction).
-pub(crate) async fn member_replace_of(
-    db: &impl ConnectionTrait,
-    org_id: &str,
-) -> Result<MemberReplace, sea_orm::DbErr> {
-    // `all`, not `one`: the id is the key, and `one` would bind a `LIMIT` (see `listing`).
-    let org = organization::Entity::find_by_id(org_id.to_owned()).all(db).await?.into_iter().next();
-    Ok(org.map(|o| MemberReplace::parse(&o.members_replace)).unwrap_or_default())
+pub(crate) async fn member_replace_of(db: &impl Rows, org_id: &str) -> StoreResult<MemberReplace> {
+    // Not `one`: the id is the key, and `one` would bind a `LIMIT` (see `listing`).
+    let org = organization::Entity::find_by_id(org_id.to_owned()).build(db.backend());
+    let org: Vec<organization::Model> = db.rows(org).await?;
+    Ok(org.first().map(|o| MemberReplace::parse(&o.members_replace)).unwrap_or_default())
 }
 
 /// The setting of the actor's organisation (admins only).

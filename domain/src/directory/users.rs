@@ -12,13 +12,13 @@
 
 use scim::{ListQuery, ResourceKind, ScimError, apply_patch, parse_patch, prepare_resource};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
-    QueryFilter, QuerySelect, QueryTrait, sea_query::LockType,
+    ActiveValue::Set, ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect, QueryTrait,
+    sea_query::LockType,
 };
 use serde_json::{Value, json};
 
 use super::{
-    Projection, ScimResult, Scope, Written, check_if_match, db_error, internal, listing, render,
+    Projection, ScimResult, Scope, Written, check_if_match, insert, internal, listing, render,
     render_unlinked, save, strip_server_fields,
 };
 use crate::{
@@ -26,7 +26,7 @@ use crate::{
     clock::now_ms,
     entities::{organization, session, user},
     group_commit::Writes,
-    reads::Rows,
+    store::{Exec, Rows, StoreResult},
 };
 
 const KIND: ResourceKind = ResourceKind::User;
@@ -108,12 +108,9 @@ async fn find(db: &impl Rows, scope: &Scope, id: &str, lock: bool) -> ScimResult
     found.ok_or_else(|| ScimError::not_found(format!("no User with id \"{id}\"")))
 }
 
-async fn end_sessions(db: &impl ConnectionTrait, user_id: &str) -> ScimResult<()> {
-    session::Entity::delete_many()
-        .filter(session::Column::UserId.eq(user_id))
-        .exec(db)
-        .await
-        .map_err(internal)?;
+async fn end_sessions(db: &impl Exec, user_id: &str) -> ScimResult<()> {
+    let ending = session::Entity::delete_many().filter(session::Column::UserId.eq(user_id));
+    db.apply(ending.build(db.backend())).await.map_err(internal)?;
     Ok(())
 }
 
@@ -122,6 +119,7 @@ async fn end_sessions(db: &impl ConnectionTrait, user_id: &str) -> ScimResult<()
 struct IdRow {
     id: String,
 }
+crate::from_sqlite!(IdRow { id });
 
 /// Whether `user` counts towards the organisation's active admins.
 pub(crate) fn is_active_admin(user: &user::Model) -> bool {
@@ -129,16 +127,14 @@ pub(crate) fn is_active_admin(user: &user::Model) -> bool {
 }
 
 /// The ids of organisation `org_id`'s active admins (a handful at most).
-pub(crate) async fn active_admin_ids(db: &impl ConnectionTrait, org_id: &str) -> Result<Vec<String>, DbErr> {
-    let rows = user::Entity::find()
+pub(crate) async fn active_admin_ids(db: &impl Rows, org_id: &str) -> StoreResult<Vec<String>> {
+    let admins = user::Entity::find()
         .select_only()
         .column(user::Column::Id)
         .filter(user::Column::OrgId.eq(org_id))
         .filter(user::Column::Role.eq(Role::Admin.as_str()))
-        .filter(user::Column::Active.eq(true))
-        .into_model::<IdRow>()
-        .all(db)
-        .await?;
+        .filter(user::Column::Active.eq(true));
+    let rows: Vec<IdRow> = db.rows(admins.build(db.backend())).await?;
     Ok(rows.into_iter().map(|r| r.id).collect())
 }
 
@@ -154,19 +150,16 @@ pub(crate) async fn active_admin_ids(db: &impl ConnectionTrait, org_id: &str) ->
 /// `FOR NO KEY UPDATE` because it serialises these guards alone: the foreign-key checks of
 /// concurrent inserts in the organisation take `FOR KEY SHARE` on that row and need not wait.
 /// SQLite ignores the lock clause; its single writer already serialises the writes.
-async fn keep_an_active_admin(txn: &impl ConnectionTrait, current: &user::Model) -> ScimResult<()> {
+async fn keep_an_active_admin(txn: &impl Rows, current: &user::Model) -> ScimResult<()> {
     if !is_active_admin(current) {
         return Ok(());
     }
     // `all`, not `one`: the id is the key, and `one` would bind a `LIMIT` (see `listing`).
-    organization::Entity::find_by_id(current.org_id.clone())
+    let locking = organization::Entity::find_by_id(current.org_id.clone())
         .select_only()
         .column(organization::Column::Id)
-        .lock(LockType::NoKeyUpdate)
-        .into_model::<IdRow>()
-        .all(txn)
-        .await
-        .map_err(internal)?;
+        .lock(LockType::NoKeyUpdate);
+    let _: Vec<IdRow> = txn.rows(locking.build(txn.backend())).await.map_err(internal)?;
     let admins = active_admin_ids(txn, &current.org_id).await.map_err(internal)?;
     if admins.iter().any(|id| *id != current.id) {
         return Ok(());
@@ -203,7 +196,7 @@ pub async fn create(
     };
     apply_columns(&mut model, cols, resource, now);
     let model = w
-        .write(move |txn| Box::pin(async move { model.insert(txn).await.map_err(db_error(DUPLICATE)) }))
+        .write(move |txn| Box::pin(async move { insert(txn, model, DUPLICATE).await }))
         .await
         .map_err(internal)??;
     // A new user belongs to no group yet: nothing to look up.
@@ -220,7 +213,7 @@ pub async fn get(db: &impl Rows, scope: &Scope, id: &str, projection: &Projectio
 
 /// Stores `resource` as the new state of `current` (in `txn`); returns the row as stored.
 async fn store(
-    txn: &impl ConnectionTrait,
+    txn: &impl Exec,
     current: user::Model,
     resource: Value,
     summary: &mut String,
@@ -345,7 +338,8 @@ pub async fn delete(w: &impl Writes, scope: &Scope, id: &str, if_match: Option<&
             let current = find(txn, &scope, &id, true).await?;
             check_if_match(if_match.as_deref(), current.version)?;
             keep_an_active_admin(txn, &current).await?;
-            user::Entity::delete_by_id(current.id.clone()).exec(txn).await.map_err(internal)?;
+            let deleting = user::Entity::delete_by_id(current.id.clone());
+            txn.apply(deleting.build(txn.backend())).await.map_err(internal)?;
             Ok(format!("deleted user {}", current.user_name))
         })
     })

@@ -13,7 +13,7 @@ use axum::{
 use domain::{
     directory::{self, Projection, ScimResult as DomainScim, Scope, Written},
     group_commit::Writer,
-    reads::Reader,
+    store::Reader,
 };
 use scim::{ListQuery, ResourceKind};
 use serde_json::Value;

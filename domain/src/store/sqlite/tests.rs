@@ -12,7 +12,7 @@ use crate::{
     directory::{Projection, Scope, groups, users},
     entities::*,
     group_commit::Writer,
-    reads::{Reader, Row, Rows},
+    store::{Reader, Row, Rows, StoreError, StoreResult},
     testing::unique_email,
 };
 
@@ -24,7 +24,7 @@ async fn sqlite_file() -> (DatabaseConnection, std::path::PathBuf, Reader) {
 }
 
 /// `sql`'s rows, read on a reader thread.
-async fn read<M: Row>(reader: &Reader, sql: &str) -> Result<Vec<M>, DbErr> {
+async fn read<M: Row>(reader: &Reader, sql: &str) -> StoreResult<Vec<M>> {
     let statement = Statement::from_string(DbBackend::Sqlite, sql.to_owned());
     reader.run(move |c| Box::pin(async move { c.rows::<M>(statement).await })).await.unwrap()
 }
@@ -143,4 +143,17 @@ async fn a_slow_read_holds_up_neither_the_runtime_nor_other_reads() {
     assert!(!slow.is_finished(), "the slow read is still running on its thread");
     let counted = slow.await.unwrap().unwrap();
     assert_eq!(counted[0].first, "3000000");
+}
+
+#[tokio::test]
+async fn unique_violations_are_told_apart_by_sqlites_result_code() {
+    let (_db, path, _reader) = sqlite_file().await;
+    let conn = SqliteConn::open(&path, Access::ReadWrite).unwrap();
+    let run = |sql: &str| conn.execute(&Statement::from_string(DbBackend::Sqlite, sql.to_owned()));
+    conn.batch("CREATE TABLE probe (k TEXT PRIMARY KEY, u TEXT UNIQUE)").unwrap();
+    assert_eq!(run("INSERT INTO probe VALUES ('a', 'x')").unwrap(), 1);
+    assert!(matches!(run("INSERT INTO probe VALUES ('a', 'y')"), Err(StoreError::Unique)), "primary key");
+    assert!(matches!(run("INSERT INTO probe VALUES ('b', 'x')"), Err(StoreError::Unique)), "unique index");
+    assert!(matches!(run("INSERT INTO nowhere VALUES (1)"), Err(StoreError::Failed(_))));
+    assert_eq!(run("UPDATE probe SET u = 'z'").unwrap(), 1);
 }

@@ -1,10 +1,13 @@
-//! Reads on a SQLite file with rusqlite, as its authors intend: reader threads, each owning a
-//! `query_only` connection with a statement cache, and rows read field by field by column name.
+//! The SCIM path on a SQLite file with rusqlite, as its authors intend: connections owned by
+//! threads made for them — reader threads with `query_only` connections ([`ReadPool`]), and the
+//! group-commit writer's thread (`group_commit`) — each with a statement cache, and rows read
+//! field by field by column name.
 //!
-//! A read arrives whole ([`super::Reader::run`]) and runs to its end on the thread that takes it:
-//! its statements execute synchronously, so the read's future completes on its first poll, on the
-//! thread's own single-threaded runtime. WAL lets readers run beside the writer, and each
-//! statement sees the last commit, so a client reads its own 2xx write.
+//! Work arrives whole (a read from [`super::Reader::run`], a batch of writes from the writer) and
+//! runs to its end on the thread that takes it: its statements execute synchronously, so its
+//! future completes on its first poll, on the thread's own single-threaded runtime ([`finish`]).
+//! WAL lets readers run beside the writer, and each statement sees the last commit, so a client
+//! reads its own 2xx write.
 
 use std::{
     path::Path,
@@ -19,7 +22,7 @@ use sea_orm::{
 };
 use tokio::sync::oneshot;
 
-use super::{ReadConn, ReadOp, columns::Kind};
+use super::{ReadConn, ReadOp, StoreError, StoreResult, columns::Kind};
 
 /// Reader threads: reads queue for the first free one. More than the cores, so a slow filter
 /// occupies one thread and the others go on answering lookups.
@@ -31,12 +34,12 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A row type read from rusqlite rows by column name.
 pub trait FromSqlite: Sized {
-    fn from_sqlite(row: &rusqlite::Row<'_>) -> Result<Self, DbErr>;
+    fn from_sqlite(row: &rusqlite::Row<'_>) -> StoreResult<Self>;
 }
 
 /// Column `name` of `row` as a `T`.
-pub fn field<T: FromSql>(row: &rusqlite::Row<'_>, name: &str) -> Result<T, DbErr> {
-    row.get(name).map_err(|e| failure(&e))
+pub fn field<T: FromSql>(row: &rusqlite::Row<'_>, name: &str) -> StoreResult<T> {
+    row.get(name).map_err(failure)
 }
 
 /// Implements [`FromSqlite`] for a struct whose fields are named as the columns it is read from.
@@ -44,9 +47,9 @@ pub fn field<T: FromSql>(row: &rusqlite::Row<'_>, name: &str) -> Result<T, DbErr
 #[doc(hidden)]
 macro_rules! from_sqlite {
     ($row:ident { $($field:ident),+ $(,)? }) => {
-        impl $crate::reads::sqlite::FromSqlite for $row {
-            fn from_sqlite(row: &rusqlite::Row<'_>) -> Result<Self, sea_orm::DbErr> {
-                Ok(Self { $($field: $crate::reads::sqlite::field(row, stringify!($field))?),+ })
+        impl $crate::store::sqlite::FromSqlite for $row {
+            fn from_sqlite(row: &rusqlite::Row<'_>) -> $crate::store::StoreResult<Self> {
+                Ok(Self { $($field: $crate::store::sqlite::field(row, stringify!($field))?),+ })
             }
         }
     };
@@ -54,23 +57,24 @@ macro_rules! from_sqlite {
 
 /// An entity's model from a row holding its columns by name, each decoded as the entity declares
 /// it (so a `bool` column stored as an integer reads as `bool`, JSON text as JSON).
-fn entity_model<E>(row: &rusqlite::Row<'_>) -> Result<E::Model, DbErr>
+fn entity_model<E>(row: &rusqlite::Row<'_>) -> StoreResult<E::Model>
 where
     E: EntityTrait,
     E::ActiveModel: TryIntoModel<E::Model>,
 {
     let mut model = <E::ActiveModel as ActiveModelTrait>::default();
     for column in E::Column::iter() {
-        let cell = row.get_ref(column.as_str()).map_err(|e| failure(&e))?;
-        model.set(column, decode(cell, Kind::of(column.def().get_column_type()))?);
+        let cell = row.get_ref(column.as_str()).map_err(failure)?;
+        let value = decode(cell, Kind::of(column.def().get_column_type())).map_err(StoreError::Failed)?;
+        model.set(column, value);
     }
-    model.try_into_model()
+    model.try_into_model().map_err(StoreError::Failed)
 }
 
 macro_rules! entity_rows {
     ($($entity:ident),+ $(,)?) => {$(
         impl FromSqlite for crate::entities::$entity::Model {
-            fn from_sqlite(row: &rusqlite::Row<'_>) -> Result<Self, DbErr> {
+            fn from_sqlite(row: &rusqlite::Row<'_>) -> StoreResult<Self> {
                 entity_model::<crate::entities::$entity::Entity>(row)
             }
         }
@@ -79,37 +83,89 @@ macro_rules! entity_rows {
 
 entity_rows!(api_key, directory_count, group, group_member, organization, user);
 
-/// A rusqlite error as a SeaORM error (reads raise no constraint violations to tell apart).
-fn failure(e: &rusqlite::Error) -> DbErr {
-    DbErr::Query(RuntimeErr::Internal(e.to_string()))
+/// A rusqlite error on the seam: unique and primary-key violations by SQLite's extended result
+/// code, anything else as a failure.
+fn failure(e: rusqlite::Error) -> StoreError {
+    use rusqlite::ffi::{SQLITE_CONSTRAINT_PRIMARYKEY, SQLITE_CONSTRAINT_UNIQUE};
+    match &e {
+        rusqlite::Error::SqliteFailure(code, _)
+            if [SQLITE_CONSTRAINT_UNIQUE, SQLITE_CONSTRAINT_PRIMARYKEY].contains(&code.extended_code) =>
+        {
+            StoreError::Unique
+        }
+        _ => StoreError::Failed(DbErr::Query(RuntimeErr::Internal(e.to_string()))),
+    }
 }
 
-/// A reader thread's connection.
+/// Whether a connection may write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Access {
+    ReadOnly,
+    ReadWrite,
+}
+
+/// A SQLite thread's connection.
 pub struct SqliteConn(Mutex<rusqlite::Connection>);
 
 impl SqliteConn {
-    fn open(path: &Path) -> Result<Self, DbErr> {
-        let conn =
-            rusqlite::Connection::open(path).map_err(|e| DbErr::Conn(RuntimeErr::Internal(e.to_string())))?;
-        conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| failure(&e))?;
+    /// A connection to the SQLite file at `path`. A writing one has the durability of sqlx's
+    /// (`db::connect`): WAL, every commit on disk, foreign keys; no checkpoint inside a commit (the
+    /// writer's checkpointer copies the WAL back beside the writes), a reset WAL cut to 64 MiB.
+    pub(crate) fn open(path: &Path, access: Access) -> StoreResult<Self> {
+        let conn = rusqlite::Connection::open(path).map_err(failure)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(failure)?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-        conn.execute_batch("PRAGMA query_only = ON;").map_err(|e| failure(&e))?;
+        let pragmas = match access {
+            Access::ReadOnly => "PRAGMA query_only = ON;",
+            Access::ReadWrite => {
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+                 PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;"
+            }
+        };
+        conn.execute_batch(pragmas).map_err(failure)?;
         Ok(Self(Mutex::new(conn)))
     }
 
-    /// The rows `statement` selects, read on this thread.
-    pub fn rows<M: FromSqlite>(&self, statement: &Statement) -> Result<Vec<M>, DbErr> {
-        // Only this connection's thread uses it; the lock is never contended.
-        let conn = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let mut prepared = conn.prepare_cached(&statement.sql).map_err(|e| failure(&e))?;
-        let params = statement.values.as_ref().map_or(Ok(Vec::new()), |v| v.0.iter().map(bind).collect())?;
-        let mut rows = prepared.query(rusqlite::params_from_iter(params)).map_err(|e| failure(&e))?;
+    /// This thread's connection (only its thread uses it: the lock is never contended).
+    fn conn(&self) -> std::sync::MutexGuard<'_, rusqlite::Connection> {
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The rows `statement` selects.
+    pub fn rows<M: FromSqlite>(&self, statement: &Statement) -> StoreResult<Vec<M>> {
+        let conn = self.conn();
+        let mut prepared = conn.prepare_cached(&statement.sql).map_err(failure)?;
+        let mut rows = prepared.query(rusqlite::params_from_iter(params(statement)?)).map_err(failure)?;
         let mut out = Vec::new();
-        while let Some(row) = rows.next().map_err(|e| failure(&e))? {
+        while let Some(row) = rows.next().map_err(failure)? {
             out.push(M::from_sqlite(row)?);
         }
         Ok(out)
     }
+
+    /// Runs the write `statement`; how many rows it changed.
+    pub fn execute(&self, statement: &Statement) -> StoreResult<u64> {
+        let conn = self.conn();
+        let mut prepared = conn.prepare_cached(&statement.sql).map_err(failure)?;
+        let changed = prepared.execute(rusqlite::params_from_iter(params(statement)?)).map_err(failure)?;
+        Ok(changed as u64)
+    }
+
+    /// Runs `sql`, statements without parameters (transaction control).
+    pub(crate) fn batch(&self, sql: &str) -> StoreResult<()> {
+        self.conn().execute_batch(sql).map_err(failure)
+    }
+
+    /// Whether a transaction is open: SQLite ends one by itself on some errors (disk full, I/O).
+    pub(crate) fn in_transaction(&self) -> bool {
+        !self.conn().is_autocommit()
+    }
+}
+
+/// A statement's parameters as SQLite values.
+fn params(statement: &Statement) -> StoreResult<Vec<Cell>> {
+    let Some(values) = &statement.values else { return Ok(Vec::new()) };
+    values.0.iter().map(bind).collect::<Result<_, _>>().map_err(StoreError::Failed)
 }
 
 /// A parameter as SQLite stores it, bound as sqlx binds it (booleans as integers, JSON as text).
@@ -168,6 +224,14 @@ fn decode(cell: ValueRef<'_>, kind: Kind) -> Result<Value, DbErr> {
     })
 }
 
+/// A store error where only a `DbErr` can be reported (opening the readers).
+fn into_db_err(e: StoreError) -> DbErr {
+    match e {
+        StoreError::Failed(e) => e,
+        StoreError::Unique => DbErr::Custom(e.to_string()),
+    }
+}
+
 /// A read queued for the reader threads.
 type Job = Box<dyn FnOnce(&ReadConn) + Send>;
 
@@ -190,7 +254,7 @@ impl ReadPool {
         let (queue, jobs) = mpsc::channel::<Job>();
         let jobs = Arc::new(Mutex::new(jobs));
         for n in 0..READERS {
-            let conn = ReadConn::Sqlite(SqliteConn::open(path)?);
+            let conn = ReadConn::Sqlite(SqliteConn::open(path, Access::ReadOnly).map_err(into_db_err)?);
             let jobs = jobs.clone();
             std::thread::Builder::new()
                 .name(format!("sqlite-reader-{n}"))
@@ -225,7 +289,7 @@ fn serve(conn: &ReadConn, jobs: &Mutex<mpsc::Receiver<Job>>) {
 /// The output of a read's future, which completes on its first poll: its statements run
 /// synchronously here. A read that awaited something else would be a bug; it is polled to its
 /// end on a runtime of this thread's own all the same.
-fn finish<T>(read: crate::group_commit::BoxFuture<'_, T>) -> T {
+pub(crate) fn finish<T>(read: crate::group_commit::BoxFuture<'_, T>) -> T {
     thread_local! {
         static RUNTIME: tokio::runtime::Runtime = tokio::runtime::Builder::new_current_thread()
             .enable_time()
