@@ -540,4 +540,48 @@ mod tests {
         assert!(seq <= 2 * BATCH as i64 + 1, "the neighbour's write came {seq}th");
         drop((writer, db));
     }
+
+    /// A write on sqlx's connection (the console's) while a batch runs waits for the batch in
+    /// the pool's queue: with SQLite's busy handler turned off on that connection it would fail
+    /// at once with SQLITE_BUSY if it reached SQLite while the batch held the write lock.
+    #[tokio::test]
+    async fn a_console_write_waits_for_the_batch_its_turn_not_in_the_busy_handler() {
+        let path = std::env::temp_dir().join(format!("scimpad-turn-{}.db", uuid::Uuid::new_v4()));
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        let db = crate::db::connect(&url).await.unwrap();
+        db.execute_unprepared("CREATE TABLE arrivals (seq INTEGER PRIMARY KEY, who TEXT)").await.unwrap();
+        db.execute_unprepared("PRAGMA busy_timeout = 0").await.unwrap();
+        let writer = Writer::start(db.clone(), crate::db::readers(&db, &url).unwrap(), &url).unwrap();
+        let (started, batch_running) = oneshot::channel();
+        let batch = tokio::spawn({
+            let writer = writer.clone();
+            async move {
+                let held: StoreResult<u64> = writer
+                    .write(move |txn| {
+                        Box::pin(async move {
+                            let first = Statement::from_string(
+                                txn.backend(),
+                                "INSERT INTO arrivals (who) VALUES ('batch')",
+                            );
+                            let written = txn.apply(first).await;
+                            let _ = started.send(());
+                            // The batch keeps the write lock a while, on the writer thread.
+                            std::thread::sleep(std::time::Duration::from_millis(300));
+                            written
+                        })
+                    })
+                    .await
+                    .unwrap();
+                held.unwrap()
+            }
+        });
+        batch_running.await.unwrap();
+        db.execute_unprepared("INSERT INTO arrivals (who) VALUES ('console')").await.unwrap();
+        assert_eq!(batch.await.unwrap(), 1);
+        let sql = "SELECT who FROM arrivals ORDER BY seq";
+        let rows = db.query_all_raw(Statement::from_string(DbBackend::Sqlite, sql)).await.unwrap();
+        let order: Vec<String> = rows.iter().map(|r| r.try_get("", "who").unwrap()).collect();
+        assert_eq!(order, ["batch", "console"], "the console's write came after the batch it waited for");
+        drop((writer, db));
+    }
 }
