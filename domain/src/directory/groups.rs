@@ -10,11 +10,11 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySele
 use serde_json::{Value, json};
 
 use super::{
-    Projection, ScimResult, Scope, Written, check_if_match, insert, internal, listing,
+    Projection, ScimResult, Scope, Write, Written, check_if_match, internal, listing,
     memberships::{self, MemberDelta},
-    render, render_unlinked, save,
+    render, render_unlinked,
     settings::{MemberReplace, member_replace_of},
-    strip_server_fields,
+    strip_server_fields, write,
 };
 use crate::{
     clock::now_ms,
@@ -74,7 +74,7 @@ async fn bump(txn: &impl Exec, current: group::Model, resource: Option<Value>) -
         None => model.updated_at = Set(now_ms()),
     }
     model.version = Set(version);
-    save(txn, model, DUPLICATE).await
+    write(txn, Write::Update, model, DUPLICATE).await
 }
 
 fn summary(action: &str, name: &str, delta: &MemberDelta) -> String {
@@ -105,7 +105,7 @@ pub async fn create(
     let (scope, projection) = (scope.clone(), projection.clone());
     w.write(move |txn| {
         Box::pin(async move {
-            let model = insert(txn, model, DUPLICATE).await?;
+            let model = write(txn, Write::Insert, model, DUPLICATE).await?;
             let (delta, resource) = if members.is_empty() {
                 (MemberDelta::default(), render_unlinked(&scope, KIND, &model, &projection))
             } else {

@@ -211,10 +211,21 @@ pub(crate) async fn render<M: Stored>(
     Ok(all.pop().unwrap_or_default())
 }
 
-/// Inserts `model` — every field set — and returns it as stored, without reading it back. A
-/// broken uniqueness rule becomes 409 with `duplicate` as detail.
-pub(crate) async fn insert<A>(
+/// How a row is written.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Write {
+    /// A new row.
+    Insert,
+    /// A changed copy of a row this request already read.
+    Update,
+}
+
+/// Writes `model` — every field set — and returns it as stored, without reading it back (no
+/// `… RETURNING` of the row and its JSON). A broken uniqueness rule becomes 409 with `duplicate`
+/// as detail.
+pub(crate) async fn write<A>(
     txn: &impl Exec,
+    how: Write,
     model: A,
     duplicate: &str,
 ) -> ScimResult<<A::Entity as EntityTrait>::Model>
@@ -222,26 +233,14 @@ where
     A: ActiveModelTrait + TryIntoModel<<A::Entity as EntityTrait>::Model> + Clone + Send,
 {
     let stored = model.clone().try_into_model().map_err(internal)?;
-    let inserting = <A::Entity as EntityTrait>::insert(model).build(txn.backend());
-    txn.apply(inserting).await.map_err(db_error(duplicate))?;
+    let statement = match how {
+        Write::Insert => <A::Entity as EntityTrait>::insert(model).build(txn.backend()),
+        Write::Update => {
+            <A::Entity as EntityTrait>::update(model).validate().map_err(internal)?.build(txn.backend())
+        }
+    };
+    txn.apply(statement).await.map_err(db_error(duplicate))?;
     Ok(stored)
-}
-
-/// Writes `model` — a changed copy of a row this request already read, every field set — and
-/// returns it as stored, without `UPDATE … RETURNING` reading the row (and its JSON) back. A
-/// broken uniqueness rule becomes 409 with `duplicate` as detail.
-pub(crate) async fn save<A>(
-    txn: &impl Exec,
-    model: A,
-    duplicate: &str,
-) -> ScimResult<<A::Entity as EntityTrait>::Model>
-where
-    A: ActiveModelTrait + TryIntoModel<<A::Entity as EntityTrait>::Model> + Clone + Send,
-{
-    let saved = model.clone().try_into_model().map_err(internal)?;
-    let updating = <A::Entity as EntityTrait>::update(model).validate().map_err(internal)?;
-    txn.apply(updating.build(txn.backend())).await.map_err(db_error(duplicate))?;
-    Ok(saved)
 }
 
 /// Removes the server-managed attributes before a resource is stored.

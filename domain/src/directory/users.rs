@@ -18,8 +18,8 @@ use sea_orm::{
 use serde_json::{Value, json};
 
 use super::{
-    Projection, ScimResult, Scope, Written, check_if_match, insert, internal, listing, render,
-    render_unlinked, save, strip_server_fields,
+    Projection, ScimResult, Scope, Write, Written, check_if_match, internal, listing, render,
+    render_unlinked, strip_server_fields, write,
 };
 use crate::{
     accounts::Role,
@@ -196,7 +196,7 @@ pub async fn create(
     };
     apply_columns(&mut model, cols, resource, now);
     let model = w
-        .write(move |txn| Box::pin(async move { insert(txn, model, DUPLICATE).await }))
+        .write(move |txn| Box::pin(async move { write(txn, Write::Insert, model, DUPLICATE).await }))
         .await
         .map_err(internal)??;
     // A new user belongs to no group yet: nothing to look up.
@@ -231,7 +231,7 @@ async fn store(
     let mut model: user::ActiveModel = current.into();
     apply_columns(&mut model, cols, resource, now_ms());
     model.version = Set(version);
-    let model = save(txn, model, DUPLICATE).await?;
+    let model = write(txn, Write::Update, model, DUPLICATE).await?;
     if deactivated {
         end_sessions(txn, &id).await?;
     }
