@@ -356,7 +356,7 @@ pub async fn authenticate(w: &impl Writes, token: &str) -> DomainResult<Result<K
         let stamping = api_key::Entity::update_many()
             .col_expr(api_key::Column::LastUsedAt, sea_orm::sea_query::Expr::value(now))
             .filter(api_key::Column::Id.eq(key.id.clone()));
-        w.write(move |txn| Box::pin(async move { txn.apply(stamping.build(txn.backend())).await })).await??;
+        w.write(move |txn| Box::pin(async move { txn.apply(stamping.build(txn.backend())).await })).await?;
     }
     Ok(Ok(KeyPrincipal { key_id: key.id, org_id: key.org_id, owner_id: key.owner_id }))
 }

@@ -42,7 +42,7 @@ use sea_orm::{DatabaseConnection, DbErr};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::store::{
-    Reader, WriteConn,
+    Reader, StoreError, WriteConn,
     sqlite::{Access, SqliteConn, finish},
 };
 
@@ -83,12 +83,12 @@ pub trait Writes: Send + Sync {
     fn reader(&self) -> Reader;
 
     /// Runs `work` in a transaction and returns its result once that transaction has committed.
-    /// When `work` returns `Err`, its changes are rolled back and the error returned; the outer
-    /// `DbErr` means the transaction itself could not be begun or committed.
-    fn write<T, E, F>(&self, work: F) -> impl Future<Output = Result<Result<T, E>, DbErr>> + Send
+    /// When `work` returns `Err`, its changes are rolled back and the error returned; a
+    /// transaction that could not be begun or committed is an `E` made of that [`StoreError`].
+    fn write<T, E, F>(&self, work: F) -> impl Future<Output = Result<T, E>> + Send
     where
         T: Send + 'static,
-        E: Send + 'static,
+        E: From<StoreError> + Send + 'static,
         F: for<'t> FnOnce(&'t WriteConn<'t>) -> BoxFuture<'t, Result<T, E>> + Send + 'static;
 }
 
@@ -97,19 +97,20 @@ impl Writes for DatabaseConnection {
         Reader::Shared(self.clone())
     }
 
-    async fn write<T, E, F>(&self, work: F) -> Result<Result<T, E>, DbErr>
+    async fn write<T, E, F>(&self, work: F) -> Result<T, E>
     where
         T: Send + 'static,
-        E: Send + 'static,
+        E: From<StoreError> + Send + 'static,
         F: for<'t> FnOnce(&'t WriteConn<'t>) -> BoxFuture<'t, Result<T, E>> + Send + 'static,
     {
-        let txn = crate::db::begin_write(self).await?;
+        let failed = |e: DbErr| E::from(StoreError::from(e));
+        let txn = crate::db::begin_write(self).await.map_err(failed)?;
         let result = work(&WriteConn::Shared(&txn)).await;
         match result {
-            Ok(_) => txn.commit().await?,
-            Err(_) => txn.rollback().await?,
+            Ok(_) => txn.commit().await.map_err(failed)?,
+            Err(_) => txn.rollback().await.map_err(failed)?,
         }
-        Ok(result)
+        result
     }
 }
 
@@ -166,13 +167,14 @@ impl Writes for Writer {
         self.read.clone()
     }
 
-    async fn write<T, E, F>(&self, work: F) -> Result<Result<T, E>, DbErr>
+    async fn write<T, E, F>(&self, work: F) -> Result<T, E>
     where
         T: Send + 'static,
-        E: Send + 'static,
+        E: From<StoreError> + Send + 'static,
         F: for<'t> FnOnce(&'t WriteConn<'t>) -> BoxFuture<'t, Result<T, E>> + Send + 'static,
     {
         let Some(queue) = &self.grouped else { return self.db.write(work).await };
+        let failed = |why: String| E::from(StoreError::Failed(DbErr::Custom(why)));
         let (reply, answer) = oneshot::channel();
         let work: Work = Box::new(move |conn| {
             Box::pin(async move {
@@ -187,9 +189,11 @@ impl Writes for Writer {
             })
         });
         let job = Job { lane: self.lane.clone(), work };
-        queue.send(job).await.map_err(|_| DbErr::Custom("the database writer has stopped".into()))?;
+        queue.send(job).await.map_err(|_| failed("the database writer has stopped".into()))?;
         // A dropped reply means the batch was abandoned (a write panicked): it was rolled back.
-        answer.await.map_err(|_| DbErr::Custom("the write's batch was abandoned and rolled back".into()))?
+        let answered =
+            answer.await.map_err(|_| failed("the write's batch was abandoned and rolled back".into()))?;
+        answered.map_err(|e| E::from(StoreError::Failed(e)))?
     }
 }
 
@@ -445,7 +449,7 @@ mod tests {
             writer.write(insert(&t, "a")),
             writer.write(insert(&t, "c")),
         );
-        let failed = [a, b, dup, c].into_iter().filter(|r| r.as_ref().unwrap().is_err()).count();
+        let failed = [a, b, dup, c].into_iter().filter(Result::is_err).count();
         assert_eq!(failed, 1, "exactly the duplicate fails");
         assert_eq!(keys(&db, &t).await, ["a", "b", "c"]);
     }
@@ -454,17 +458,16 @@ mod tests {
     async fn a_write_that_errors_leaves_nothing_behind() {
         let (db, writer, t) = scratch().await;
         let sql = format!("INSERT INTO {t} (k) VALUES ('x')");
-        let failed: Result<(), &str> = writer
+        let failed: StoreResult<()> = writer
             .write(move |txn| {
                 Box::pin(async move {
                     txn.apply(Statement::from_string(txn.backend(), sql)).await.unwrap();
-                    Err("refused after writing")
+                    Err(StoreError::Unique)
                 })
             })
-            .await
-            .unwrap();
-        assert!(failed.is_err());
-        writer.write(insert(&t, "y")).await.unwrap().unwrap();
+            .await;
+        assert!(matches!(failed, Err(StoreError::Unique)), "the work's own error: {failed:?}");
+        writer.write(insert(&t, "y")).await.unwrap();
         assert_eq!(keys(&db, &t).await, ["y"]);
     }
 
@@ -478,7 +481,7 @@ mod tests {
         let before = file_size();
         let rows = (0..2000).map(|i| format!("('{i}', zeroblob(512))")).collect::<Vec<_>>().join(",");
         db.execute_unprepared("CREATE TABLE ckpt (k TEXT PRIMARY KEY, v BLOB)").await.unwrap();
-        let written = writer.write(sql(format!("INSERT INTO ckpt VALUES {rows}"))).await.unwrap();
+        let written = writer.write(sql(format!("INSERT INTO ckpt VALUES {rows}"))).await;
         assert_eq!(written.unwrap(), 2000);
         let row =
             db.query_one_raw(Statement::from_string(DbBackend::Sqlite, "PRAGMA wal_autocheckpoint")).await;
@@ -522,7 +525,7 @@ mod tests {
             let w = w.clone();
             async move {
                 let done = w.write(sql(format!("INSERT INTO arrivals (who) VALUES ('{who}')"))).await;
-                done.unwrap().unwrap();
+                done.unwrap();
             }
         };
         // Ten batches' worth of the flooder's writes are queued before the neighbour's one.
@@ -570,8 +573,7 @@ mod tests {
                             written
                         })
                     })
-                    .await
-                    .unwrap();
+                    .await;
                 held.unwrap()
             }
         });

@@ -173,7 +173,7 @@ pub const HOUR_MS: i64 = 3_600_000;
 /// Stores `events` and counts them into the hourly rollup, in one transaction (what the writer
 /// task does with each batch).
 pub async fn store(w: &impl Writes, events: Vec<Event>) -> Result<(), sea_orm::DbErr> {
-    let stored = w.write(move |txn| Box::pin(async move { insert(txn, &events).await })).await?;
+    let stored = w.write(move |txn| Box::pin(async move { insert(txn, &events).await })).await;
     stored.map_err(|e| match e {
         StoreError::Failed(e) => e,
         // No unique index on the log; an upsert keeps the rollup's.

@@ -118,7 +118,6 @@ pub async fn create(
         })
     })
     .await
-    .map_err(internal)?
 }
 
 /// `GET /Groups/{id}` (with `excludedAttributes=members`, no membership query at all).
@@ -154,7 +153,6 @@ pub async fn replace(
         })
     })
     .await
-    .map_err(internal)?
 }
 
 /// `PATCH /Groups/{id}`: attribute operations through the PATCH engine, member operations as set
@@ -203,7 +201,6 @@ pub async fn patch(
         })
     })
     .await
-    .map_err(internal)?
 }
 
 /// `DELETE /Groups/{id}`: the group and its memberships; the users stay.
@@ -219,7 +216,6 @@ pub async fn delete(w: &impl Writes, scope: &Scope, id: &str, if_match: Option<&
         })
     })
     .await
-    .map_err(internal)?
 }
 
 /// `GET /Groups` and `POST /Groups/.search`.

@@ -93,6 +93,13 @@ pub(crate) fn db_error<E: Into<StoreError>>(what: &str) -> impl Fn(E) -> ScimErr
     }
 }
 
+/// A write's transaction that could not be begun or committed (see `group_commit::Writes`).
+impl From<StoreError> for ScimError {
+    fn from(e: StoreError) -> Self {
+        internal(e)
+    }
+}
+
 /// Logs and hides a storage error that cannot be a uniqueness conflict.
 pub(crate) fn internal<E: Into<StoreError>>(e: E) -> ScimError {
     db_error("")(e)

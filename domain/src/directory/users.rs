@@ -197,8 +197,7 @@ pub async fn create(
     apply_columns(&mut model, cols, resource, now);
     let model = w
         .write(move |txn| Box::pin(async move { write(txn, Write::Insert, model, DUPLICATE).await }))
-        .await
-        .map_err(internal)??;
+        .await?;
     // A new user belongs to no group yet: nothing to look up.
     let resource = render_unlinked(scope, KIND, &model, projection);
     Ok(Written { resource, id: model.id, version: model.version, summary })
@@ -263,7 +262,7 @@ async fn modify(
                 let current = find(txn, &in_scope, &id, true).await?;
                 check_if_match(if_match.as_deref(), current.version)?;
                 match change(&current)? {
-                    Change::Unchanged(summary) => Ok((current, summary)),
+                    Change::Unchanged(summary) => ScimResult::Ok((current, summary)),
                     Change::To(resource, mut summary) => {
                         let model = store(txn, current, resource, &mut summary).await?;
                         Ok((model, summary))
@@ -271,8 +270,7 @@ async fn modify(
                 }
             })
         })
-        .await
-        .map_err(internal)??;
+        .await?;
     let (scope, projection) = (scope.clone(), projection.clone());
     super::read(&w.reader(), move |db| {
         Box::pin(async move {
@@ -344,7 +342,6 @@ pub async fn delete(w: &impl Writes, scope: &Scope, id: &str, if_match: Option<&
         })
     })
     .await
-    .map_err(internal)?
 }
 
 /// `GET /Users` and `POST /Users/.search`: a filtered, sorted page (RFC 7644 §3.4.2).
