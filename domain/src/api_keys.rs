@@ -25,6 +25,7 @@ use crate::{
     clock::now_ms,
     entities::{api_key, user},
     group_commit::Writes,
+    ids::{KeyId, OrgId, UserId},
     store::{Exec, Rows},
 };
 
@@ -80,9 +81,9 @@ impl std::fmt::Debug for NewKey {
 /// Who a valid key acts for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KeyPrincipal {
-    pub key_id: String,
-    pub org_id: String,
-    pub owner_id: String,
+    pub key_id: KeyId,
+    pub org_id: OrgId,
+    pub owner_id: UserId,
 }
 
 /// A refused token: why (logged; the client only learns "401"), and which key of which
@@ -90,8 +91,8 @@ pub struct KeyPrincipal {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Refused {
     pub reason: KeyRefusal,
-    pub org_id: Option<String>,
-    pub key_id: Option<String>,
+    pub org_id: Option<OrgId>,
+    pub key_id: Option<KeyId>,
 }
 
 /// Why a bearer token was refused.
@@ -304,7 +305,8 @@ pub async fn activity(
 /// through `w`, at most once a minute per key.
 pub async fn authenticate(w: &impl Writes, token: &str) -> DomainResult<Result<KeyPrincipal, Refused>> {
     let refuse = |reason, key: Option<&Presented>| {
-        Ok(Err(Refused { reason, org_id: key.map(|k| k.org_id.clone()), key_id: key.map(|k| k.id.clone()) }))
+        let (org_id, key_id) = (key.map(|k| OrgId::new(&k.org_id)), key.map(|k| KeyId::new(&k.id)));
+        Ok(Err(Refused { reason, org_id, key_id }))
     };
     let Some(public_id) = parse(token) else { return refuse(KeyRefusal::Malformed, None) };
     // One query: the key and what decides about its owner (every SCIM request runs it). `all`,
@@ -358,7 +360,11 @@ pub async fn authenticate(w: &impl Writes, token: &str) -> DomainResult<Result<K
             .filter(api_key::Column::Id.eq(key.id.clone()));
         w.write(move |txn| Box::pin(async move { txn.apply(stamping.build(txn.backend())).await })).await?;
     }
-    Ok(Ok(KeyPrincipal { key_id: key.id, org_id: key.org_id, owner_id: key.owner_id }))
+    Ok(Ok(KeyPrincipal {
+        key_id: KeyId::new(key.id),
+        org_id: OrgId::new(key.org_id),
+        owner_id: UserId::new(key.owner_id),
+    }))
 }
 
 /// A presented key's row and what decides about its owner (absent when the owner is gone).

@@ -41,9 +41,12 @@ use std::{
 use sea_orm::{DatabaseConnection, DbErr};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::store::{
-    Reader, StoreError, WriteConn,
-    sqlite::{Access, SqliteConn, finish},
+use crate::{
+    ids::OrgId,
+    store::{
+        Reader, StoreError, WriteConn,
+        sqlite::{Access, SqliteConn, finish},
+    },
 };
 
 /// A boxed future borrowing the transaction it runs in.
@@ -157,8 +160,8 @@ impl Writer {
 
     /// This writer, with writes queued in organisation `org_id`'s lane: under group commit each
     /// organisation gets its turn in every batch, whatever another's backlog.
-    pub fn for_org(&self, org_id: &str) -> Self {
-        Self { lane: Some(Arc::from(org_id)), ..self.clone() }
+    pub fn for_org(&self, org_id: &OrgId) -> Self {
+        Self { lane: Some(Arc::from(org_id.as_str())), ..self.clone() }
     }
 }
 
@@ -520,7 +523,8 @@ mod tests {
         let db = crate::db::connect(&url).await.unwrap();
         db.execute_unprepared("CREATE TABLE arrivals (seq INTEGER PRIMARY KEY, who TEXT)").await.unwrap();
         let writer = Writer::start(db.clone(), crate::db::readers(&db, &url).unwrap(), &url).unwrap();
-        let (flooder, neighbour) = (writer.for_org("flooder"), writer.for_org("neighbour"));
+        let (flooder, neighbour) =
+            (writer.for_org(&OrgId::new("flooder")), writer.for_org(&OrgId::new("neighbour")));
         let arrive = |w: &Writer, who: &'static str| {
             let w = w.clone();
             async move {

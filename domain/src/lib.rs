@@ -16,6 +16,7 @@ pub mod email;
 pub mod entities;
 pub mod error;
 pub mod group_commit;
+pub mod ids;
 pub mod origin;
 pub mod password;
 pub mod provisioning_log;

@@ -21,6 +21,7 @@ use crate::{
     clock::now_ms,
     entities::{provisioning_event as event, provisioning_hourly as hourly},
     group_commit::{Writer, Writes},
+    ids::{KeyId, OrgId},
     store::{Exec, StoreError, StoreResult},
 };
 
@@ -36,11 +37,11 @@ const LINGER: Duration = Duration::from_millis(100);
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
 
 /// One SCIM request as recorded.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Event {
-    pub org_id: String,
+    pub org_id: OrgId,
     pub at: i64,
-    pub api_key_id: Option<String>,
+    pub api_key_id: Option<KeyId>,
     pub method: String,
     pub path: String,
     pub resource_type: Option<String>,
@@ -57,9 +58,9 @@ impl From<Event> for event::ActiveModel {
     fn from(e: Event) -> Self {
         event::ActiveModel {
             id: Default::default(),
-            org_id: Set(e.org_id),
+            org_id: Set(e.org_id.into()),
             at: Set(e.at),
-            api_key_id: Set(e.api_key_id),
+            api_key_id: Set(e.api_key_id.map(String::from)),
             method: Set(e.method),
             path: Set(e.path),
             resource_type: Set(e.resource_type),
@@ -237,7 +238,7 @@ mod tests {
             summary: "id, ".repeat(30_000),
             detail: Some("d".repeat(MAX_SUMMARY_CHARS + 1)),
             resource_id: Some("r".repeat(100)),
-            ..Default::default()
+            ..crate::testing::log_event("o", 0, "patch", 200)
         }
         .bounded();
         assert_eq!(event.method, "VERYLONG");

@@ -59,3 +59,23 @@ pub async fn fill_pending_sign_ins(db: &DatabaseConnection, connection_id: &str,
     }
     txn.commit().await.expect("commit");
 }
+
+/// A provisioning-log event of organisation `org_id`: a `POST /Users` that did `operation` at
+/// `at` and answered `status`, with no key, resource or error.
+pub fn log_event(org_id: &str, at: i64, operation: &str, status: u16) -> crate::provisioning_log::Event {
+    crate::provisioning_log::Event {
+        org_id: crate::ids::OrgId::new(org_id),
+        at,
+        api_key_id: None,
+        method: "POST".into(),
+        path: "/scim/v2/Users".into(),
+        resource_type: Some("User".into()),
+        resource_id: None,
+        operation: operation.into(),
+        summary: format!("{operation} at {at}"),
+        status,
+        scim_type: None,
+        detail: None,
+        duration_ms: 3,
+    }
+}

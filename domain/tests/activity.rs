@@ -8,6 +8,7 @@ use domain::{
     activity::{self, Bucket, LogFilter, Outcome, PAGE_SIZE},
     api_keys,
     entities::{group, user},
+    ids::KeyId,
     provisioning_log::Event,
     sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait},
     testing::{test_db, unique_email},
@@ -39,18 +40,7 @@ fn member_of(admin: &Actor) -> Actor {
 }
 
 fn event(actor: &Actor, at: i64, operation: &str, status: u16) -> Event {
-    Event {
-        org_id: actor.org_id.clone(),
-        at,
-        method: "POST".into(),
-        path: "/scim/v2/Users".into(),
-        resource_type: Some("User".into()),
-        operation: operation.into(),
-        summary: format!("{operation} at {at}"),
-        status,
-        duration_ms: 3,
-        ..Event::default()
-    }
+    domain::testing::log_event(&actor.org_id, at, operation, status)
 }
 
 async fn record(db: &DatabaseConnection, events: Vec<Event>) {
@@ -95,7 +85,7 @@ async fn the_log_is_newest_first_filtered_and_paged_within_the_organisation() {
     let ada = admin(&db).await;
     let other = admin(&db).await;
     let key = api_keys::create(&db, &ada, "Entra", None).await.unwrap();
-    let keyed = Event { api_key_id: Some(key.info.id.clone()), ..event(&ada, NOW - 10, "patch", 200) };
+    let keyed = Event { api_key_id: Some(KeyId::new(&key.info.id)), ..event(&ada, NOW - 10, "patch", 200) };
     let group_op = Event { resource_type: Some("Group".into()), ..event(&ada, NOW - 20, "create", 201) };
     record(
         &db,

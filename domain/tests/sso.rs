@@ -202,7 +202,7 @@ async fn an_assertion_id_is_accepted_once() {
 }
 
 async fn provision(db: &DatabaseConnection, org_id: &str, body: serde_json::Value) -> String {
-    let scope = Scope { org_id: org_id.into(), base_url: "http://x/scim/v2".into() };
+    let scope = Scope { org_id: domain::ids::OrgId::new(org_id), base_url: "http://x/scim/v2".into() };
     users::create(db, &scope, &body, &Projection::default()).await.unwrap().id
 }
 
@@ -264,7 +264,7 @@ async fn deactivated_and_deleted_people_are_refused() {
     let db = test_db().await;
     let ada = admin(&db).await;
     let org = ada.org_id.as_str();
-    let scope = Scope { org_id: org.into(), base_url: "http://x/scim/v2".into() };
+    let scope = Scope { org_id: domain::ids::OrgId::new(org), base_url: "http://x/scim/v2".into() };
     let upn = unique_email("carol");
     let carol =
         provision(&db, org, json!({"userName": upn, "externalId": "oid-carol", "active": true})).await;

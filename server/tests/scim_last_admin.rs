@@ -223,7 +223,10 @@ async fn concurrent_deactivations_of_the_last_two_admins_let_exactly_one_through
         let scim = app.scim(&org.key);
         let first = admin_id(&scim, &org.admin.email).await;
         let second = second_admin(&app, &scim).await;
-        let scope = Scope { org_id: org.admin.org_id.clone(), base_url: format!("{}/scim/v2", app.url) };
+        let scope = Scope {
+            org_id: domain::ids::OrgId::new(&org.admin.org_id),
+            base_url: format!("{}/scim/v2", app.url),
+        };
         let body = deactivations()[1].clone();
         let none = Projection::default();
         let (a, b) = tokio::join!(

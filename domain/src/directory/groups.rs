@@ -96,7 +96,7 @@ pub async fn create(
     let now = now_ms();
     let mut model = group::ActiveModel {
         id: Set(uuid::Uuid::new_v4().to_string()),
-        org_id: Set(scope.org_id.clone()),
+        org_id: Set(scope.org_id.clone().into()),
         version: Set(1),
         created_at: Set(now),
         ..Default::default()
@@ -180,7 +180,7 @@ pub async fn patch(
             strip_server_fields(&mut resource, KIND);
             let replaces = member_changes.iter().any(|c| matches!(c, scim::MemberChange::Replace(_)));
             let mode = if replaces {
-                member_replace_of(txn, &scope.org_id).await.map_err(internal)?
+                member_replace_of(txn, scope.org_id.as_str()).await.map_err(internal)?
             } else {
                 MemberReplace::default()
             };

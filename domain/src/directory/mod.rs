@@ -17,13 +17,14 @@ use serde_json::{Value, json};
 use crate::{
     clock::to_rfc3339,
     group_commit::BoxFuture,
+    ids::OrgId,
     store::{Exec, ReadConn, Reader, Rows, StoreError},
 };
 
 /// The organisation a request acts on and the SCIM base URL its resources live under.
 #[derive(Clone, Debug)]
 pub struct Scope {
-    pub org_id: String,
+    pub org_id: OrgId,
     /// e.g. `https://scimpad.example.com/scim/v2`.
     pub base_url: String,
 }

@@ -185,7 +185,7 @@ pub async fn create(
     let summary = format!("created user {}{}", cols.user_name, if cols.active { "" } else { " (inactive)" });
     let mut model = user::ActiveModel {
         id: Set(uuid::Uuid::new_v4().to_string()),
-        org_id: Set(scope.org_id.clone()),
+        org_id: Set(scope.org_id.clone().into()),
         role: Set(Role::Member.as_str().to_owned()),
         source: Set("scim".to_owned()),
         entra_tenant_id: Set(None),

@@ -28,6 +28,7 @@
 
 use std::{num::NonZeroU32, sync::Arc, time::Duration};
 
+use domain::ids::OrgId;
 use governor::{DefaultKeyedRateLimiter, Quota, clock::Clock};
 
 /// How long a refusal is held before it is sent, on average (see the module header).
@@ -47,10 +48,10 @@ pub struct OrgRateLimit(Option<Arc<Limiters>>);
 
 #[derive(Debug)]
 struct Limiters {
-    requests: DefaultKeyedRateLimiter<String>,
+    requests: DefaultKeyedRateLimiter<OrgId>,
     burst: NonZeroU32,
     /// Which refusals are logged: one per organisation per second.
-    logged_refusals: DefaultKeyedRateLimiter<String>,
+    logged_refusals: DefaultKeyedRateLimiter<OrgId>,
 }
 
 /// A refused request: when the organisation may send again.
@@ -78,21 +79,21 @@ impl OrgRateLimit {
     }
 
     /// Spends one request of `org`'s budget, or says when it may send again.
-    pub fn check(&self, org: &str) -> Result<(), Refusal> {
+    pub fn check(&self, org: &OrgId) -> Result<(), Refusal> {
         self.spend(org, NonZeroU32::MIN)
     }
 
     /// Spends `extra` more requests of `org`'s budget (a bulk request's further operations), at
     /// most a whole burst, so a bulk request within the limits can always go through eventually.
-    pub fn check_more(&self, org: &str, extra: usize) -> Result<(), Refusal> {
+    pub fn check_more(&self, org: &OrgId, extra: usize) -> Result<(), Refusal> {
         let Some(limiters) = &self.0 else { return Ok(()) };
         let extra = u32::try_from(extra).unwrap_or(u32::MAX).min(limiters.burst.get());
         NonZeroU32::new(extra).map_or(Ok(()), |n| self.spend(org, n))
     }
 
-    fn spend(&self, org: &str, n: NonZeroU32) -> Result<(), Refusal> {
+    fn spend(&self, org: &OrgId, n: NonZeroU32) -> Result<(), Refusal> {
         let Some(limiters) = &self.0 else { return Ok(()) };
-        let key = org.to_owned();
+        let key = org.clone();
         let not_until = match limiters.requests.check_key_n(&key, n) {
             Ok(Ok(())) => return Ok(()),
             Ok(Err(not_until)) => not_until,
@@ -134,20 +135,20 @@ mod tests {
     fn each_organisation_has_its_own_bucket() {
         let limit = OrgRateLimit::new(1, 3);
         for _ in 0..3 {
-            assert_eq!(limit.check("flooder"), Ok(()));
+            assert_eq!(limit.check(&OrgId::new("flooder")), Ok(()));
         }
-        let refused = limit.check("flooder").unwrap_err();
+        let refused = limit.check(&OrgId::new("flooder")).unwrap_err();
         assert_eq!((refused.retry_after_secs, refused.log), (1, true));
         assert!(refused.hold >= HOLD / 2 && refused.hold < HOLD * 3 / 2, "{:?}", refused.hold);
-        assert!(!limit.check("flooder").unwrap_err().log, "one logged refusal a second");
-        assert_eq!(limit.check("neighbour"), Ok(()), "another organisation is unaffected");
+        assert!(!limit.check(&OrgId::new("flooder")).unwrap_err().log, "one logged refusal a second");
+        assert_eq!(limit.check(&OrgId::new("neighbour")), Ok(()), "another organisation is unaffected");
     }
 
     #[test]
     fn retry_after_counts_from_when_the_held_refusal_is_sent() {
         let limit = OrgRateLimit::new(1, 1);
-        assert_eq!(limit.check("o"), Ok(()));
-        let refused = limit.check("o").unwrap_err();
+        assert_eq!(limit.check(&OrgId::new("o")), Ok(()));
+        let refused = limit.check(&OrgId::new("o")).unwrap_err();
         assert_eq!(refused.retry_after_secs, 1);
         // Holds differ, so held requests do not come back together.
         let holds: std::collections::HashSet<Duration> = (0..10).map(|_| hold()).collect();
@@ -158,17 +159,17 @@ mod tests {
     #[test]
     fn a_bulk_request_spends_one_request_per_operation() {
         let limit = OrgRateLimit::new(1, 10);
-        assert_eq!(limit.check("o"), Ok(()));
-        assert_eq!(limit.check_more("o", 8), Ok(()));
-        assert!(limit.check_more("o", 2).is_err(), "only one request left");
-        assert_eq!(limit.check("o"), Ok(()));
+        assert_eq!(limit.check(&OrgId::new("o")), Ok(()));
+        assert_eq!(limit.check_more(&OrgId::new("o"), 8), Ok(()));
+        assert!(limit.check_more(&OrgId::new("o"), 2).is_err(), "only one request left");
+        assert_eq!(limit.check(&OrgId::new("o")), Ok(()));
         // A bulk larger than the burst spends a whole burst, and can go through once it is full.
-        assert!(OrgRateLimit::new(1, 10).check_more("p", 1000).is_ok());
+        assert!(OrgRateLimit::new(1, 10).check_more(&OrgId::new("p"), 1000).is_ok());
     }
 
     #[test]
     fn rate_zero_is_off() {
         let off = OrgRateLimit::new(0, 1);
-        assert!((0..10_000).all(|_| off.check("o").is_ok()));
+        assert!((0..10_000).all(|_| off.check(&OrgId::new("o")).is_ok()));
     }
 }
