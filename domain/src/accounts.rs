@@ -16,28 +16,28 @@ use crate::{
     password, throttle,
 };
 
-/// What a person may do in the console.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What a person may do in the console (`users.role`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sea_orm::EnumIter, sea_orm::DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum Role {
     /// Manages keys, SSO, the directory and the provisioning log.
+    #[sea_orm(string_value = "admin")]
     Admin,
     /// A regular member: sees their own profile.
+    #[sea_orm(string_value = "member")]
     Member,
 }
 
-impl Role {
-    /// The stored form.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Member => "member",
-        }
-    }
-
-    /// Parses the stored form; anything unknown is the least privileged role.
-    pub fn parse(s: &str) -> Self {
-        if s == "admin" { Role::Admin } else { Role::Member }
-    }
+/// How a person came to be (`users.source`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sea_orm::EnumIter, sea_orm::DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum Source {
+    /// Signed up, or was created, in the console: has a password.
+    #[sea_orm(string_value = "local")]
+    Local,
+    /// Provisioned by Entra over SCIM: signs in with SSO.
+    #[sea_orm(string_value = "scim")]
+    Scim,
 }
 
 /// The signed-in person a request acts as.
@@ -144,8 +144,8 @@ pub async fn sign_up(db: &DatabaseConnection, origin: Origin, input: SignUp) -> 
         email: Set(Some(email.as_str().to_owned())),
         email_lower: Set(Some(email.normalized())),
         active: Set(true),
-        role: Set(Role::Admin.as_str().to_owned()),
-        source: Set("local".to_owned()),
+        role: Set(Role::Admin),
+        source: Set(Source::Local),
         entra_tenant_id: Set(None),
         entra_object_id: Set(None),
         resource: Set(resource),
@@ -262,8 +262,8 @@ pub async fn load_actor(
         Some((u, Some(org))) if u.active => Some(Actor {
             display_name: u.display_name.clone().unwrap_or_else(|| u.user_name.clone()),
             email: u.email.clone().unwrap_or_else(|| u.user_name.clone()),
-            role: Role::parse(&u.role),
-            managed_by_idp: u.source == "scim",
+            role: u.role,
+            managed_by_idp: u.source == Source::Scim,
             user_id: u.id,
             org_id: org.id,
             org_name: org.name,

@@ -13,7 +13,7 @@ use sea_orm::{
 
 use crate::{
     DomainError, DomainResult,
-    accounts::Actor,
+    accounts::{Actor, Source},
     entities::{api_key, group, provisioning_event as event, provisioning_hourly as hourly, user},
 };
 
@@ -238,7 +238,7 @@ pub async fn overview(db: &DatabaseConnection, actor: &Actor, now: i64) -> Domai
     let provisioned = |active: bool| {
         user::Entity::find()
             .filter(user::Column::OrgId.eq(org))
-            .filter(user::Column::Source.eq("scim"))
+            .filter(user::Column::Source.eq(Source::Scim))
             .filter(user::Column::Active.eq(active))
             .count(db)
     };

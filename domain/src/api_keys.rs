@@ -12,8 +12,8 @@
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use rand::{Rng, RngCore, distributions::Alphanumeric, rngs::OsRng};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -349,7 +349,7 @@ pub async fn authenticate(w: &impl Writes, token: &str) -> DomainResult<Result<K
     }
     let owner_ok = key.owner_active == Some(true)
         && key.owner_org_id.as_deref() == Some(key.org_id.as_str())
-        && key.owner_role.as_deref().map(Role::parse) == Some(Role::Admin);
+        && key.owner_role == Some(Role::Admin.to_value());
     if !owner_ok {
         return refuse(KeyRefusal::OwnerNotAdmin, Some(&key));
     }

@@ -36,8 +36,8 @@ async fn sign_up_creates_an_admin_whose_password_is_hashed() {
     assert!(!cred.password_hash.contains(PASSWORD));
     let person = user::Entity::find_by_id(actor.user_id.clone()).one(&db).await.unwrap().unwrap();
     assert_eq!(
-        (person.source.as_str(), person.active, person.user_name.as_str()),
-        ("local", true, email.as_str())
+        (person.source, person.active, person.user_name.as_str()),
+        (domain::accounts::Source::Local, true, email.as_str())
     );
     assert_eq!(person.resource["userName"], email);
 }

@@ -4,7 +4,7 @@
 
 use domain::{
     DomainError,
-    accounts::{self, Actor, Role, SignUp},
+    accounts::{self, Actor, Role, SignUp, Source},
     activity::{self, Bucket, LogFilter, Outcome, PAGE_SIZE},
     api_keys,
     entities::{group, user},
@@ -47,7 +47,7 @@ async fn record(db: &DatabaseConnection, events: Vec<Event>) {
     domain::provisioning_log::store(db, events).await.unwrap();
 }
 
-async fn add_user(db: &DatabaseConnection, actor: &Actor, source: &str, active: bool) {
+async fn add_user(db: &DatabaseConnection, actor: &Actor, source: Source, active: bool) {
     let name = unique_email("u");
     user::Entity::insert(user::ActiveModel {
         id: Set(uuid::Uuid::new_v4().to_string()),
@@ -61,8 +61,8 @@ async fn add_user(db: &DatabaseConnection, actor: &Actor, source: &str, active: 
         email: Set(None),
         email_lower: Set(None),
         active: Set(active),
-        role: Set(Role::Member.as_str().into()),
-        source: Set(source.into()),
+        role: Set(Role::Member),
+        source: Set(source),
         entra_tenant_id: Set(None),
         entra_object_id: Set(None),
         resource: Set(json!({"userName": name, "active": active})),
@@ -219,12 +219,12 @@ async fn the_overview_counts_the_directory_and_provisioning_health() {
     assert_eq!(fresh, activity::Overview::default(), "the admin's own local account is not provisioned");
 
     api_keys::create(&db, &ada, "Entra", None).await.unwrap();
-    add_user(&db, &ada, "scim", true).await;
-    add_user(&db, &ada, "scim", true).await;
-    add_user(&db, &ada, "scim", false).await;
-    add_user(&db, &ada, "local", true).await;
+    add_user(&db, &ada, Source::Scim, true).await;
+    add_user(&db, &ada, Source::Scim, true).await;
+    add_user(&db, &ada, Source::Scim, false).await;
+    add_user(&db, &ada, Source::Local, true).await;
     let other = admin(&db).await;
-    add_user(&db, &other, "scim", true).await;
+    add_user(&db, &other, Source::Scim, true).await;
     group::Entity::insert(group::ActiveModel {
         id: Set(uuid::Uuid::new_v4().to_string()),
         org_id: Set(ada.org_id.clone()),

@@ -72,7 +72,7 @@ async fn expired_keys_and_keys_of_former_admins_are_refused() {
     reactivated.update(&app.db).await.unwrap();
     assert_eq!(app.scim(&org.key).get("/Users").await.status, 200, "active admin again");
     let mut demoted = owner().await;
-    demoted.role = Set("member".into());
+    demoted.role = Set(domain::accounts::Role::Member);
     demoted.update(&app.db).await.unwrap();
     assert_eq!(app.scim(&org.key).get("/Users").await.status, 401, "demoted owner");
 }

@@ -260,7 +260,7 @@ async fn only_admins_read_and_change_the_member_replace_setting() {
     .unwrap()
     .unwrap();
     let mut row: user::ActiveModel = row.into();
-    row.role = Set("member".into());
+    row.role = Set(domain::accounts::Role::Member);
     row.update(&app.db).await.unwrap();
     assert_eq!(call(&other, "member_replace_setting", &[]).await.unwrap().status(), 403);
     assert_eq!(call(&other, "save_member_replace", &[("mode", "additive")]).await.unwrap().status(), 403);

@@ -86,7 +86,7 @@ mod ssr {
             display_name: u.display_name,
             email: u.email,
             active: u.active,
-            source: u.source,
+            source: domain::sea_orm::ActiveEnum::to_value(&u.source),
             groups,
             updated_at: to_rfc3339(u.updated_at),
             id: u.id,

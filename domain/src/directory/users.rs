@@ -22,7 +22,7 @@ use super::{
     render_unlinked, strip_server_fields, write,
 };
 use crate::{
-    accounts::Role,
+    accounts::{Role, Source},
     clock::now_ms,
     entities::{organization, session, user},
     group_commit::Writes,
@@ -123,7 +123,7 @@ crate::from_sqlite!(IdRow { id });
 
 /// Whether `user` counts towards the organisation's active admins.
 pub(crate) fn is_active_admin(user: &user::Model) -> bool {
-    user.active && Role::parse(&user.role) == Role::Admin
+    user.active && user.role == Role::Admin
 }
 
 /// The ids of organisation `org_id`'s active admins (a handful at most).
@@ -132,7 +132,7 @@ pub(crate) async fn active_admin_ids(db: &impl Rows, org_id: &str) -> StoreResul
         .select_only()
         .column(user::Column::Id)
         .filter(user::Column::OrgId.eq(org_id))
-        .filter(user::Column::Role.eq(Role::Admin.as_str()))
+        .filter(user::Column::Role.eq(Role::Admin))
         .filter(user::Column::Active.eq(true));
     let rows: Vec<IdRow> = db.rows(admins.build(db.backend())).await?;
     Ok(rows.into_iter().map(|r| r.id).collect())
@@ -186,8 +186,8 @@ pub async fn create(
     let mut model = user::ActiveModel {
         id: Set(uuid::Uuid::new_v4().to_string()),
         org_id: Set(scope.org_id.clone().into()),
-        role: Set(Role::Member.as_str().to_owned()),
-        source: Set("scim".to_owned()),
+        role: Set(Role::Member),
+        source: Set(Source::Scim),
         entra_tenant_id: Set(None),
         entra_object_id: Set(None),
         version: Set(1),

@@ -3,6 +3,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::accounts::{Role, Source};
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "users")]
 pub struct Model {
@@ -18,8 +20,8 @@ pub struct Model {
     pub email: Option<String>,
     pub email_lower: Option<String>,
     pub active: bool,
-    pub role: String,
-    pub source: String,
+    pub role: Role,
+    pub source: Source,
     pub entra_tenant_id: Option<String>,
     pub entra_object_id: Option<String>,
     pub resource: Json,
