@@ -353,7 +353,7 @@ fn commit_batch(conn: &SqliteConn, jobs: Vec<Work>) {
         }
         deliveries.push(finish(job(conn)));
     }
-    let committed = conn.batch("COMMIT").map_err(|e| DbErr::Custom(e.to_string()));
+    let committed = conn.batch("COMMIT").map_err(DbErr::from);
     if committed.is_err() && conn.in_transaction() {
         // A failed COMMIT can leave the transaction open (e.g. SQLITE_BUSY): end it.
         let _ = conn.batch("ROLLBACK");

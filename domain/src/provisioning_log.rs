@@ -22,7 +22,7 @@ use crate::{
     entities::{provisioning_event as event, provisioning_hourly as hourly},
     group_commit::{Writer, Writes},
     ids::{KeyId, OrgId},
-    store::{Exec, StoreError, StoreResult},
+    store::{Exec, StoreResult},
 };
 
 /// Events waiting for the writer at most; beyond that new events are dropped (and counted in
@@ -175,11 +175,7 @@ pub const HOUR_MS: i64 = 3_600_000;
 /// task does with each batch).
 pub async fn store(w: &impl Writes, events: Vec<Event>) -> Result<(), sea_orm::DbErr> {
     let stored = w.write(move |txn| Box::pin(async move { insert(txn, &events).await })).await;
-    stored.map_err(|e| match e {
-        StoreError::Failed(e) => e,
-        // No unique index on the log; an upsert keeps the rollup's.
-        StoreError::Unique => sea_orm::DbErr::Custom(e.to_string()),
-    })
+    stored.map_err(sea_orm::DbErr::from)
 }
 
 async fn insert(txn: &impl Exec, events: &[Event]) -> StoreResult<()> {

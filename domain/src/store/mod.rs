@@ -46,6 +46,16 @@ impl From<DbErr> for StoreError {
     }
 }
 
+/// A store error where only SeaORM's error type can carry it (start-up, the log writer).
+impl From<StoreError> for DbErr {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Failed(e) => e,
+            StoreError::Unique => DbErr::Custom(e.to_string()),
+        }
+    }
+}
+
 /// The result of a statement on the seam.
 pub type StoreResult<T> = Result<T, StoreError>;
 

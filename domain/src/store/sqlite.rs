@@ -29,7 +29,9 @@ use super::{ReadConn, ReadOp, StoreError, StoreResult, columns::Kind};
 const READERS: usize = 4;
 /// Prepared statements kept per connection (the SCIM reads use a few dozen distinct ones).
 const STATEMENT_CACHE: usize = 128;
-/// How long a statement waits for a lock (only a schema change takes one a reader must wait for).
+/// How long a statement waits for a lock. Readers wait for none; the writer's `BEGIN IMMEDIATE`
+/// finds the lock free (it holds the write turn, see `group_commit`) unless another process
+/// writes to the file.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A row type read from rusqlite rows by column name.
@@ -224,14 +226,6 @@ fn decode(cell: ValueRef<'_>, kind: Kind) -> Result<Value, DbErr> {
     })
 }
 
-/// A store error where only a `DbErr` can be reported (opening the readers).
-fn into_db_err(e: StoreError) -> DbErr {
-    match e {
-        StoreError::Failed(e) => e,
-        StoreError::Unique => DbErr::Custom(e.to_string()),
-    }
-}
-
 /// A read queued for the reader threads.
 type Job = Box<dyn FnOnce(&ReadConn) + Send>;
 
@@ -254,7 +248,7 @@ impl ReadPool {
         let (queue, jobs) = mpsc::channel::<Job>();
         let jobs = Arc::new(Mutex::new(jobs));
         for n in 0..READERS {
-            let conn = ReadConn::Sqlite(SqliteConn::open(path, Access::ReadOnly).map_err(into_db_err)?);
+            let conn = ReadConn::Sqlite(SqliteConn::open(path, Access::ReadOnly).map_err(DbErr::from)?);
             let jobs = jobs.clone();
             std::thread::Builder::new()
                 .name(format!("sqlite-reader-{n}"))
