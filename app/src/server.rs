@@ -77,7 +77,12 @@ pub fn into_app_error(err: DomainError) -> AppError {
         DomainError::Invalid { field, message } => {
             fail(StatusCode::BAD_REQUEST, AppError::Invalid { field: field.to_owned(), message })
         }
-        DomainError::Conflict(m) => fail(StatusCode::CONFLICT, AppError::Conflict(m)),
+        DomainError::Rejected { detail, .. } => {
+            fail(StatusCode::BAD_REQUEST, AppError::Invalid { field: String::new(), message: detail })
+        }
+        DomainError::Conflict(m) | DomainError::PreconditionFailed(m) => {
+            fail(StatusCode::CONFLICT, AppError::Conflict(m))
+        }
         DomainError::InvalidCredentials => fail(StatusCode::UNAUTHORIZED, AppError::InvalidCredentials),
         DomainError::Throttled { retry_after_secs } => {
             fail(StatusCode::TOO_MANY_REQUESTS, AppError::Throttled { minutes: (retry_after_secs + 59) / 60 })

@@ -216,7 +216,10 @@ async fn with_a_second_active_admin_either_may_go_but_the_keys_owner_takes_the_k
 /// through the domain, so both writes really run side by side on the pool, several rounds.
 #[tokio::test]
 async fn concurrent_deactivations_of_the_last_two_admins_let_exactly_one_through() {
-    use domain::directory::{Projection, Scope, users};
+    use domain::{
+        DomainError,
+        directory::{Directory, Projection, ResourceKind, Scope, Target},
+    };
     let app = TestApp::spawn().await;
     for _ in 0..8 {
         let org = app.scim_org().await;
@@ -230,12 +233,26 @@ async fn concurrent_deactivations_of_the_last_two_admins_let_exactly_one_through
         let body = deactivations()[1].clone();
         let none = Projection::default();
         let (a, b) = tokio::join!(
-            users::patch(&app.db, &scope, &first, &body, None, &none),
-            users::patch(&app.db, &scope, &second, &body, None, &none),
+            app.db.patch(
+                &scope,
+                Target { kind: ResourceKind::User, id: &first, if_match: None },
+                &body,
+                &none
+            ),
+            app.db.patch(
+                &scope,
+                Target { kind: ResourceKind::User, id: &second, if_match: None },
+                &body,
+                &none
+            ),
         );
         let refused: Vec<_> = [&a, &b].into_iter().filter_map(|r| r.as_ref().err()).collect();
         assert_eq!(refused.len(), 1, "exactly one succeeds: {a:?} / {b:?}");
-        assert_eq!((refused[0].status, refused[0].scim_type.map(|t| t.as_str())), (400, Some("mutability")));
+        assert!(
+            matches!(refused[0], DomainError::Rejected { rule: scim::ScimType::Mutability, .. }),
+            "{:?}",
+            refused[0]
+        );
         assert_eq!(active_among(&app, [&first, &second]).await, 1, "one active admin remains");
     }
 }

@@ -138,9 +138,12 @@ pub async fn list_users(
 /// One user's details.
 #[server(prefix = "/api", endpoint = "get_user")]
 pub async fn get_user(id: String) -> Result<UserDetail, AppError> {
-    use domain::{clock::to_rfc3339, directory};
+    use domain::{
+        clock::to_rfc3339,
+        directory::{self, Directory},
+    };
 
-    use crate::server::{actor, app_context, internal, into_app_error};
+    use crate::server::{actor, app_context, into_app_error};
     let (ctx, actor) = (app_context()?, actor()?);
     let detail = domain::browse::user(&ctx.db, &actor, &id).await.map_err(into_app_error)?;
     let last =
@@ -149,9 +152,11 @@ pub async fn get_user(id: String) -> Result<UserDetail, AppError> {
         org_id: domain::ids::OrgId::new(&actor.org_id),
         base_url: crate::routes::tenant_url(&ctx.public_url),
     };
-    let resource = directory::users::get(&ctx.db, &scope, &id, &directory::Projection::default())
+    let resource = ctx
+        .db
+        .get(&scope, directory::ResourceKind::User, &id, &directory::Projection::default())
         .await
-        .map_err(|e| internal(e.detail))?
+        .map_err(into_app_error)?
         .resource;
     let events = detail
         .events

@@ -12,10 +12,12 @@
 //! means "not". `domain/tests/filter_oracle.rs` checks the SQL against that evaluator.
 
 use scim::{
-    AttrPath, CompValue, CompareOp, Filter, ResourceKind, ScimError,
+    AttrPath, CompValue, CompareOp, Filter, ResourceKind, ScimType,
     schema::{AttrType, AttributeDef},
 };
 use sea_orm::{DbBackend, Value, sea_query::SimpleExpr};
+
+use crate::error::DomainError;
 
 /// Stands for a bound value while SQL is assembled; numbered per backend at the end.
 const HOLE: char = '\u{1}';
@@ -74,12 +76,12 @@ struct Lowering {
     backend: DbBackend,
 }
 
-fn invalid(detail: impl Into<String>) -> ScimError {
-    ScimError::invalid_filter(detail.into())
+fn invalid(detail: impl Into<String>) -> DomainError {
+    DomainError::rejected(ScimType::InvalidFilter, detail.into())
 }
 
 /// Lowers `filter` for resources of `kind` on `backend`.
-pub fn lower(filter: &Filter, kind: ResourceKind, backend: DbBackend) -> Result<SimpleExpr, ScimError> {
+pub fn lower(filter: &Filter, kind: ResourceKind, backend: DbBackend) -> Result<SimpleExpr, DomainError> {
     scim::filter::validate(filter, kind)?;
     let sql = Lowering { kind, backend }.filter(filter)?;
     // SQLite takes `?`; PostgreSQL numbered `$n` (sea-query substitutes both in custom SQL).
@@ -106,7 +108,7 @@ impl Lowering {
         }
     }
 
-    fn filter(&self, filter: &Filter) -> Result<Sql, ScimError> {
+    fn filter(&self, filter: &Filter) -> Result<Sql, DomainError> {
         Ok(match filter {
             Filter::And(a, b) => self.filter(a)?.join(" AND ", self.filter(b)?),
             Filter::Or(a, b) => self.filter(a)?.join(" OR ", self.filter(b)?),
@@ -123,8 +125,8 @@ impl Lowering {
     fn leaf(
         &self,
         attr: &AttrPath,
-        build: impl Fn(&Self, Source, &'static AttributeDef) -> Result<Sql, ScimError>,
-    ) -> Result<Sql, ScimError> {
+        build: impl Fn(&Self, Source, &'static AttributeDef) -> Result<Sql, DomainError>,
+    ) -> Result<Sql, DomainError> {
         let resolved =
             self.kind.resolve(attr).ok_or_else(|| invalid(format!("unknown attribute \"{attr}\"")))?;
         let (source, def) = self.source(&resolved)?;
@@ -135,7 +137,7 @@ impl Lowering {
         Source::Column { sql: format!("\"{}\".\"{name}\"", self.table()), stored_lower, millis }
     }
 
-    fn source(&self, r: &scim::schema::ResolvedAttr) -> Result<(Source, &'static AttributeDef), ScimError> {
+    fn source(&self, r: &scim::schema::ResolvedAttr) -> Result<(Source, &'static AttributeDef), DomainError> {
         let top = r.attr.name;
         let sub = r.sub.map(|s| s.name);
         let user = self.kind == ResourceKind::User;
@@ -201,8 +203,8 @@ impl Lowering {
     fn exists_element(
         &self,
         array: &[String],
-        cond: impl FnOnce(&str) -> Result<Sql, ScimError>,
-    ) -> Result<Sql, ScimError> {
+        cond: impl FnOnce(&str) -> Result<Sql, DomainError>,
+    ) -> Result<Sql, DomainError> {
         let resource = self.resource();
         let (from, element) = match self.backend {
             DbBackend::Postgres => {
@@ -230,7 +232,7 @@ impl Lowering {
         )
     }
 
-    fn value_path(&self, attr: &AttrPath, inner: &Filter) -> Result<Sql, ScimError> {
+    fn value_path(&self, attr: &AttrPath, inner: &Filter) -> Result<Sql, DomainError> {
         let resolved =
             self.kind.resolve(attr).ok_or_else(|| invalid(format!("unknown attribute \"{attr}\"")))?;
         let parent = resolved.attr;
@@ -266,8 +268,8 @@ impl Lowering {
         parent: &'static AttributeDef,
         element: &str,
         f: &Filter,
-    ) -> Result<Sql, ScimError> {
-        let sub = |attr: &AttrPath| -> Result<(Source, &'static AttributeDef), ScimError> {
+    ) -> Result<Sql, DomainError> {
+        let sub = |attr: &AttrPath| -> Result<(Source, &'static AttributeDef), DomainError> {
             let def = parent
                 .sub_attribute(&attr.name)
                 .filter(|_| attr.schema.is_none() && attr.sub_attr.is_none())
@@ -304,7 +306,7 @@ impl Lowering {
         def: &'static AttributeDef,
         op: CompareOp,
         value: &CompValue,
-    ) -> Result<Sql, ScimError> {
+    ) -> Result<Sql, DomainError> {
         match source {
             Source::Column { sql, stored_lower, millis } => {
                 self.compare_expr(&sql, Operand::Column { stored_lower, millis }, def, op, value)
@@ -362,7 +364,7 @@ impl Lowering {
         def: &'static AttributeDef,
         op: CompareOp,
         value: &CompValue,
-    ) -> Result<Sql, ScimError> {
+    ) -> Result<Sql, DomainError> {
         let pg = self.backend == DbBackend::Postgres;
         let (json, stored_lower, millis) = match operand {
             Operand::Json => (true, false, false),
@@ -547,7 +549,7 @@ mod tests {
         ] {
             let f = Filter::parse(bad).unwrap();
             let err = lower(&f, ResourceKind::User, DbBackend::Sqlite).unwrap_err();
-            assert_eq!((err.status, err.scim_type), (400, Some(scim::ScimType::InvalidFilter)), "{bad}");
+            assert!(matches!(err, DomainError::Rejected { rule: ScimType::InvalidFilter, .. }), "{bad}");
         }
     }
 }

@@ -3,14 +3,14 @@
 //! through set operations (see `memberships`), never by rewriting a member list.
 
 use scim::{
-    ListQuery, ResourceKind, ScimError, apply_patch, group_members, parse_patch, prepare_resource,
+    ListQuery, ResourceKind, ScimType, apply_patch, group_members, parse_patch, prepare_resource,
     split_member_ops,
 };
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait};
 use serde_json::{Value, json};
 
 use super::{
-    Projection, ScimResult, Scope, Write, Written, check_if_match, internal, listing,
+    Projection, Scope, Write, Written, check_if_match, listing,
     memberships::{self, MemberDelta},
     render, render_unlinked,
     settings::{MemberReplace, member_replace_of},
@@ -19,6 +19,7 @@ use super::{
 use crate::{
     clock::now_ms,
     entities::group,
+    error::{DomainError, DomainResult},
     group_commit::Writes,
     store::{Exec, Rows},
 };
@@ -26,16 +27,16 @@ use crate::{
 const KIND: ResourceKind = ResourceKind::Group;
 const DUPLICATE: &str = "a group with this displayName already exists";
 
-fn display_name(resource: &Value) -> ScimResult<String> {
+fn display_name(resource: &Value) -> DomainResult<String> {
     resource
         .get("displayName")
         .and_then(Value::as_str)
         .filter(|d| !d.trim().is_empty())
         .map(str::to_owned)
-        .ok_or_else(|| ScimError::invalid_value("displayName is required"))
+        .ok_or_else(|| DomainError::rejected(ScimType::InvalidValue, "displayName is required"))
 }
 
-fn apply_columns(model: &mut group::ActiveModel, resource: Value, now: i64) -> ScimResult<()> {
+fn apply_columns(model: &mut group::ActiveModel, resource: Value, now: i64) -> DomainResult<()> {
     let name = display_name(&resource)?;
     model.display_name_lower = Set(name.to_lowercase());
     model.display_name = Set(name);
@@ -46,7 +47,7 @@ fn apply_columns(model: &mut group::ActiveModel, resource: Value, now: i64) -> S
 }
 
 /// A group as sent, prepared for storage, and the member ids it names.
-fn prepare(body: &Value) -> ScimResult<(Value, Vec<String>)> {
+fn prepare(body: &Value) -> DomainResult<(Value, Vec<String>)> {
     let mut resource = prepare_resource(body, KIND)?;
     let members = group_members(&resource);
     strip_server_fields(&mut resource, KIND);
@@ -54,19 +55,19 @@ fn prepare(body: &Value) -> ScimResult<(Value, Vec<String>)> {
     Ok((resource, members))
 }
 
-async fn find(db: &impl Rows, scope: &Scope, id: &str, lock: bool) -> ScimResult<group::Model> {
+async fn find(db: &impl Rows, scope: &Scope, id: &str, lock: bool) -> DomainResult<group::Model> {
     let mut query = group::Entity::find_by_id(id.to_owned()).filter(group::Column::OrgId.eq(&scope.org_id));
     if lock {
         query = query.lock_exclusive();
     }
     // Not `one`: the id is the key, and `one` would bind a `LIMIT` (see `listing`).
-    let found: Vec<group::Model> = db.rows(query.build(db.backend())).await.map_err(internal)?;
+    let found: Vec<group::Model> = db.rows(query.build(db.backend())).await?;
     let found = found.into_iter().next();
-    found.ok_or_else(|| ScimError::not_found(format!("no Group with id \"{id}\"")))
+    found.ok_or(DomainError::NotFound)
 }
 
 /// Records a change of the group: new version and modification time.
-async fn bump(txn: &impl Exec, current: group::Model, resource: Option<Value>) -> ScimResult<group::Model> {
+async fn bump(txn: &impl Exec, current: group::Model, resource: Option<Value>) -> DomainResult<group::Model> {
     let version = current.version + 1;
     let mut model: group::ActiveModel = current.into();
     match resource {
@@ -91,7 +92,7 @@ pub async fn create(
     scope: &Scope,
     body: &Value,
     projection: &Projection,
-) -> ScimResult<Written> {
+) -> DomainResult<Written> {
     let (resource, members) = prepare(body)?;
     let now = now_ms();
     let mut model = group::ActiveModel {
@@ -121,7 +122,7 @@ pub async fn create(
 }
 
 /// `GET /Groups/{id}` (with `excludedAttributes=members`, no membership query at all).
-pub async fn get(db: &impl Rows, scope: &Scope, id: &str, projection: &Projection) -> ScimResult<Written> {
+pub async fn get(db: &impl Rows, scope: &Scope, id: &str, projection: &Projection) -> DomainResult<Written> {
     let model = find(db, scope, id, false).await?;
     let resource = render(db, scope, KIND, &model, projection).await?;
     Ok(Written { resource, id: model.id, version: model.version, summary: String::new() })
@@ -135,7 +136,7 @@ pub async fn replace(
     body: &Value,
     if_match: Option<&str>,
     projection: &Projection,
-) -> ScimResult<Written> {
+) -> DomainResult<Written> {
     let (resource, members) = prepare(body)?;
     let (scope, id, if_match, projection) =
         (scope.clone(), id.to_owned(), if_match.map(str::to_owned), projection.clone());
@@ -166,7 +167,7 @@ pub async fn patch(
     body: &Value,
     if_match: Option<&str>,
     projection: &Projection,
-) -> ScimResult<Written> {
+) -> DomainResult<Written> {
     let (member_changes, ops) = split_member_ops(parse_patch(body, KIND)?)?;
     let (scope, id, if_match, projection) =
         (scope.clone(), id.to_owned(), if_match.map(str::to_owned), projection.clone());
@@ -180,7 +181,7 @@ pub async fn patch(
             strip_server_fields(&mut resource, KIND);
             let replaces = member_changes.iter().any(|c| matches!(c, scim::MemberChange::Replace(_)));
             let mode = if replaces {
-                member_replace_of(txn, scope.org_id.as_str()).await.map_err(internal)?
+                member_replace_of(txn, scope.org_id.as_str()).await?
             } else {
                 MemberReplace::default()
             };
@@ -204,14 +205,19 @@ pub async fn patch(
 }
 
 /// `DELETE /Groups/{id}`: the group and its memberships; the users stay.
-pub async fn delete(w: &impl Writes, scope: &Scope, id: &str, if_match: Option<&str>) -> ScimResult<String> {
+pub async fn delete(
+    w: &impl Writes,
+    scope: &Scope,
+    id: &str,
+    if_match: Option<&str>,
+) -> DomainResult<String> {
     let (scope, id, if_match) = (scope.clone(), id.to_owned(), if_match.map(str::to_owned));
     w.write(move |txn| {
         Box::pin(async move {
             let current = find(txn, &scope, &id, true).await?;
             check_if_match(if_match.as_deref(), current.version)?;
             let deleting = group::Entity::delete_by_id(current.id.clone());
-            txn.apply(deleting.build(txn.backend())).await.map_err(internal)?;
+            txn.apply(deleting.build(txn.backend())).await?;
             Ok(format!("deleted group {}", current.display_name))
         })
     })
@@ -219,6 +225,6 @@ pub async fn delete(w: &impl Writes, scope: &Scope, id: &str, if_match: Option<&
 }
 
 /// `GET /Groups` and `POST /Groups/.search`.
-pub async fn list(db: &impl Rows, scope: &Scope, query: &ListQuery) -> ScimResult<Value> {
+pub async fn list(db: &impl Rows, scope: &Scope, query: &ListQuery) -> DomainResult<Value> {
     listing::list::<group::Entity>(db, scope, KIND, query, group::Column::OrgId, group::Column::Id).await
 }

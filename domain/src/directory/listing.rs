@@ -12,7 +12,7 @@
 
 use std::collections::HashMap;
 
-use scim::{ListQuery, ResourceKind, ScimError, SortOrder};
+use scim::{ListQuery, ResourceKind, ScimType, SortOrder};
 use sea_orm::{
     ColumnTrait, Condition, EntityTrait, FromQueryResult, ModelTrait, Order, QueryFilter, QueryOrder,
     QuerySelect, QueryTrait, Statement,
@@ -21,10 +21,11 @@ use sea_orm::{
 
 use crate::{
     entities::directory_count,
+    error::{DomainError, DomainResult},
     store::{Row, Rows},
 };
 
-use super::{MAX_PAGE_SIZE, Projection, ScimResult, Scope, Stored, filter_sql, internal, render_all};
+use super::{MAX_PAGE_SIZE, Projection, Scope, Stored, filter_sql, render_all};
 
 /// The page size when the client gives no `count`.
 pub const DEFAULT_PAGE_SIZE: u64 = 100;
@@ -50,11 +51,11 @@ struct Page<M> {
 }
 
 /// The column `sortBy` names (RFC 7644 §3.4.2.3); the default order is creation time.
-fn sort_column(kind: ResourceKind, query: &ListQuery) -> ScimResult<&'static str> {
+fn sort_column(kind: ResourceKind, query: &ListQuery) -> DomainResult<&'static str> {
     let Some(attr) = &query.sort_by else { return Ok("created_at") };
-    let resolved = kind
-        .resolve(attr)
-        .ok_or_else(|| ScimError::invalid_value(format!("cannot sort by unknown attribute \"{attr}\"")))?;
+    let resolved = kind.resolve(attr).ok_or_else(|| {
+        DomainError::rejected(ScimType::InvalidValue, format!("cannot sort by unknown attribute \"{attr}\""))
+    })?;
     let path = resolved.canonical_path().to_string();
     let user = kind == ResourceKind::User;
     Ok(match path.as_str() {
@@ -69,7 +70,12 @@ fn sort_column(kind: ResourceKind, query: &ListQuery) -> ScimResult<&'static str
         "active" if user => "active",
         "emails" | "emails.value" if user => "email_lower",
         "displayName" => "display_name_lower",
-        _ => return Err(ScimError::invalid_value(format!("sorting by \"{path}\" is not supported"))),
+        _ => {
+            return Err(DomainError::rejected(
+                ScimType::InvalidValue,
+                format!("sorting by \"{path}\" is not supported"),
+            ));
+        }
     })
 }
 
@@ -90,7 +96,7 @@ pub(crate) async fn list<E>(
     query: &ListQuery,
     org_column: E::Column,
     id_column: E::Column,
-) -> ScimResult<serde_json::Value>
+) -> DomainResult<serde_json::Value>
 where
     E: EntityTrait,
     E::Model: Stored + Row + Sync,
@@ -110,17 +116,17 @@ async fn total<E>(
     kind: ResourceKind,
     query: &ListQuery,
     condition: Condition,
-) -> ScimResult<u64>
+) -> DomainResult<u64>
 where
     E: EntityTrait,
 {
     if query.filter.is_some() {
         let counting = E::find().select_only().column_as(Expr::cust("COUNT(*)"), "n").filter(condition);
-        let counted: Vec<Counted> = db.rows(counting.build(db.backend())).await.map_err(internal)?;
+        let counted: Vec<Counted> = db.rows(counting.build(db.backend())).await?;
         return Ok(counted.first().map_or(0, |c| u64::try_from(c.n).unwrap_or(0)));
     }
     let kept = directory_count::Entity::find_by_id(scope.org_id.clone()).build(db.backend());
-    let kept: Vec<directory_count::Model> = db.rows(kept).await.map_err(internal)?;
+    let kept: Vec<directory_count::Model> = db.rows(kept).await?;
     let n = kept.first().map_or(0, |c| if kind == ResourceKind::User { c.users } else { c.groups });
     Ok(u64::try_from(n).unwrap_or(0))
 }
@@ -133,7 +139,7 @@ async fn page<E>(
     query: &ListQuery,
     org_column: E::Column,
     id_column: E::Column,
-) -> ScimResult<Page<E::Model>>
+) -> DomainResult<Page<E::Model>>
 where
     E: EntityTrait,
     E::Model: Row,
@@ -157,7 +163,7 @@ where
         // The first page (every lookup Entra makes): read the rows directly, and count only when
         // the page is full; a partial first page is the whole result.
         let statement = with_limit(sorted.build(db.backend()), count, 0);
-        let rows: Vec<E::Model> = db.rows(statement).await.map_err(internal)?;
+        let rows: Vec<E::Model> = db.rows(statement).await?;
         let total = if (rows.len() as u64) < count {
             rows.len() as u64
         } else {
@@ -170,10 +176,10 @@ where
         return Ok(Page { total, rows: Vec::new() });
     }
     let ids_query = sorted.select_only().column_as(id_column, "id").build(db.backend());
-    let ids: Vec<IdRow> = db.rows(with_limit(ids_query, count, skip)).await.map_err(internal)?;
+    let ids: Vec<IdRow> = db.rows(with_limit(ids_query, count, skip)).await?;
     let ids: Vec<String> = ids.into_iter().map(|row| row.id).collect();
     let rows = E::find().filter(id_column.is_in(ids.clone())).build(db.backend());
-    let mut rows: Vec<E::Model> = db.rows(rows).await.map_err(internal)?;
+    let mut rows: Vec<E::Model> = db.rows(rows).await?;
     // Back into the page's order: a position per id, looked up once per row (linear).
     let order: HashMap<&str, usize> = ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
     rows.sort_by_cached_key(|m| match m.get(id_column) {

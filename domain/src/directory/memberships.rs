@@ -14,10 +14,11 @@ use sea_orm::{
 };
 use serde_json::{Value, json};
 
-use super::{ScimResult, Scope, internal, settings::MemberReplace};
+use super::{Scope, settings::MemberReplace};
 use crate::{
     clock::now_ms,
     entities::{group, group_member, user},
+    error::DomainResult,
     store::{Exec, Rows},
 };
 
@@ -80,13 +81,13 @@ struct Id {
 crate::from_sqlite!(Id { id });
 
 /// The ids `select` (one column, named `id`) reads.
-async fn ids_of(db: &impl Rows, select: sea_orm::Select<impl EntityTrait>) -> ScimResult<Vec<String>> {
-    let rows: Vec<Id> = db.rows(select.build(db.backend())).await.map_err(internal)?;
+async fn ids_of(db: &impl Rows, select: sea_orm::Select<impl EntityTrait>) -> DomainResult<Vec<String>> {
+    let rows: Vec<Id> = db.rows(select.build(db.backend())).await?;
     Ok(rows.into_iter().map(|row| row.id).collect())
 }
 
 /// The subset of `ids` that are users of the scope's organisation.
-async fn existing_users(db: &impl Rows, scope: &Scope, ids: &[String]) -> ScimResult<Vec<String>> {
+async fn existing_users(db: &impl Rows, scope: &Scope, ids: &[String]) -> DomainResult<Vec<String>> {
     let mut found = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(CHUNK) {
         let users = user::Entity::find()
@@ -99,7 +100,7 @@ async fn existing_users(db: &impl Rows, scope: &Scope, ids: &[String]) -> ScimRe
     Ok(found)
 }
 
-async fn add(db: &impl Exec, group_id: &str, users: &[String]) -> ScimResult<u64> {
+async fn add(db: &impl Exec, group_id: &str, users: &[String]) -> DomainResult<u64> {
     let now = now_ms();
     let mut added = 0;
     for chunk in users.chunks(CHUNK) {
@@ -113,18 +114,18 @@ async fn add(db: &impl Exec, group_id: &str, users: &[String]) -> ScimResult<u64
                 .do_nothing()
                 .to_owned(),
         );
-        added += db.apply(adding.build(db.backend())).await.map_err(internal)?;
+        added += db.apply(adding.build(db.backend())).await?;
     }
     Ok(added)
 }
 
-async fn remove(db: &impl Exec, group_id: &str, users: &[String]) -> ScimResult<u64> {
+async fn remove(db: &impl Exec, group_id: &str, users: &[String]) -> DomainResult<u64> {
     let mut removed = 0;
     for chunk in users.chunks(CHUNK) {
         let removing = group_member::Entity::delete_many()
             .filter(group_member::Column::GroupId.eq(group_id))
             .filter(group_member::Column::UserId.is_in(chunk.iter().cloned()));
-        removed += db.apply(removing.build(db.backend())).await.map_err(internal)?;
+        removed += db.apply(removing.build(db.backend())).await?;
     }
     Ok(removed)
 }
@@ -141,7 +142,7 @@ async fn add_known(
     group_id: &str,
     ids: Vec<String>,
     delta: &mut MemberDelta,
-) -> ScimResult<Vec<String>> {
+) -> DomainResult<Vec<String>> {
     let ids = dedup(ids);
     let valid = existing_users(db, scope, &ids).await?;
     let known: HashSet<&String> = valid.iter().collect();
@@ -158,7 +159,7 @@ pub(crate) async fn apply(
     group_id: &str,
     changes: Vec<MemberChange>,
     replace: MemberReplace,
-) -> ScimResult<MemberDelta> {
+) -> DomainResult<MemberDelta> {
     let mut delta = MemberDelta::default();
     for change in changes {
         match change {
@@ -169,7 +170,7 @@ pub(crate) async fn apply(
             MemberChange::RemoveAll => {
                 let removing =
                     group_member::Entity::delete_many().filter(group_member::Column::GroupId.eq(group_id));
-                delta.removed += db.apply(removing.build(db.backend())).await.map_err(internal)?;
+                delta.removed += db.apply(removing.build(db.backend())).await?;
             }
             MemberChange::Replace(ids) if replace == MemberReplace::Additive => {
                 add_known(db, scope, group_id, ids, &mut delta).await?;
@@ -214,7 +215,7 @@ pub(crate) async fn groups_of(
     db: &impl Rows,
     scope: &Scope,
     user_ids: &[String],
-) -> ScimResult<HashMap<String, Vec<Link>>> {
+) -> DomainResult<HashMap<String, Vec<Link>>> {
     let mut out: HashMap<String, Vec<Link>> = HashMap::new();
     for chunk in user_ids.chunks(CHUNK) {
         let rows = group_member::Entity::find()
@@ -226,7 +227,7 @@ pub(crate) async fn groups_of(
             .filter(group::Column::OrgId.eq(&scope.org_id))
             .filter(group_member::Column::UserId.is_in(chunk.iter().cloned()))
             .build(db.backend());
-        let rows: Vec<GroupOf> = db.rows(rows).await.map_err(internal)?;
+        let rows: Vec<GroupOf> = db.rows(rows).await?;
         for row in rows {
             out.entry(row.user_id).or_default().push((row.group_id, Some(row.display_name)));
         }
@@ -239,7 +240,7 @@ pub(crate) async fn groups_of(
 pub(crate) async fn members_of(
     db: &impl Rows,
     group_ids: &[String],
-) -> ScimResult<HashMap<String, Vec<Link>>> {
+) -> DomainResult<HashMap<String, Vec<Link>>> {
     let mut out: HashMap<String, Vec<Link>> = HashMap::new();
     for chunk in group_ids.chunks(CHUNK) {
         let rows = group_member::Entity::find()
@@ -248,7 +249,7 @@ pub(crate) async fn members_of(
             .column(group_member::Column::UserId)
             .filter(group_member::Column::GroupId.is_in(chunk.iter().cloned()))
             .build(db.backend());
-        let rows: Vec<MemberOf> = db.rows(rows).await.map_err(internal)?;
+        let rows: Vec<MemberOf> = db.rows(rows).await?;
         for row in rows {
             out.entry(row.group_id).or_default().push((row.user_id, None));
         }
@@ -289,7 +290,7 @@ pub(crate) async fn links_of(
     scope: &Scope,
     kind: ResourceKind,
     ids: &[String],
-) -> ScimResult<HashMap<String, Vec<Link>>> {
+) -> DomainResult<HashMap<String, Vec<Link>>> {
     match kind {
         ResourceKind::User => groups_of(db, scope, ids).await,
         ResourceKind::Group => members_of(db, ids).await,

@@ -3,6 +3,7 @@
 //! projections); this module stores resources and answers queries, with every write in a
 //! transaction and uniqueness enforced by the database so several instances stay correct.
 
+mod backend;
 pub mod filter_sql;
 pub mod groups;
 mod listing;
@@ -10,12 +11,16 @@ mod memberships;
 pub mod settings;
 pub mod users;
 
-use scim::{AttrPath, ResourceKind, ScimError};
+pub use backend::{Directory, Target};
+use scim::AttrPath;
+/// The resource types the directory serves (its trait's methods take one).
+pub use scim::ResourceKind;
 use sea_orm::{ActiveModelTrait, EntityTrait, QueryTrait, TryIntoModel};
 use serde_json::{Value, json};
 
 use crate::{
     clock::to_rfc3339,
+    error::{DomainError, DomainResult},
     group_commit::BoxFuture,
     ids::OrgId,
     store::{Exec, ReadConn, Reader, Rows, StoreError},
@@ -28,9 +33,6 @@ pub struct Scope {
     /// e.g. `https://scimpad.example.com/scim/v2`.
     pub base_url: String,
 }
-
-/// A SCIM service result: errors are already RFC 7644 §3.12 errors.
-pub type ScimResult<T> = Result<T, ScimError>;
 
 /// The largest page a list returns (advertised as `filter.maxResults`).
 pub const MAX_PAGE_SIZE: u64 = 1000;
@@ -70,7 +72,7 @@ pub fn etag(version: i64) -> String {
 
 /// Checks an `If-Match` header value against the current version: `*` or any listed ETag
 /// matches; otherwise 412.
-pub fn check_if_match(if_match: Option<&str>, version: i64) -> ScimResult<()> {
+pub fn check_if_match(if_match: Option<&str>, version: i64) -> DomainResult<()> {
     let Some(header) = if_match else { return Ok(()) };
     let current = etag(version);
     let strong = format!("\"{version}\"");
@@ -78,41 +80,25 @@ pub fn check_if_match(if_match: Option<&str>, version: i64) -> ScimResult<()> {
     if matches {
         Ok(())
     } else {
-        Err(ScimError::precondition_failed(format!("the resource has changed: its version is {current}")))
+        Err(DomainError::PreconditionFailed(format!("the resource has changed: its version is {current}")))
     }
 }
 
-/// Maps a storage error: unique violations become 409 `uniqueness` with `what` as detail,
-/// anything else is logged and becomes a 500 without database text.
-pub(crate) fn db_error<E: Into<StoreError>>(what: &str) -> impl Fn(E) -> ScimError + '_ {
+/// A storage error of a write: a broken uniqueness rule is a conflict with `what` as detail.
+fn db_error<E: Into<StoreError>>(what: &str) -> impl Fn(E) -> DomainError + '_ {
     move |e| match e.into() {
-        StoreError::Unique => ScimError::conflict_uniqueness(what.to_owned()),
-        StoreError::Failed(e) => {
-            tracing::error!(error = %e, "SCIM database operation failed");
-            ScimError::internal("the server could not complete the request")
-        }
+        StoreError::Unique => DomainError::Conflict(what.to_owned()),
+        failed => failed.into(),
     }
-}
-
-/// A write's transaction that could not be begun or committed (see `group_commit::Writes`).
-impl From<StoreError> for ScimError {
-    fn from(e: StoreError) -> Self {
-        internal(e)
-    }
-}
-
-/// Logs and hides a storage error that cannot be a uniqueness conflict.
-pub(crate) fn internal<E: Into<StoreError>>(e: E) -> ScimError {
-    db_error("")(e)
 }
 
 /// Runs the read `op` on `reader` (on a SQLite file, whole, on a reader thread: see `store`).
-pub async fn read<T, F>(reader: &Reader, op: F) -> ScimResult<T>
+pub async fn read<T, F>(reader: &Reader, op: F) -> DomainResult<T>
 where
     T: Send + 'static,
-    F: for<'c> FnOnce(&'c ReadConn) -> BoxFuture<'c, ScimResult<T>> + Send + 'static,
+    F: for<'c> FnOnce(&'c ReadConn) -> BoxFuture<'c, DomainResult<T>> + Send + 'static,
 {
-    reader.run(op).await.map_err(internal)?
+    reader.run(op).await?
 }
 
 /// Adds `id` and `meta` (RFC 7643 §3.1) to a stored resource.
@@ -173,7 +159,7 @@ pub(crate) async fn render_all<M: Stored>(
     kind: ResourceKind,
     models: &[M],
     projection: &Projection,
-) -> ScimResult<Vec<Value>> {
+) -> DomainResult<Vec<Value>> {
     let with_links = projection.returns(memberships::link_attribute(kind));
     let links = if with_links {
         let ids: Vec<String> = models.iter().map(|m| m.id().to_owned()).collect();
@@ -214,7 +200,7 @@ pub(crate) async fn render<M: Stored>(
     kind: ResourceKind,
     model: &M,
     projection: &Projection,
-) -> ScimResult<Value> {
+) -> DomainResult<Value> {
     let mut all = render_all(db, scope, kind, std::slice::from_ref(model), projection).await?;
     Ok(all.pop().unwrap_or_default())
 }
@@ -236,16 +222,14 @@ pub(crate) async fn write<A>(
     how: Write,
     model: A,
     duplicate: &str,
-) -> ScimResult<<A::Entity as EntityTrait>::Model>
+) -> DomainResult<<A::Entity as EntityTrait>::Model>
 where
     A: ActiveModelTrait + TryIntoModel<<A::Entity as EntityTrait>::Model> + Clone + Send,
 {
-    let stored = model.clone().try_into_model().map_err(internal)?;
+    let stored = model.clone().try_into_model()?;
     let statement = match how {
         Write::Insert => <A::Entity as EntityTrait>::insert(model).build(txn.backend()),
-        Write::Update => {
-            <A::Entity as EntityTrait>::update(model).validate().map_err(internal)?.build(txn.backend())
-        }
+        Write::Update => <A::Entity as EntityTrait>::update(model).validate()?.build(txn.backend()),
     };
     txn.apply(statement).await.map_err(db_error(duplicate))?;
     Ok(stored)
@@ -273,7 +257,7 @@ mod tests {
         assert!(check_if_match(Some("*"), 3).is_ok());
         assert!(check_if_match(Some("W/\"3\""), 3).is_ok());
         assert!(check_if_match(Some("W/\"1\", W/\"3\""), 3).is_ok());
-        assert_eq!(check_if_match(Some("W/\"2\""), 3).unwrap_err().status, 412);
+        assert!(matches!(check_if_match(Some("W/\"2\""), 3), Err(DomainError::PreconditionFailed(_))));
     }
 
     #[test]

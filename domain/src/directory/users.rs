@@ -10,7 +10,7 @@
 //! (see `keep_an_active_admin`): that would lock the organisation out of its console and turn
 //! every later request of Entra's job into 401, which quarantines the job.
 
-use scim::{ListQuery, ResourceKind, ScimError, apply_patch, parse_patch, prepare_resource};
+use scim::{ListQuery, ResourceKind, ScimType, apply_patch, parse_patch, prepare_resource};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect, QueryTrait,
     sea_query::LockType,
@@ -18,13 +18,14 @@ use sea_orm::{
 use serde_json::{Value, json};
 
 use super::{
-    Projection, ScimResult, Scope, Write, Written, check_if_match, internal, listing, render,
-    render_unlinked, strip_server_fields, write,
+    Projection, Scope, Write, Written, check_if_match, listing, render, render_unlinked, strip_server_fields,
+    write,
 };
 use crate::{
     accounts::{Role, Source},
     clock::now_ms,
     entities::{organization, session, user},
+    error::{DomainError, DomainResult},
     group_commit::Writes,
     store::{Exec, Rows, StoreResult},
 };
@@ -57,10 +58,10 @@ fn work_email(resource: &Value) -> Option<String> {
     text(by_type.or_else(primary).or(emails.first())?.get("value"))
 }
 
-fn columns(resource: &Value) -> ScimResult<Columns> {
+fn columns(resource: &Value) -> DomainResult<Columns> {
     let user_name = text(resource.get("userName"))
         .filter(|u| !u.trim().is_empty())
-        .ok_or_else(|| ScimError::invalid_value("userName is required"))?;
+        .ok_or_else(|| DomainError::rejected(ScimType::InvalidValue, "userName is required"))?;
     Ok(Columns {
         user_name,
         external_id: text(resource.get("externalId")),
@@ -87,7 +88,7 @@ fn apply_columns(model: &mut user::ActiveModel, c: Columns, resource: Value, now
 }
 
 /// A resource as sent, prepared for storage: validated, canonical, `active` explicit.
-fn prepare(body: &Value) -> ScimResult<(Value, Columns)> {
+fn prepare(body: &Value) -> DomainResult<(Value, Columns)> {
     let mut resource = prepare_resource(body, KIND)?;
     strip_server_fields(&mut resource, KIND);
     if resource.get("active").is_none() {
@@ -97,20 +98,20 @@ fn prepare(body: &Value) -> ScimResult<(Value, Columns)> {
     Ok((resource, cols))
 }
 
-async fn find(db: &impl Rows, scope: &Scope, id: &str, lock: bool) -> ScimResult<user::Model> {
+async fn find(db: &impl Rows, scope: &Scope, id: &str, lock: bool) -> DomainResult<user::Model> {
     let mut query = user::Entity::find_by_id(id.to_owned()).filter(user::Column::OrgId.eq(&scope.org_id));
     if lock {
         query = query.lock_exclusive();
     }
     // Not `one`: the id is the key, and `one` would bind a `LIMIT` (see `listing`).
-    let found: Vec<user::Model> = db.rows(query.build(db.backend())).await.map_err(internal)?;
+    let found: Vec<user::Model> = db.rows(query.build(db.backend())).await?;
     let found = found.into_iter().next();
-    found.ok_or_else(|| ScimError::not_found(format!("no User with id \"{id}\"")))
+    found.ok_or(DomainError::NotFound)
 }
 
-async fn end_sessions(db: &impl Exec, user_id: &str) -> ScimResult<()> {
+async fn end_sessions(db: &impl Exec, user_id: &str) -> DomainResult<()> {
     let ending = session::Entity::delete_many().filter(session::Column::UserId.eq(user_id));
-    db.apply(ending.build(db.backend())).await.map_err(internal)?;
+    db.apply(ending.build(db.backend())).await?;
     Ok(())
 }
 
@@ -150,7 +151,7 @@ pub(crate) async fn active_admin_ids(db: &impl Rows, org_id: &str) -> StoreResul
 /// `FOR NO KEY UPDATE` because it serialises these guards alone: the foreign-key checks of
 /// concurrent inserts in the organisation take `FOR KEY SHARE` on that row and need not wait.
 /// SQLite ignores the lock clause; its single writer already serialises the writes.
-async fn keep_an_active_admin(txn: &impl Rows, current: &user::Model) -> ScimResult<()> {
+async fn keep_an_active_admin(txn: &impl Rows, current: &user::Model) -> DomainResult<()> {
     if !is_active_admin(current) {
         return Ok(());
     }
@@ -159,17 +160,20 @@ async fn keep_an_active_admin(txn: &impl Rows, current: &user::Model) -> ScimRes
         .select_only()
         .column(organization::Column::Id)
         .lock(LockType::NoKeyUpdate);
-    let _: Vec<IdRow> = txn.rows(locking.build(txn.backend())).await.map_err(internal)?;
-    let admins = active_admin_ids(txn, &current.org_id).await.map_err(internal)?;
+    let _: Vec<IdRow> = txn.rows(locking.build(txn.backend())).await?;
+    let admins = active_admin_ids(txn, &current.org_id).await?;
     if admins.iter().any(|id| *id != current.id) {
         return Ok(());
     }
-    Err(ScimError::mutability(format!(
-        "{} is the organisation's last active Scimpad admin, and the API key Entra uses works only \
+    Err(DomainError::rejected(
+        ScimType::Mutability,
+        format!(
+            "{} is the organisation's last active Scimpad admin, and the API key Entra uses works only \
          while an admin is active: make another person an admin in Scimpad first (with an API key \
          of their own for Entra), or keep this person assigned to the application in Entra",
-        current.user_name
-    )))
+            current.user_name
+        ),
+    ))
 }
 
 /// `POST /Users`: 201 with the new user, 409 `uniqueness` when the `userName` exists in the
@@ -179,7 +183,7 @@ pub async fn create(
     scope: &Scope,
     body: &Value,
     projection: &Projection,
-) -> ScimResult<Written> {
+) -> DomainResult<Written> {
     let (resource, cols) = prepare(body)?;
     let now = now_ms();
     let summary = format!("created user {}{}", cols.user_name, if cols.active { "" } else { " (inactive)" });
@@ -204,7 +208,7 @@ pub async fn create(
 }
 
 /// `GET /Users/{id}`.
-pub async fn get(db: &impl Rows, scope: &Scope, id: &str, projection: &Projection) -> ScimResult<Written> {
+pub async fn get(db: &impl Rows, scope: &Scope, id: &str, projection: &Projection) -> DomainResult<Written> {
     let model = find(db, scope, id, false).await?;
     let resource = render(db, scope, KIND, &model, projection).await?;
     Ok(Written { resource, id: model.id, version: model.version, summary: String::new() })
@@ -216,7 +220,7 @@ async fn store(
     current: user::Model,
     resource: Value,
     summary: &mut String,
-) -> ScimResult<user::Model> {
+) -> DomainResult<user::Model> {
     let cols = columns(&resource)?;
     let deactivated = current.active && !cols.active;
     if deactivated {
@@ -253,8 +257,8 @@ async fn modify(
     id: &str,
     if_match: Option<&str>,
     projection: &Projection,
-    change: impl FnOnce(&user::Model) -> ScimResult<Change> + Send + 'static,
-) -> ScimResult<Written> {
+    change: impl FnOnce(&user::Model) -> DomainResult<Change> + Send + 'static,
+) -> DomainResult<Written> {
     let (in_scope, id, if_match) = (scope.clone(), id.to_owned(), if_match.map(str::to_owned));
     let (model, summary) = w
         .write(move |txn| {
@@ -262,7 +266,7 @@ async fn modify(
                 let current = find(txn, &in_scope, &id, true).await?;
                 check_if_match(if_match.as_deref(), current.version)?;
                 match change(&current)? {
-                    Change::Unchanged(summary) => ScimResult::Ok((current, summary)),
+                    Change::Unchanged(summary) => DomainResult::Ok((current, summary)),
                     Change::To(resource, mut summary) => {
                         let model = store(txn, current, resource, &mut summary).await?;
                         Ok((model, summary))
@@ -289,7 +293,7 @@ pub async fn replace(
     body: &Value,
     if_match: Option<&str>,
     projection: &Projection,
-) -> ScimResult<Written> {
+) -> DomainResult<Written> {
     let (resource, cols) = prepare(body)?;
     let summary = format!("replaced user {}", cols.user_name);
     modify(w, scope, id, if_match, projection, move |_| Ok(Change::To(resource, summary))).await
@@ -304,7 +308,7 @@ pub async fn patch(
     body: &Value,
     if_match: Option<&str>,
     projection: &Projection,
-) -> ScimResult<Written> {
+) -> DomainResult<Written> {
     let ops = parse_patch(body, KIND)?;
     modify(w, scope, id, if_match, projection, move |current| {
         let mut resource = current.resource.clone();
@@ -329,7 +333,12 @@ pub async fn patch(
 }
 
 /// `DELETE /Users/{id}`: removes the person, their memberships, credentials and sessions.
-pub async fn delete(w: &impl Writes, scope: &Scope, id: &str, if_match: Option<&str>) -> ScimResult<String> {
+pub async fn delete(
+    w: &impl Writes,
+    scope: &Scope,
+    id: &str,
+    if_match: Option<&str>,
+) -> DomainResult<String> {
     let (scope, id, if_match) = (scope.clone(), id.to_owned(), if_match.map(str::to_owned));
     w.write(move |txn| {
         Box::pin(async move {
@@ -337,7 +346,7 @@ pub async fn delete(w: &impl Writes, scope: &Scope, id: &str, if_match: Option<&
             check_if_match(if_match.as_deref(), current.version)?;
             keep_an_active_admin(txn, &current).await?;
             let deleting = user::Entity::delete_by_id(current.id.clone());
-            txn.apply(deleting.build(txn.backend())).await.map_err(internal)?;
+            txn.apply(deleting.build(txn.backend())).await?;
             Ok(format!("deleted user {}", current.user_name))
         })
     })
@@ -345,6 +354,6 @@ pub async fn delete(w: &impl Writes, scope: &Scope, id: &str, if_match: Option<&
 }
 
 /// `GET /Users` and `POST /Users/.search`: a filtered, sorted page (RFC 7644 §3.4.2).
-pub async fn list(db: &impl Rows, scope: &Scope, query: &ListQuery) -> ScimResult<Value> {
+pub async fn list(db: &impl Rows, scope: &Scope, query: &ListQuery) -> DomainResult<Value> {
     listing::list::<user::Entity>(db, scope, KIND, query, user::Column::OrgId, user::Column::Id).await
 }

@@ -11,13 +11,13 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Response},
 };
-use domain::directory::{self, Projection, Written, etag};
-use scim::{ScimError, ScimType};
+use domain::directory::{Directory, Projection, Target, Written, etag};
+use scim::{ResourceKind, ScimError, ScimType};
 use serde_json::{Value, json};
 
 use super::{
     LogNote, Principal,
-    wire::{ScimBody, ScimReply, ScimResult},
+    wire::{self, ScimBody, ScimReply, ScimResult},
 };
 use crate::state::AppState;
 
@@ -68,37 +68,38 @@ async fn run(
     let none = Projection::default();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let body = || data.ok_or_else(|| ScimError::invalid_syntax(format!("{method} {path} needs \"data\"")));
-    let (db, s) = (&p.writer, &p.scope);
-    let written = match (method.to_ascii_uppercase().as_str(), segments.as_slice()) {
-        ("POST", ["Users"]) => {
-            (StatusCode::CREATED, Some(directory::users::create(db, s, body()?, &none).await?))
-        }
-        ("POST", ["Groups"]) => {
-            (StatusCode::CREATED, Some(directory::groups::create(db, s, body()?, &none).await?))
-        }
-        ("PUT", ["Users", id]) => {
-            (StatusCode::OK, Some(directory::users::replace(db, s, id, body()?, None, &none).await?))
-        }
-        ("PUT", ["Groups", id]) => {
-            (StatusCode::OK, Some(directory::groups::replace(db, s, id, body()?, None, &none).await?))
-        }
-        ("PATCH", ["Users", id]) => {
-            (StatusCode::OK, Some(directory::users::patch(db, s, id, body()?, None, &none).await?))
-        }
-        ("PATCH", ["Groups", id]) => {
-            (StatusCode::OK, Some(directory::groups::patch(db, s, id, body()?, None, &none).await?))
-        }
-        ("DELETE", ["Users", id]) => {
-            directory::users::delete(db, s, id, None).await?;
-            (StatusCode::NO_CONTENT, None)
-        }
-        ("DELETE", ["Groups", id]) => {
-            directory::groups::delete(db, s, id, None).await?;
-            (StatusCode::NO_CONTENT, None)
-        }
-        _ => return Err(ScimError::invalid_path(format!("bulk cannot run {method} {path}"))),
+    let kind = |endpoint: &str| match endpoint {
+        "Users" => Some(ResourceKind::User),
+        "Groups" => Some(ResourceKind::Group),
+        _ => None,
     };
-    Ok(written)
+    let unsupported = || ScimError::invalid_path(format!("bulk cannot run {method} {path}"));
+    let (db, s) = (&p.writer, &p.scope);
+    let method = method.to_ascii_uppercase();
+    match (method.as_str(), segments.as_slice()) {
+        ("POST", [endpoint]) => {
+            let kind = kind(endpoint).ok_or_else(unsupported)?;
+            let written = db.create(s, kind, body()?, &none).await.map_err(wire::scim_error)?;
+            Ok((StatusCode::CREATED, Some(written)))
+        }
+        (verb @ ("PUT" | "PATCH" | "DELETE"), [endpoint, id]) => {
+            let kind = kind(endpoint).ok_or_else(unsupported)?;
+            let target = Target { kind, id, if_match: None };
+            let written = match verb {
+                "PUT" => Some(db.replace(s, target, body()?, &none).await),
+                "PATCH" => Some(db.patch(s, target, body()?, &none).await),
+                _ => None,
+            };
+            match written {
+                Some(written) => Ok((StatusCode::OK, Some(written.map_err(wire::about(kind, id))?))),
+                None => {
+                    db.delete(s, target).await.map_err(wire::about(kind, id))?;
+                    Ok((StatusCode::NO_CONTENT, None))
+                }
+            }
+        }
+        _ => Err(unsupported()),
+    }
 }
 
 /// Handles a bulk request. Each operation beyond the first also spends the organisation's

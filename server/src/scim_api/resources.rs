@@ -1,146 +1,48 @@
-//! Users and Groups endpoints (RFC 7644 §3.3–§3.6), written once over the [`Directory`] trait so
-//! both resource types behave identically: list/filter/sort/page, `.search`, create (201 with
-//! `Location`), get (ETag, `If-None-Match` → 304), replace, patch, delete (204), `If-Match` → 412.
-
-use std::future::Future;
+//! Users and Groups endpoints (RFC 7644 §3.3–§3.6), written once over the domain's
+//! [`Directory`] so both resource types behave identically: list/filter/sort/page, `.search`,
+//! create (201 with `Location`), get (ETag, `If-None-Match` → 304), replace, patch, delete (204),
+//! `If-Match` → 412. Handlers only translate: HTTP in, a `Directory` call, HTTP out.
 
 use axum::{
     Extension, Router,
-    extract::{RawQuery, State},
+    extract::RawQuery,
     http::{HeaderMap, StatusCode},
     routing::{get, post},
 };
-use domain::{
-    directory::{self, Projection, ScimResult as DomainScim, Scope, Written},
-    group_commit::Writer,
-    store::Reader,
-};
+use domain::directory::{self, Directory, Target, Written};
 use scim::{ListQuery, ResourceKind};
 use serde_json::Value;
 
 use super::{
     LogNote, Principal,
-    wire::{self, ResourceId, ScimBody, ScimReply, ScimResult},
+    wire::{self, ResourceId, ScimBody, ScimReply, ScimResult, about},
 };
 use crate::state::AppState;
 
-/// One SCIM resource type's storage operations.
-pub trait Directory: Send + Sync + 'static {
+/// A resource type's routes, one set of handlers per type (axum handlers take no kind argument).
+pub trait Served: Send + Sync + 'static {
     const KIND: ResourceKind;
-    fn create(
-        w: &Writer,
-        s: &Scope,
-        body: &Value,
-        p: &Projection,
-    ) -> impl Future<Output = DomainScim<Written>> + Send;
-    fn get(
-        db: &Reader,
-        s: &Scope,
-        id: &str,
-        p: &Projection,
-    ) -> impl Future<Output = DomainScim<Written>> + Send;
-    fn replace(
-        w: &Writer,
-        s: &Scope,
-        id: &str,
-        body: &Value,
-        m: Option<&str>,
-        p: &Projection,
-    ) -> impl Future<Output = DomainScim<Written>> + Send;
-    fn patch(
-        w: &Writer,
-        s: &Scope,
-        id: &str,
-        body: &Value,
-        m: Option<&str>,
-        p: &Projection,
-    ) -> impl Future<Output = DomainScim<Written>> + Send;
-    fn delete(
-        w: &Writer,
-        s: &Scope,
-        id: &str,
-        m: Option<&str>,
-    ) -> impl Future<Output = DomainScim<String>> + Send;
-    fn list(db: &Reader, s: &Scope, q: &ListQuery) -> impl Future<Output = DomainScim<Value>> + Send;
 }
 
-macro_rules! directory {
-    ($name:ident, $kind:expr, $module:ident) => {
-        /// The resource type served by `domain::directory::
-        #[doc = stringify!($module)]
-        /// `.
-        pub struct $name;
+/// `/Users`.
+pub struct Users;
+/// `/Groups`.
+pub struct Groups;
 
-        impl Directory for $name {
-            const KIND: ResourceKind = $kind;
-            fn create(
-                w: &Writer,
-                s: &Scope,
-                body: &Value,
-                p: &Projection,
-            ) -> impl Future<Output = DomainScim<Written>> + Send {
-                directory::$module::create(w, s, body, p)
-            }
-            fn get(
-                db: &Reader,
-                s: &Scope,
-                id: &str,
-                p: &Projection,
-            ) -> impl Future<Output = DomainScim<Written>> + Send {
-                let (db, s, id, p) = (db.clone(), s.clone(), id.to_owned(), p.clone());
-                async move {
-                    directory::read(&db, move |c| {
-                        Box::pin(async move { directory::$module::get(c, &s, &id, &p).await })
-                    })
-                    .await
-                }
-            }
-            fn replace(
-                w: &Writer,
-                s: &Scope,
-                id: &str,
-                body: &Value,
-                m: Option<&str>,
-                p: &Projection,
-            ) -> impl Future<Output = DomainScim<Written>> + Send {
-                directory::$module::replace(w, s, id, body, m, p)
-            }
-            fn patch(
-                w: &Writer,
-                s: &Scope,
-                id: &str,
-                body: &Value,
-                m: Option<&str>,
-                p: &Projection,
-            ) -> impl Future<Output = DomainScim<Written>> + Send {
-                directory::$module::patch(w, s, id, body, m, p)
-            }
-            fn delete(
-                w: &Writer,
-                s: &Scope,
-                id: &str,
-                m: Option<&str>,
-            ) -> impl Future<Output = DomainScim<String>> + Send {
-                directory::$module::delete(w, s, id, m)
-            }
-            fn list(db: &Reader, s: &Scope, q: &ListQuery) -> impl Future<Output = DomainScim<Value>> + Send {
-                let (db, s, q) = (db.clone(), s.clone(), q.clone());
-                async move {
-                    directory::read(&db, move |c| {
-                        Box::pin(async move { directory::$module::list(c, &s, &q).await })
-                    })
-                    .await
-                }
-            }
-        }
-    };
+impl Served for Users {
+    const KIND: ResourceKind = ResourceKind::User;
 }
 
-directory!(Users, ResourceKind::User, users);
-directory!(Groups, ResourceKind::Group, groups);
+impl Served for Groups {
+    const KIND: ResourceKind = ResourceKind::Group;
+}
+
+fn target<'a, D: Served>(id: &'a str, headers: &'a HeaderMap) -> Target<'a> {
+    Target { kind: D::KIND, id, if_match: wire::if_match(headers) }
+}
 
 /// The routes of resource type `D`.
-pub fn routes<D: Directory>() -> Router<AppState> {
+pub fn routes<D: Served>() -> Router<AppState> {
     let base = D::KIND.endpoint();
     Router::new()
         .route(base, get(list::<D>).post(create::<D>))
@@ -156,24 +58,16 @@ fn noted(mut reply: ScimReply, written: &Written) -> ScimReply {
     reply
 }
 
-async fn list<D: Directory>(
-    State(st): State<AppState>,
-    Extension(p): Extension<Principal>,
-    RawQuery(q): RawQuery,
-) -> ScimResult {
+async fn list<D: Served>(Extension(p): Extension<Principal>, RawQuery(q): RawQuery) -> ScimResult {
     let query = wire::list_query(q.as_deref())?;
-    let body = D::list(&st.read, &p.scope, &query).await?;
+    let body = p.writer.list(&p.scope, D::KIND, &query).await?;
     let summary = list_summary(&query, &body);
     Ok(ScimReply::json(StatusCode::OK, body).with_summary(summary))
 }
 
-async fn search<D: Directory>(
-    State(st): State<AppState>,
-    Extension(p): Extension<Principal>,
-    ScimBody(body): ScimBody,
-) -> ScimResult {
+async fn search<D: Served>(Extension(p): Extension<Principal>, ScimBody(body): ScimBody) -> ScimResult {
     let query = ListQuery::from_search_body(&body, directory::MAX_PAGE_SIZE)?;
-    let body = D::list(&st.read, &p.scope, &query).await?;
+    let body = p.writer.list(&p.scope, D::KIND, &query).await?;
     let summary = list_summary(&query, &body);
     Ok(ScimReply::json(StatusCode::OK, body).with_summary(summary))
 }
@@ -187,32 +81,31 @@ pub fn list_summary(query: &ListQuery, body: &Value) -> String {
     }
 }
 
-async fn create<D: Directory>(
+async fn create<D: Served>(
     Extension(p): Extension<Principal>,
     RawQuery(q): RawQuery,
     ScimBody(body): ScimBody,
 ) -> ScimResult {
     let projection = wire::projection(q.as_deref())?;
-    let written = D::create(&p.writer, &p.scope, &body, &projection).await?;
+    let written = p.writer.create(&p.scope, D::KIND, &body, &projection).await?;
     Ok(noted(ScimReply::created(&written), &written))
 }
 
-async fn get_one<D: Directory>(
-    State(st): State<AppState>,
+async fn get_one<D: Served>(
     Extension(p): Extension<Principal>,
     ResourceId(id): ResourceId,
     RawQuery(q): RawQuery,
     headers: HeaderMap,
 ) -> ScimResult {
     let projection = wire::projection(q.as_deref())?;
-    let written = D::get(&st.read, &p.scope, &id, &projection).await?;
+    let written = p.writer.get(&p.scope, D::KIND, &id, &projection).await.map_err(about(D::KIND, &id))?;
     if wire::not_modified(&headers, written.version) {
         return Ok(ScimReply::empty(StatusCode::NOT_MODIFIED));
     }
     Ok(ScimReply::resource(StatusCode::OK, &written))
 }
 
-async fn replace<D: Directory>(
+async fn replace<D: Served>(
     Extension(p): Extension<Principal>,
     ResourceId(id): ResourceId,
     RawQuery(q): RawQuery,
@@ -220,7 +113,11 @@ async fn replace<D: Directory>(
     ScimBody(body): ScimBody,
 ) -> ScimResult {
     let projection = wire::projection(q.as_deref())?;
-    let written = D::replace(&p.writer, &p.scope, &id, &body, wire::if_match(&headers), &projection).await?;
+    let written = p
+        .writer
+        .replace(&p.scope, target::<D>(&id, &headers), &body, &projection)
+        .await
+        .map_err(about(D::KIND, &id))?;
     Ok(noted(ScimReply::resource(StatusCode::OK, &written), &written))
 }
 
@@ -228,7 +125,7 @@ async fn replace<D: Directory>(
 /// `attributes`/`excludedAttributes` it answers 204 instead (which §3.5.2 also allows): Entra
 /// advises against returning every member after each membership change, and the cost of a member
 /// PATCH must not grow with the group.
-async fn patch<D: Directory>(
+async fn patch<D: Served>(
     Extension(p): Extension<Principal>,
     ResourceId(id): ResourceId,
     RawQuery(q): RawQuery,
@@ -241,7 +138,11 @@ async fn patch<D: Directory>(
     if no_content {
         projection.excluded.push(scim::AttrPath::new("members"));
     }
-    let written = D::patch(&p.writer, &p.scope, &id, &body, wire::if_match(&headers), &projection).await?;
+    let written = p
+        .writer
+        .patch(&p.scope, target::<D>(&id, &headers), &body, &projection)
+        .await
+        .map_err(about(D::KIND, &id))?;
     let reply = if no_content {
         ScimReply::empty(StatusCode::NO_CONTENT)
     } else {
@@ -250,11 +151,11 @@ async fn patch<D: Directory>(
     Ok(noted(reply, &written))
 }
 
-async fn delete<D: Directory>(
+async fn delete<D: Served>(
     Extension(p): Extension<Principal>,
     ResourceId(id): ResourceId,
     headers: HeaderMap,
 ) -> ScimResult {
-    let summary = D::delete(&p.writer, &p.scope, &id, wire::if_match(&headers)).await?;
+    let summary = p.writer.delete(&p.scope, target::<D>(&id, &headers)).await.map_err(about(D::KIND, &id))?;
     Ok(ScimReply::empty(StatusCode::NO_CONTENT).with_summary(summary))
 }

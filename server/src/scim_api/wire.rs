@@ -13,8 +13,11 @@ use axum::{
     http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts},
     response::{IntoResponse, Response},
 };
-use domain::directory::{MAX_PAGE_SIZE, Projection, Written};
-use scim::{ListQuery, ScimError};
+use domain::{
+    DomainError,
+    directory::{MAX_PAGE_SIZE, Projection, Written},
+};
+use scim::{ListQuery, ResourceKind, ScimError};
 use serde_json::Value;
 
 use super::LogNote;
@@ -98,6 +101,45 @@ pub struct ScimFailure(pub ScimError);
 impl From<ScimError> for ScimFailure {
     fn from(e: ScimError) -> Self {
         Self(e)
+    }
+}
+
+/// The domain's error as SCIM says it (RFC 7644 §3.12): the one place that chooses the status.
+/// A failed database is logged here and answered as a 500 without its text.
+pub fn scim_error(e: DomainError) -> ScimError {
+    match e {
+        DomainError::Rejected { rule, detail } => ScimError::bad_request(rule, detail),
+        DomainError::Invalid { message, .. } => ScimError::invalid_value(message),
+        DomainError::Conflict(detail) => ScimError::conflict_uniqueness(detail),
+        DomainError::PreconditionFailed(detail) => ScimError::precondition_failed(detail),
+        DomainError::NotFound => ScimError::not_found("no such resource"),
+        DomainError::Forbidden => ScimError::forbidden("this API key may not do that"),
+        DomainError::InvalidCredentials => ScimError::unauthorized("a valid API key is required"),
+        DomainError::Throttled { retry_after_secs } => {
+            ScimError::too_many_requests(format!("retry after {retry_after_secs} s"))
+        }
+        DomainError::Database(e) => {
+            tracing::error!(error = %e, "SCIM database operation failed");
+            ScimError::internal("the server could not complete the request")
+        }
+        DomainError::Internal(e) => {
+            tracing::error!(error = %e, "SCIM operation failed");
+            ScimError::internal("the server could not complete the request")
+        }
+    }
+}
+
+impl From<DomainError> for ScimFailure {
+    fn from(e: DomainError) -> Self {
+        Self(scim_error(e))
+    }
+}
+
+/// Maps a domain error of a request that names resource `id` of `kind`: "not found" says which.
+pub fn about(kind: ResourceKind, id: &str) -> impl FnOnce(DomainError) -> ScimError + '_ {
+    move |e| match e {
+        DomainError::NotFound => ScimError::not_found(format!("no {} with id \"{id}\"", kind.name())),
+        other => scim_error(other),
     }
 }
 
