@@ -12,6 +12,7 @@ use crate::{
     email::Email,
     entities::{credential, organization, user},
     error::is_unique_violation,
+    ids::{OrgId, UserId},
     origin::{Client, Origin},
     password, throttle,
 };
@@ -43,8 +44,8 @@ pub enum Source {
 /// The signed-in person a request acts as.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Actor {
-    pub user_id: String,
-    pub org_id: String,
+    pub user_id: UserId,
+    pub org_id: OrgId,
     pub org_name: String,
     pub display_name: String,
     pub email: String,
@@ -172,8 +173,8 @@ pub async fn sign_up(db: &DatabaseConnection, origin: Origin, input: SignUp) -> 
         other => other?,
     };
     let actor = Actor {
-        user_id,
-        org_id,
+        user_id: UserId::new(user_id),
+        org_id: OrgId::new(org_id),
         org_name,
         display_name: name,
         email: email.as_str().to_owned(),
@@ -245,7 +246,7 @@ pub async fn sign_in(
 }
 
 /// Whether organisation `org_id` has turned password sign-in off for everyone but admins.
-async fn sso_required(db: &DatabaseConnection, org_id: &str) -> DomainResult<bool> {
+async fn sso_required(db: &DatabaseConnection, org_id: &OrgId) -> DomainResult<bool> {
     Ok(organization::Entity::find_by_id(org_id.to_owned()).one(db).await?.is_some_and(|o| o.sso_required))
 }
 
@@ -264,8 +265,8 @@ pub async fn load_actor(
             email: u.email.clone().unwrap_or_else(|| u.user_name.clone()),
             role: u.role,
             managed_by_idp: u.source == Source::Scim,
-            user_id: u.id,
-            org_id: org.id,
+            user_id: UserId::new(u.id),
+            org_id: OrgId::new(org.id),
             org_name: org.name,
             origin,
         }),

@@ -15,6 +15,7 @@ use crate::{
     DomainError, DomainResult,
     accounts::{Actor, Source},
     entities::{api_key, group, provisioning_event as event, provisioning_hourly as hourly, user},
+    ids::OrgId,
 };
 
 /// Log rows per page.
@@ -79,7 +80,7 @@ impl LogFilter {
         })
     }
 
-    fn condition(&self, org_id: &str) -> Condition {
+    fn condition(&self, org_id: &OrgId) -> Condition {
         let mut cond = Condition::all().add(event::Column::OrgId.eq(org_id));
         cond = match self.outcome {
             Some(Outcome::Success) => cond.add(event::Column::Status.lt(FIRST_ERROR_STATUS)),
@@ -177,7 +178,7 @@ pub async fn log_page(
 /// from the hourly rollup the log writer keeps (at most `count × width / 1 h` rows).
 async fn buckets(
     db: &DatabaseConnection,
-    org_id: &str,
+    org_id: &OrgId,
     now: i64,
     width: i64,
     count: i64,

@@ -154,8 +154,8 @@ async fn insert(
     let (public_id, secret) = generate();
     let model = api_key::ActiveModel {
         id: Set(uuid::Uuid::new_v4().to_string()),
-        org_id: Set(actor.org_id.clone()),
-        owner_id: Set(actor.user_id.clone()),
+        org_id: Set(actor.org_id.to_string()),
+        owner_id: Set(actor.user_id.to_string()),
         name: Set(name),
         public_id: Set(public_id),
         secret_hash: Set(digest(&secret)),

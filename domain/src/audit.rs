@@ -27,6 +27,7 @@ use crate::{
     browse::{contains, newest_first},
     clock::now_ms,
     entities::audit_event as event,
+    ids::OrgId,
     origin::Origin,
     text::first_chars,
 };
@@ -176,9 +177,9 @@ impl Event {
     /// `actor` did `kind` from where their request came from.
     pub fn by(actor: &Actor, kind: Kind, detail: impl Into<String>) -> Self {
         Self {
-            org_id: actor.org_id.clone(),
+            org_id: actor.org_id.to_string(),
             kind,
-            actor_id: Some(actor.user_id.clone()),
+            actor_id: Some(actor.user_id.to_string()),
             actor: person(&actor.display_name, &actor.email),
             origin: actor.origin.clone(),
             detail: detail.into(),
@@ -246,7 +247,7 @@ impl AuditFilter {
         Ok(Self { kind, actor })
     }
 
-    fn condition(&self, org_id: &str) -> Condition {
+    fn condition(&self, org_id: &OrgId) -> Condition {
         let mut cond = Condition::all().add(event::Column::OrgId.eq(org_id));
         if let Some(kind) = self.kind {
             cond = cond.add(event::Column::Kind.eq(kind.as_str()));

@@ -1,5 +1,5 @@
-//! Typed ids on the SCIM path: an organisation's id cannot be passed where an API key's or a
-//! person's is expected (issue 12). They are the UUID text they always were, in the database and
+//! Typed ids: an organisation's id cannot be passed where an API key's, a person's or a group's
+//! is expected (issue 12). They are the UUID text they always were, in the database and
 //! on the wire (`serde(transparent)`).
 
 use serde::{Deserialize, Serialize};
@@ -45,6 +45,7 @@ macro_rules! id {
 id!(OrgId, "an organisation");
 id!(UserId, "a person: a console account or a provisioned user");
 id!(KeyId, "an API key");
+id!(GroupId, "a provisioned group");
 
 #[cfg(test)]
 mod tests {

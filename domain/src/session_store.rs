@@ -23,7 +23,7 @@ use tower_sessions::{
 
 use sha2::{Digest, Sha256};
 
-use crate::{clock::now_ms, entities::session, error::is_unique_violation};
+use crate::{clock::now_ms, entities::session, error::is_unique_violation, ids::UserId};
 
 /// Session-data key holding the signed-in user's id.
 pub const USER_ID_KEY: &str = "user_id";
@@ -35,7 +35,7 @@ pub const SIGNED_IN_AT_KEY: &str = "signed_in_at";
 /// Password and SSO sign-ins both end here.
 pub async fn begin_signed_in(
     session: &tower_sessions::Session,
-    user_id: &str,
+    user_id: &UserId,
 ) -> Result<(), tower_sessions::session::Error> {
     session.cycle_id().await?;
     session.insert(USER_ID_KEY, user_id).await?;
@@ -64,7 +64,7 @@ impl DbSessionStore {
     }
 
     /// Ends every session of `user_id`, except `keep` (the caller's own, when it should survive).
-    pub async fn delete_for_user(&self, user_id: &str, keep: Option<&Id>) -> Result<u64, sea_orm::DbErr> {
+    pub async fn delete_for_user(&self, user_id: &UserId, keep: Option<&Id>) -> Result<u64, sea_orm::DbErr> {
         let mut delete = session::Entity::delete_many().filter(session::Column::UserId.eq(user_id));
         if let Some(keep) = keep {
             delete = delete.filter(session::Column::Id.ne(stored_id(keep)));

@@ -125,7 +125,7 @@ async fn a_deactivated_person_cannot_sign_in_or_act() {
     person.active = Set(false);
     person.update(&db).await.unwrap();
 
-    assert!(accounts::load_actor(&db, &actor.user_id, testing::origin()).await.unwrap().is_none());
+    assert!(accounts::load_actor(&db, actor.user_id.as_str(), testing::origin()).await.unwrap().is_none());
     assert!(matches!(
         accounts::sign_in(&db, &testing::client(), &email, PASSWORD).await,
         Err(DomainError::InvalidCredentials)

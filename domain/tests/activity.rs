@@ -36,11 +36,15 @@ async fn admin(db: &DatabaseConnection) -> Actor {
 }
 
 fn member_of(admin: &Actor) -> Actor {
-    Actor { user_id: uuid::Uuid::new_v4().to_string(), role: Role::Member, ..admin.clone() }
+    Actor {
+        user_id: domain::ids::UserId::new(uuid::Uuid::new_v4().to_string()),
+        role: Role::Member,
+        ..admin.clone()
+    }
 }
 
 fn event(actor: &Actor, at: i64, operation: &str, status: u16) -> Event {
-    domain::testing::log_event(&actor.org_id, at, operation, status)
+    domain::testing::log_event(actor.org_id.as_str(), at, operation, status)
 }
 
 async fn record(db: &DatabaseConnection, events: Vec<Event>) {
@@ -51,7 +55,7 @@ async fn add_user(db: &DatabaseConnection, actor: &Actor, source: Source, active
     let name = unique_email("u");
     user::Entity::insert(user::ActiveModel {
         id: Set(uuid::Uuid::new_v4().to_string()),
-        org_id: Set(actor.org_id.clone()),
+        org_id: Set(actor.org_id.to_string()),
         user_name: Set(name.clone()),
         user_name_lower: Set(name.to_lowercase()),
         external_id: Set(None),
@@ -227,7 +231,7 @@ async fn the_overview_counts_the_directory_and_provisioning_health() {
     add_user(&db, &other, Source::Scim, true).await;
     group::Entity::insert(group::ActiveModel {
         id: Set(uuid::Uuid::new_v4().to_string()),
-        org_id: Set(ada.org_id.clone()),
+        org_id: Set(ada.org_id.to_string()),
         display_name: Set("Sales".into()),
         display_name_lower: Set(format!("sales-{}", uuid::Uuid::new_v4())),
         external_id: Set(None),

@@ -60,7 +60,7 @@ async fn sign_up_records_the_organisation_with_its_origin() {
     let from = browser("2001:db8::7");
     let ada =
         accounts::sign_up(&db, Origin::Request(from), sign_up_input(&unique_email("new"))).await.unwrap();
-    let rows = events(&db, &ada.org_id).await;
+    let rows = events(&db, ada.org_id.as_str()).await;
     assert_eq!(rows.len(), 1, "{rows:?}");
     let created = &rows[0];
     assert_eq!(created.kind, Kind::OrganizationCreated.as_str());
@@ -79,8 +79,8 @@ async fn sign_ins_and_their_failures_are_recorded_in_the_persons_organisation() 
 
     accounts::sign_in(&db, &from, &ada.email.to_uppercase(), PASSWORD).await.unwrap();
     accounts::sign_in(&db, &from, &ada.email, "wrong horse battery").await.unwrap_err();
-    let signed_in = of_kind(&db, &ada.org_id, Kind::SignedIn).await;
-    let failed = of_kind(&db, &ada.org_id, Kind::SignInFailed).await;
+    let signed_in = of_kind(&db, ada.org_id.as_str(), Kind::SignedIn).await;
+    let failed = of_kind(&db, ada.org_id.as_str(), Kind::SignInFailed).await;
     assert_eq!((signed_in.len(), failed.len()), (1, 1));
     for row in [&signed_in[0], &failed[0]] {
         assert_eq!(row.actor_id.as_deref(), Some(ada.user_id.as_str()));
@@ -99,7 +99,7 @@ async fn a_stranger_cannot_fill_a_log_beyond_the_sign_in_throttle() {
         let refused = accounts::sign_in(&db, &attacker, &ada.email, "a wrong guess").await.unwrap_err();
         assert!(matches!(refused, DomainError::InvalidCredentials | DomainError::Throttled { .. }));
     }
-    let failed = of_kind(&db, &ada.org_id, Kind::SignInFailed).await;
+    let failed = of_kind(&db, ada.org_id.as_str(), Kind::SignInFailed).await;
     assert_eq!(failed.len(), domain::throttle::MAX_FAILURES as usize, "throttled attempts are not recorded");
 
     // An unknown email belongs to no organisation: nothing is recorded anywhere.
@@ -119,9 +119,9 @@ async fn api_key_changes_say_which_key_and_who_when_from_where() {
     let renewed = api_keys::regenerate(&db, &ada, &key.info.id).await.unwrap();
     api_keys::revoke(&db, &ada, &renewed.info.id).await.unwrap();
 
-    let created = of_kind(&db, &ada.org_id, Kind::ApiKeyCreated).await;
-    let regenerated = of_kind(&db, &ada.org_id, Kind::ApiKeyRegenerated).await;
-    let revoked = of_kind(&db, &ada.org_id, Kind::ApiKeyRevoked).await;
+    let created = of_kind(&db, ada.org_id.as_str(), Kind::ApiKeyCreated).await;
+    let regenerated = of_kind(&db, ada.org_id.as_str(), Kind::ApiKeyRegenerated).await;
+    let revoked = of_kind(&db, ada.org_id.as_str(), Kind::ApiKeyRevoked).await;
     assert_eq!((created.len(), regenerated.len(), revoked.len()), (1, 1, 1));
     assert_eq!(created[0].detail, format!("“Entra ID provisioning” ({}); never expires", key.info.prefix));
     assert!(regenerated[0].detail.contains(&key.info.prefix), "{}", regenerated[0].detail);
@@ -141,12 +141,12 @@ async fn api_key_changes_say_which_key_and_who_when_from_where() {
 async fn a_refused_change_records_nothing() {
     let db = test_db().await;
     let ada = admin(&db).await;
-    let before = events(&db, &ada.org_id).await.len();
+    let before = events(&db, ada.org_id.as_str()).await.len();
     api_keys::create(&db, &ada, "   ", None).await.unwrap_err();
     api_keys::revoke(&db, &ada, &uuid::Uuid::new_v4().to_string()).await.unwrap_err();
     let member = Actor { role: Role::Member, ..ada.clone() };
     api_keys::create(&db, &member, "not allowed", None).await.unwrap_err();
-    assert_eq!(events(&db, &ada.org_id).await.len(), before);
+    assert_eq!(events(&db, ada.org_id.as_str()).await.len(), before);
 }
 
 #[tokio::test]
@@ -159,7 +159,7 @@ async fn the_command_line_is_recorded_as_such() {
     api_keys::create(&db, &operator, "made on the server", Some(domain::clock::now_ms() + 86_400_000))
         .await
         .unwrap();
-    let rows = events(&db, &ada.org_id).await;
+    let rows = events(&db, ada.org_id.as_str()).await;
     assert_eq!(rows.len(), 2, "{rows:?}");
     for row in &rows {
         assert_eq!(audit::from(row), "command line");
@@ -173,16 +173,16 @@ async fn password_and_email_changes_are_recorded() {
     let db = test_db().await;
     let ada = admin(&db).await;
     accounts::change_password(&db, &ada, "not my password", "another good passphrase").await.unwrap_err();
-    assert!(of_kind(&db, &ada.org_id, Kind::PasswordChanged).await.is_empty());
+    assert!(of_kind(&db, ada.org_id.as_str(), Kind::PasswordChanged).await.is_empty());
     accounts::change_password(&db, &ada, PASSWORD, "another good passphrase").await.unwrap();
-    assert_eq!(of_kind(&db, &ada.org_id, Kind::PasswordChanged).await.len(), 1);
+    assert_eq!(of_kind(&db, ada.org_id.as_str(), Kind::PasswordChanged).await.len(), 1);
 
     // A name-only change is not security-relevant; a new sign-in email is.
     accounts::update_profile(&db, &ada, "Ada L.", &ada.email).await.unwrap();
-    assert!(of_kind(&db, &ada.org_id, Kind::EmailChanged).await.is_empty());
+    assert!(of_kind(&db, ada.org_id.as_str(), Kind::EmailChanged).await.is_empty());
     let new_email = unique_email("moved");
     accounts::update_profile(&db, &ada, "Ada L.", &new_email).await.unwrap();
-    let moved = of_kind(&db, &ada.org_id, Kind::EmailChanged).await;
+    let moved = of_kind(&db, ada.org_id.as_str(), Kind::EmailChanged).await;
     assert_eq!(moved.len(), 1);
     assert_eq!(moved[0].detail, format!("from {} to {new_email}", ada.email));
 }
@@ -197,12 +197,12 @@ async fn sso_refusals_name_the_identity_that_was_refused() {
         user_name: Some("mallory@contoso.example".into()),
     };
     let from = browser("203.0.113.9");
-    let refused = linking::resolve(&db, &from, Protocol::Oidc, &ada.org_id, None, &stranger)
+    let refused = linking::resolve(&db, &from, Protocol::Oidc, ada.org_id.as_str(), None, &stranger)
         .await
         .unwrap()
         .unwrap_err();
     assert_eq!(refused, Refusal::NotProvisioned);
-    let rows = of_kind(&db, &ada.org_id, Kind::SsoSignInRefused).await;
+    let rows = of_kind(&db, ada.org_id.as_str(), Kind::SsoSignInRefused).await;
     assert_eq!(rows.len(), 1);
     assert_eq!((rows[0].actor.as_str(), rows[0].actor_id.as_ref()), ("mallory@contoso.example", None));
     assert_eq!(rows[0].client_addr.as_deref(), Some("203.0.113.9"));
@@ -226,17 +226,17 @@ async fn sso_changes_say_what_was_saved() {
     connections::save_saml(&db, &ada, saml.clone()).await.unwrap();
     connections::save_saml(&db, &ada, SamlInput { enabled: false, ..saml }).await.unwrap();
     connections::save_policy(&db, &ada, PolicyInput { sso_required: true }).await.unwrap_err();
-    let changed = of_kind(&db, &ada.org_id, Kind::SsoConnectionChanged).await;
+    let changed = of_kind(&db, ada.org_id.as_str(), Kind::SsoConnectionChanged).await;
     assert_eq!(changed.len(), 2);
     assert!(changed[0].detail.starts_with("SAML connection saved, enabled: IdP https://sts.windows.net/"));
     assert!(changed[0].detail.ends_with("1 pinned certificate(s)"), "{}", changed[0].detail);
     assert!(changed[1].detail.starts_with("SAML connection saved, disabled"), "{}", changed[1].detail);
     assert!(
-        of_kind(&db, &ada.org_id, Kind::SsoPolicyChanged).await.is_empty(),
+        of_kind(&db, ada.org_id.as_str(), Kind::SsoPolicyChanged).await.is_empty(),
         "a refused policy records nothing"
     );
     connections::save_policy(&db, &ada, PolicyInput { sso_required: false }).await.unwrap();
-    let policy = of_kind(&db, &ada.org_id, Kind::SsoPolicyChanged).await;
+    let policy = of_kind(&db, ada.org_id.as_str(), Kind::SsoPolicyChanged).await;
     assert_eq!(policy.len(), 1);
     assert!(policy[0].detail.starts_with("require SSO off"), "{}", policy[0].detail);
 }
@@ -259,14 +259,14 @@ async fn pages_filter_by_kind_and_actor_within_the_organisation_only() {
     api_keys::create(&db, &other, "the other organisation's", None).await.unwrap();
 
     let all = audit::page(&db, &ada, &AuditFilter::default(), 1).await.unwrap();
-    let mine = events(&db, &ada.org_id).await.len() as u64;
+    let mine = events(&db, ada.org_id.as_str()).await.len() as u64;
     assert_eq!((all.total, all.events.len() as u64), (mine, PAGE_SIZE));
     assert!(all.events.windows(2).all(|w| (w[0].at, w[0].id) >= (w[1].at, w[1].id)), "newest first");
     // Walking every page visits each of the organisation's events once.
     let mut seen = std::collections::HashSet::new();
     for n in 1..=mine.div_ceil(PAGE_SIZE) {
         for e in audit::page(&db, &ada, &AuditFilter::default(), n).await.unwrap().events {
-            assert_eq!(e.org_id, ada.org_id);
+            assert_eq!(e.org_id, ada.org_id.as_str());
             assert!(seen.insert(e.id), "event {} on two pages", e.id);
         }
     }
@@ -298,10 +298,10 @@ async fn events_past_the_retention_period_are_purged() {
     let day = 24 * 3600 * 1000;
     let old = audit_event::ActiveModel {
         id: Default::default(),
-        org_id: Set(ada.org_id.clone()),
+        org_id: Set(ada.org_id.to_string()),
         at: Set(domain::clock::now_ms() - 31 * day),
         kind: Set(Kind::SignedIn.as_str().into()),
-        actor_id: Set(Some(ada.user_id.clone())),
+        actor_id: Set(Some(ada.user_id.to_string())),
         actor: Set(ada.email.clone()),
         via: Set("web".into()),
         client_addr: Set(None),
@@ -309,9 +309,9 @@ async fn events_past_the_retention_period_are_purged() {
         detail: Set(String::new()),
     };
     audit_event::Entity::insert(old).exec(&db).await.unwrap();
-    assert_eq!(events(&db, &ada.org_id).await.len(), 2);
+    assert_eq!(events(&db, ada.org_id.as_str()).await.len(), 2);
     assert!(audit::purge(&db, 30).await.unwrap() >= 1);
-    let kept = events(&db, &ada.org_id).await;
+    let kept = events(&db, ada.org_id.as_str()).await;
     assert_eq!(kept.len(), 1, "the recent sign-up stays");
     assert_eq!(kept[0].kind, Kind::OrganizationCreated.as_str());
 }

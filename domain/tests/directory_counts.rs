@@ -26,7 +26,7 @@ async fn kept_directory_counts_equal_real_counts() {
     )
     .await
     .unwrap();
-    let scope = Scope { org_id: domain::ids::OrgId::new(&admin.org_id), base_url: "http://x/scim/v2".into() };
+    let scope = Scope { org_id: admin.org_id.clone(), base_url: "http://x/scim/v2".into() };
     let totals = |db: domain::sea_orm::DatabaseConnection, scope: Scope| async move {
         let users =
             users::list(&db, &scope, &ListQuery { count: Some(1), ..ListQuery::default() }).await.unwrap();

@@ -71,10 +71,7 @@ async fn every_filter_finds_what_the_reference_evaluator_finds() {
     )
     .await
     .unwrap();
-    let scope = Scope {
-        org_id: domain::ids::OrgId::new(&admin.org_id),
-        base_url: "https://scimpad.test/scim/v2".into(),
-    };
+    let scope = Scope { org_id: admin.org_id.clone(), base_url: "https://scimpad.test/scim/v2".into() };
     let tag = uuid::Uuid::new_v4().simple().to_string();
     for person in people(&tag) {
         users::create(&db, &scope, &person, &Projection::default()).await.unwrap();

@@ -40,7 +40,7 @@ async fn a_signed_in_sessions_row_holds_the_hash_of_its_cookie_not_the_cookie() 
 
     // The cookie still finds its session, and signing out deletes the row.
     let again = Session::new(session.id(), store, None);
-    assert_eq!(again.get::<String>(session_store::USER_ID_KEY).await.unwrap(), Some(uid.clone()));
+    assert_eq!(again.get::<String>(session_store::USER_ID_KEY).await.unwrap(), Some(uid.to_string()));
     again.flush().await.unwrap();
     let left = session::Entity::find().filter(session::Column::UserId.eq(uid.as_str())).count(&db).await;
     assert_eq!(left.unwrap(), 0, "signed out");

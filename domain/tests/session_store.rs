@@ -31,7 +31,7 @@ async fn person(db: &domain::sea_orm::DatabaseConnection) -> String {
         email: unique_email("s"),
         password: "correct horse battery".into(),
     };
-    accounts::sign_up(db, domain::testing::origin(), input).await.unwrap().user_id
+    accounts::sign_up(db, domain::testing::origin(), input).await.unwrap().user_id.to_string()
 }
 
 #[tokio::test]
@@ -83,7 +83,7 @@ async fn all_sessions_of_a_person_end_together_except_the_one_kept() {
         store.create(&mut rec).await.unwrap();
         ids.push(rec.id);
     }
-    assert_eq!(store.delete_for_user(&uid, Some(&ids[0])).await.unwrap(), 2);
+    assert_eq!(store.delete_for_user(&domain::ids::UserId::new(&uid), Some(&ids[0])).await.unwrap(), 2);
     assert!(store.load(&ids[0]).await.unwrap().is_some());
     assert!(store.load(&ids[1]).await.unwrap().is_none());
     assert!(store.load(&ids[3]).await.unwrap().is_some());

@@ -132,7 +132,7 @@ async fn oidc_issuers_must_be_tenant_specific_and_on_allowed_hosts() {
     assert!(other_host.to_string().contains("not allowed"), "{other_host}");
     assert_eq!(field_of(save("not a tenant", &ms).await.unwrap_err()), "tenant");
     save(&format!("http://localhost:9010/{TENANT}/v2.0/"), &["localhost"]).await.unwrap();
-    let oidc = connections::oidc_for_org(&db, &ada.org_id).await.unwrap().unwrap();
+    let oidc = connections::oidc_for_org(&db, ada.org_id.as_str()).await.unwrap().unwrap();
     assert_eq!(oidc.issuer, format!("http://localhost:9010/{TENANT}/v2.0"));
 }
 
@@ -237,15 +237,15 @@ async fn logins_bind_by_object_id_never_by_email() {
 
     // First login: by externalId == oid, else by userName == UPN; the binding is stored.
     let by_upn = resolve(&db, org, tenant, &identity("oid-alice", Some(&alice_upn.to_uppercase()))).await;
-    assert_eq!(by_upn.unwrap().unwrap().user_id, alice);
+    assert_eq!(by_upn.unwrap().unwrap().user_id.as_str(), alice);
     let by_external = resolve(&db, org, tenant, &identity("oid-bob", None)).await.unwrap().unwrap();
-    assert_eq!(by_external.user_id, bob);
+    assert_eq!(by_external.user_id.as_str(), bob);
     let stored = user::Entity::find_by_id(alice.clone()).one(&db).await.unwrap().unwrap();
     assert_eq!(stored.entra_object_id.as_deref(), Some("oid-alice"));
 
     // Bound: later logins go by oid, whatever the UPN says; another oid cannot take the UPN over.
     let renamed = resolve(&db, org, tenant, &identity("oid-alice", Some("new@contoso.example"))).await;
-    assert_eq!(renamed.unwrap().unwrap().user_id, alice);
+    assert_eq!(renamed.unwrap().unwrap().user_id.as_str(), alice);
     let hijack = resolve(&db, org, tenant, &identity("oid-mallory", Some(&alice_upn))).await.unwrap();
     assert_eq!(hijack, Err(Refusal::NotProvisioned));
 
@@ -294,7 +294,7 @@ async fn requiring_sso_turns_password_sign_in_off_for_everyone_but_admins() {
     let db = test_db().await;
     let ada = admin(&db).await;
     let member_email = unique_email("member");
-    let member = provision(&db, &ada.org_id, json!({"userName": member_email, "active": true})).await;
+    let member = provision(&db, ada.org_id.as_str(), json!({"userName": member_email, "active": true})).await;
     credential::ActiveModel {
         user_id: Set(member),
         email_lower: Set(member_email.to_lowercase()),
@@ -325,8 +325,9 @@ async fn an_sso_persons_name_and_email_stay_the_identity_providers() {
     let db = test_db().await;
     let ada = admin(&db).await;
     let upn = unique_email("ivy");
-    provision(&db, &ada.org_id, json!({"userName": upn, "externalId": "oid-ivy", "active": true})).await;
-    let ivy = resolve(&db, &ada.org_id, None, &identity("oid-ivy", None)).await.unwrap().unwrap();
+    provision(&db, ada.org_id.as_str(), json!({"userName": upn, "externalId": "oid-ivy", "active": true}))
+        .await;
+    let ivy = resolve(&db, ada.org_id.as_str(), None, &identity("oid-ivy", None)).await.unwrap().unwrap();
     assert!(ivy.managed_by_idp && !ada.managed_by_idp);
     let err = accounts::update_profile(&db, &ivy, "Ivy", "ivy@elsewhere.example").await.unwrap_err();
     assert!(err.to_string().contains("identity provider"), "{err}");

@@ -151,7 +151,10 @@ async fn an_unverified_claim_routes_nobody_and_blocks_nobody() {
     dns.add_txt(&real.record_name, &real.record_value);
     let proven = verify(&db, &dns, &contoso, &real).await.unwrap();
     assert!(matches!(proven.state, ClaimState::Verified { .. }), "{:?}", proven.state);
-    assert_eq!(routed(&db, &format!("Alice@{}", name.to_uppercase())).await, Some(contoso.org_id.clone()));
+    assert_eq!(
+        routed(&db, &format!("Alice@{}", name.to_uppercase())).await,
+        Some(contoso.org_id.to_string())
+    );
     let refused = invalid_message(verify(&db, &dns, &mallory, &squatted).await.unwrap_err());
     assert!(refused.contains("No TXT record"), "{refused}");
     assert_eq!(current(&db, &mallory, &squatted.id).await.state, ClaimState::Pending);
@@ -194,7 +197,7 @@ async fn verify_needs_the_exact_record_and_says_which_one() {
     let proven = verify(&db, &dns, &ada, &claim).await.unwrap();
     assert!(matches!(proven.state, ClaimState::Verified { .. }), "{:?}", proven.state);
     assert_eq!(proven.last_error, None);
-    assert_eq!(routed(&db, &format!("alice@{}", claim.domain)).await, Some(ada.org_id.clone()));
+    assert_eq!(routed(&db, &format!("alice@{}", claim.domain)).await, Some(ada.org_id.to_string()));
 }
 
 #[tokio::test]
@@ -221,7 +224,7 @@ async fn dns_errors_change_nothing() {
         }
         assert_eq!(current(&db, &ada, &pending.id).await.state, ClaimState::Pending);
         assert!(matches!(current(&db, &ada, &held.id).await.state, ClaimState::Verified { .. }));
-        assert_eq!(routed(&db, &format!("bob@{}", held.domain)).await, Some(ada.org_id.clone()));
+        assert_eq!(routed(&db, &format!("bob@{}", held.domain)).await, Some(ada.org_id.to_string()));
     }
 }
 
@@ -241,7 +244,7 @@ async fn a_domain_changes_hands_only_once_the_holders_record_is_gone() {
     let both = verify(&db, &dns, &new, &new_claim).await.unwrap_err();
     let DomainError::Conflict(message) = both else { panic!("expected a conflict, got {both:?}") };
     assert!(message.contains("both records exist") && message.contains("must remove"), "{message}");
-    assert_eq!(routed(&db, &format!("alice@{name}")).await, Some(old.org_id.clone()));
+    assert_eq!(routed(&db, &format!("alice@{name}")).await, Some(old.org_id.to_string()));
     assert_eq!(current(&db, &new, &new_claim.id).await.last_error.as_deref(), Some(message.as_str()));
 
     // The DNS owner withdraws the old record: the domain changes hands at the newcomer's check.
@@ -249,12 +252,12 @@ async fn a_domain_changes_hands_only_once_the_holders_record_is_gone() {
     dns.add_txt(&new_claim.record_name, &new_claim.record_value);
     let taken = verify(&db, &dns, &new, &new_claim).await.unwrap();
     assert!(matches!(taken.state, ClaimState::Verified { .. }));
-    assert_eq!(routed(&db, &format!("alice@{name}")).await, Some(new.org_id.clone()));
+    assert_eq!(routed(&db, &format!("alice@{name}")).await, Some(new.org_id.to_string()));
     let lost = current(&db, &old, &old_claim.id).await;
     assert_eq!(lost.state, ClaimState::Pending);
     assert!(lost.last_error.unwrap().contains("another organisation proved control"));
     // The organisation that lost the domain finds out in its own audit log.
-    let (kind, detail, via) = domain_events(&db, &old.org_id).await.pop().unwrap();
+    let (kind, detail, via) = domain_events(&db, old.org_id.as_str()).await.pop().unwrap();
     assert_eq!((kind, via.as_str()), (Kind::SsoDomainUnverified, "server"));
     assert!(detail.starts_with(&format!("{name}: another organisation proved control")), "{detail}");
 }
@@ -304,7 +307,7 @@ async fn what_admins_change_is_in_the_audit_log() {
     domains::remove(&db, &ada, &claim.id).await.unwrap();
     let d = &claim.domain;
     assert_eq!(
-        domain_events(&db, &ada.org_id).await,
+        domain_events(&db, ada.org_id.as_str()).await,
         [
             (Kind::SsoDomainAdded, format!("{d}, pending verification"), "web".to_owned()),
             (Kind::SsoDomainVerified, d.clone(), "web".to_owned()),
@@ -411,7 +414,7 @@ async fn verified_domains_are_rechecked_and_stop_routing_after_three_misses_in_a
     assert!(failing.last_error.unwrap().contains("(1 so far)"));
     assert_eq!(
         routed(&db, &format!("carol@{}", dropped.domain)).await,
-        Some(ada.org_id.clone()),
+        Some(ada.org_id.to_string()),
         "still routing"
     );
 
@@ -454,8 +457,8 @@ async fn verified_domains_are_rechecked_and_stop_routing_after_three_misses_in_a
     assert_eq!(lost.state, ClaimState::Pending);
     assert!(lost.last_error.unwrap().contains("in 3 checks in a row since"));
     assert_eq!(routed(&db, &format!("carol@{}", dropped.domain)).await, None);
-    assert_eq!(routed(&db, &format!("carol@{}", kept.domain)).await, Some(ada.org_id.clone()));
-    let unverified: Vec<_> = domain_events(&db, &ada.org_id)
+    assert_eq!(routed(&db, &format!("carol@{}", kept.domain)).await, Some(ada.org_id.to_string()));
+    let unverified: Vec<_> = domain_events(&db, ada.org_id.as_str())
         .await
         .into_iter()
         .filter(|e| e.0 == Kind::SsoDomainUnverified)

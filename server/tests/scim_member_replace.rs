@@ -127,7 +127,7 @@ async fn the_provisioning_log_says_when_members_were_removed() {
     set_member_replace(&app.db, &org.admin, MemberReplace::Exact).await.unwrap();
     patch(&scim, &group, replace_ops("path", &[&c])).await;
     let wanted = "patched group";
-    let summary = loop_until_logged(&app, &org.admin.org_id, "removed").await;
+    let summary = loop_until_logged(&app, org.admin.org_id.as_str(), "removed").await;
     assert!(summary.starts_with(wanted), "{summary}");
     assert!(summary.contains("added 1 member; removed 2 members (2 by an exact replace)"), "{summary}");
 }

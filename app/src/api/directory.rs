@@ -149,7 +149,7 @@ pub async fn get_user(id: String) -> Result<UserDetail, AppError> {
     let last =
         domain::browse::last_active_admin(&ctx.db, &actor, [&detail.user]).await.map_err(into_app_error)?;
     let scope = directory::Scope {
-        org_id: domain::ids::OrgId::new(&actor.org_id),
+        org_id: actor.org_id.clone(),
         base_url: crate::routes::tenant_url(&ctx.public_url),
     };
     let resource = ctx

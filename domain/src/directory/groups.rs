@@ -21,6 +21,7 @@ use crate::{
     entities::group,
     error::{DomainError, DomainResult},
     group_commit::Writes,
+    ids::GroupId,
     store::{Exec, Rows},
 };
 
@@ -111,7 +112,9 @@ pub async fn create(
                 (MemberDelta::default(), render_unlinked(&scope, KIND, &model, &projection))
             } else {
                 let change = vec![scim::MemberChange::Add(members)];
-                let delta = memberships::apply(txn, &scope, &model.id, change, MemberReplace::Exact).await?;
+                let delta =
+                    memberships::apply(txn, &scope, &GroupId::new(&model.id), change, MemberReplace::Exact)
+                        .await?;
                 (delta, render(txn, &scope, KIND, &model, &projection).await?)
             };
             let summary = summary("created", &model.display_name, &delta);
@@ -146,7 +149,9 @@ pub async fn replace(
             check_if_match(if_match.as_deref(), current.version)?;
             // A whole-resource replace (RFC 7644 §3.5.1): the members are exactly those sent.
             let change = vec![scim::MemberChange::Replace(members)];
-            let delta = memberships::apply(txn, &scope, &current.id, change, MemberReplace::Exact).await?;
+            let delta =
+                memberships::apply(txn, &scope, &GroupId::new(&current.id), change, MemberReplace::Exact)
+                    .await?;
             let model = bump(txn, current, Some(resource)).await?;
             let resource = render(txn, &scope, KIND, &model, &projection).await?;
             let summary = summary("replaced", &model.display_name, &delta);
@@ -181,11 +186,12 @@ pub async fn patch(
             strip_server_fields(&mut resource, KIND);
             let replaces = member_changes.iter().any(|c| matches!(c, scim::MemberChange::Replace(_)));
             let mode = if replaces {
-                member_replace_of(txn, scope.org_id.as_str()).await?
+                member_replace_of(txn, &scope.org_id).await?
             } else {
                 MemberReplace::default()
             };
-            let delta = memberships::apply(txn, &scope, &current.id, member_changes, mode).await?;
+            let delta =
+                memberships::apply(txn, &scope, &GroupId::new(&current.id), member_changes, mode).await?;
             let mut text = summary("patched", &current.display_name, &delta);
             if !outcome.ignored.is_empty() {
                 text.push_str(&format!("; ignored {}", outcome.ignored.join(", ")));

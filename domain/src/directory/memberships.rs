@@ -19,6 +19,7 @@ use crate::{
     clock::now_ms,
     entities::{group, group_member, user},
     error::DomainResult,
+    ids::{GroupId, UserId},
     store::{Exec, Rows},
 };
 
@@ -87,7 +88,7 @@ async fn ids_of(db: &impl Rows, select: sea_orm::Select<impl EntityTrait>) -> Do
 }
 
 /// The subset of `ids` that are users of the scope's organisation.
-async fn existing_users(db: &impl Rows, scope: &Scope, ids: &[String]) -> DomainResult<Vec<String>> {
+async fn existing_users(db: &impl Rows, scope: &Scope, ids: &[String]) -> DomainResult<Vec<UserId>> {
     let mut found = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(CHUNK) {
         let users = user::Entity::find()
@@ -95,18 +96,18 @@ async fn existing_users(db: &impl Rows, scope: &Scope, ids: &[String]) -> Domain
             .column_as(user::Column::Id, "id")
             .filter(user::Column::OrgId.eq(&scope.org_id))
             .filter(user::Column::Id.is_in(chunk.iter().cloned()));
-        found.extend(ids_of(db, users).await?);
+        found.extend(ids_of(db, users).await?.into_iter().map(UserId::new));
     }
     Ok(found)
 }
 
-async fn add(db: &impl Exec, group_id: &str, users: &[String]) -> DomainResult<u64> {
+async fn add(db: &impl Exec, group_id: &GroupId, users: &[UserId]) -> DomainResult<u64> {
     let now = now_ms();
     let mut added = 0;
     for chunk in users.chunks(CHUNK) {
         let rows = chunk.iter().map(|uid| group_member::ActiveModel {
-            group_id: sea_orm::Set(group_id.to_owned()),
-            user_id: sea_orm::Set(uid.clone()),
+            group_id: sea_orm::Set(group_id.to_string()),
+            user_id: sea_orm::Set(uid.to_string()),
             created_at: sea_orm::Set(now),
         });
         let adding = group_member::Entity::insert_many(rows).on_conflict(
@@ -119,7 +120,8 @@ async fn add(db: &impl Exec, group_id: &str, users: &[String]) -> DomainResult<u
     Ok(added)
 }
 
-async fn remove(db: &impl Exec, group_id: &str, users: &[String]) -> DomainResult<u64> {
+/// Removes the members named by `users` (ids as requested: an id that is no member changes nothing).
+async fn remove(db: &impl Exec, group_id: &GroupId, users: &[String]) -> DomainResult<u64> {
     let mut removed = 0;
     for chunk in users.chunks(CHUNK) {
         let removing = group_member::Entity::delete_many()
@@ -139,14 +141,14 @@ fn dedup(ids: Vec<String>) -> Vec<String> {
 async fn add_known(
     db: &impl Exec,
     scope: &Scope,
-    group_id: &str,
+    group_id: &GroupId,
     ids: Vec<String>,
     delta: &mut MemberDelta,
-) -> DomainResult<Vec<String>> {
+) -> DomainResult<Vec<UserId>> {
     let ids = dedup(ids);
     let valid = existing_users(db, scope, &ids).await?;
-    let known: HashSet<&String> = valid.iter().collect();
-    delta.unknown.extend(ids.iter().filter(|id| !known.contains(id)).cloned());
+    let known: HashSet<&str> = valid.iter().map(UserId::as_str).collect();
+    delta.unknown.extend(ids.iter().filter(|id| !known.contains(id.as_str())).cloned());
     delta.added += add(db, group_id, &valid).await?;
     Ok(valid)
 }
@@ -156,7 +158,7 @@ async fn add_known(
 pub(crate) async fn apply(
     db: &impl Exec,
     scope: &Scope,
-    group_id: &str,
+    group_id: &GroupId,
     changes: Vec<MemberChange>,
     replace: MemberReplace,
 ) -> DomainResult<MemberDelta> {
@@ -182,8 +184,9 @@ pub(crate) async fn apply(
                     .column_as(group_member::Column::UserId, "id")
                     .filter(group_member::Column::GroupId.eq(group_id));
                 let current = ids_of(db, members).await?;
-                let keep: HashSet<&String> = valid.iter().collect();
-                let gone: Vec<String> = current.into_iter().filter(|id| !keep.contains(id)).collect();
+                let keep: HashSet<&str> = valid.iter().map(UserId::as_str).collect();
+                let gone: Vec<String> =
+                    current.into_iter().filter(|id| !keep.contains(id.as_str())).collect();
                 let removed = remove(db, group_id, &gone).await?;
                 delta.removed += removed;
                 delta.removed_by_replace += removed;

@@ -14,6 +14,7 @@ use crate::{
     DomainError, DomainResult,
     accounts::Actor,
     entities::organization,
+    ids::OrgId,
     store::{Rows, StoreResult},
 };
 
@@ -47,7 +48,7 @@ impl MemberReplace {
 }
 
 /// The organisation's setting, read inside a SCIM write (`db` is its transaction).
-pub(crate) async fn member_replace_of(db: &impl Rows, org_id: &str) -> StoreResult<MemberReplace> {
+pub(crate) async fn member_replace_of(db: &impl Rows, org_id: &OrgId) -> StoreResult<MemberReplace> {
     // Not `one`: the id is the key, and `one` would bind a `LIMIT` (see `listing`).
     let org = organization::Entity::find_by_id(org_id.to_owned()).build(db.backend());
     let org: Vec<organization::Model> = db.rows(org).await?;

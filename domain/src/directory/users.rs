@@ -27,6 +27,7 @@ use crate::{
     entities::{organization, session, user},
     error::{DomainError, DomainResult},
     group_commit::Writes,
+    ids::OrgId,
     store::{Exec, Rows, StoreResult},
 };
 
@@ -128,7 +129,7 @@ pub(crate) fn is_active_admin(user: &user::Model) -> bool {
 }
 
 /// The ids of organisation `org_id`'s active admins (a handful at most).
-pub(crate) async fn active_admin_ids(db: &impl Rows, org_id: &str) -> StoreResult<Vec<String>> {
+pub(crate) async fn active_admin_ids(db: &impl Rows, org_id: &OrgId) -> StoreResult<Vec<String>> {
     let admins = user::Entity::find()
         .select_only()
         .column(user::Column::Id)
@@ -161,7 +162,7 @@ async fn keep_an_active_admin(txn: &impl Rows, current: &user::Model) -> DomainR
         .column(organization::Column::Id)
         .lock(LockType::NoKeyUpdate);
     let _: Vec<IdRow> = txn.rows(locking.build(txn.backend())).await?;
-    let admins = active_admin_ids(txn, &current.org_id).await?;
+    let admins = active_admin_ids(txn, &OrgId::new(&current.org_id)).await?;
     if admins.iter().any(|id| *id != current.id) {
         return Ok(());
     }

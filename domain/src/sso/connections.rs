@@ -27,6 +27,7 @@ use crate::{
     clock::now_ms,
     entities::{organization, sso_connection},
     error::is_unique_violation,
+    ids::OrgId,
 };
 
 /// The two protocols a connection speaks.
@@ -185,7 +186,7 @@ async fn row(
         .await?)
 }
 
-async fn org(db: &impl ConnectionTrait, org_id: &str) -> DomainResult<organization::Model> {
+async fn org(db: &impl ConnectionTrait, org_id: &OrgId) -> DomainResult<organization::Model> {
     organization::Entity::find_by_id(org_id.to_owned()).one(db).await?.ok_or(DomainError::NotFound)
 }
 
@@ -359,7 +360,7 @@ pub async fn save_oidc(
         return Err(DomainError::invalid("client_id", "Enter the application (client) ID."));
     }
     let secret = input.client_secret.trim().to_owned();
-    let existing = row(db, &actor.org_id, Protocol::Oidc).await?;
+    let existing = row(db, actor.org_id.as_str(), Protocol::Oidc).await?;
     if secret.is_empty() && existing.as_ref().and_then(|e| e.oidc_client_secret.as_ref()).is_none() {
         return Err(DomainError::invalid(
             "client_secret",

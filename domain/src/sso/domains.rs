@@ -58,6 +58,7 @@ use crate::{
     db::begin_write,
     entities::{organization, sso_domain},
     error::is_unique_violation,
+    ids::OrgId,
     text::first_chars,
     throttle,
 };
@@ -352,7 +353,7 @@ fn new_token() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-async fn claims_of(db: &DatabaseConnection, org_id: &str) -> DomainResult<Vec<sso_domain::Model>> {
+async fn claims_of(db: &DatabaseConnection, org_id: &OrgId) -> DomainResult<Vec<sso_domain::Model>> {
     Ok(sso_domain::Entity::find()
         .filter(sso_domain::Column::OrgId.eq(org_id))
         .order_by_asc(sso_domain::Column::Domain)
@@ -408,7 +409,7 @@ pub async fn add(db: &DatabaseConnection, actor: &Actor, input: &str) -> DomainR
     }
     let row = sso_domain::ActiveModel {
         id: Set(uuid::Uuid::new_v4().to_string()),
-        org_id: Set(actor.org_id.clone()),
+        org_id: Set(actor.org_id.to_string()),
         domain: Set(domain.as_str().to_owned()),
         token: Set(new_token()),
         created_at: Set(crate::clock::now_ms()),

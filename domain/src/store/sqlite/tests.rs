@@ -63,7 +63,7 @@ async fn rows_decode_exactly_as_through_sqlx() {
     api_keys::create(&db, &admin, "with expiry", Some(expires)).await.unwrap();
     api_keys::create(&db, &admin, "without", None).await.unwrap();
     let writer = Writer::start(db.clone(), reader.clone(), &url).unwrap();
-    let scope = Scope { org_id: crate::ids::OrgId::new(&admin.org_id), base_url: "http://x/scim/v2".into() };
+    let scope = Scope { org_id: admin.org_id.clone(), base_url: "http://x/scim/v2".into() };
     let full = json!({
         "userName": "grace@example.com", "externalId": "ext-1", "displayName": "Grace",
         "name": {"givenName": "Grace", "familyName": "Hopper"},
