@@ -60,11 +60,12 @@ pub enum Kind {
     SsoDomainVerified,
     SsoDomainUnverified,
     SsoDomainRemoved,
+    RoleChanged,
 }
 
 impl Kind {
     /// Every kind, in the order the console's filter offers them.
-    pub const ALL: [Kind; 17] = [
+    pub const ALL: [Kind; 18] = [
         Kind::SignedIn,
         Kind::SignInFailed,
         Kind::SsoSignedIn,
@@ -72,6 +73,7 @@ impl Kind {
         Kind::SignedOut,
         Kind::PasswordChanged,
         Kind::EmailChanged,
+        Kind::RoleChanged,
         Kind::ApiKeyCreated,
         Kind::ApiKeyRegenerated,
         Kind::ApiKeyRevoked,
@@ -104,6 +106,7 @@ impl Kind {
             Kind::SsoDomainVerified => "sso_domain_verified",
             Kind::SsoDomainUnverified => "sso_domain_unverified",
             Kind::SsoDomainRemoved => "sso_domain_removed",
+            Kind::RoleChanged => "role_changed",
         }
     }
 
@@ -127,6 +130,7 @@ impl Kind {
             Kind::SsoDomainVerified => "SSO domain verified",
             Kind::SsoDomainUnverified => "SSO domain unverified",
             Kind::SsoDomainRemoved => "SSO domain removed",
+            Kind::RoleChanged => "Role changed",
         }
     }
 

@@ -17,7 +17,7 @@ use sea_orm::{
 
 use crate::{
     DomainError, DomainResult,
-    accounts::Actor,
+    accounts::{Actor, Role, Source},
     entities::{group, group_member, provisioning_event as event, user},
 };
 
@@ -31,8 +31,8 @@ pub struct UserQuery {
     pub search: Option<String>,
     /// `Some(true)` active only, `Some(false)` deactivated only.
     pub active: Option<bool>,
-    /// `scim` or `local`.
-    pub source: Option<String>,
+    pub source: Option<Source>,
+    pub role: Option<Role>,
     /// Column to sort by: `user_name` (default), `display_name`, `email`, `status`, `updated`.
     pub sort: Option<String>,
     pub descending: bool,
@@ -149,8 +149,11 @@ pub async fn users(db: &DatabaseConnection, actor: &Actor, q: &UserQuery) -> Dom
     if let Some(active) = q.active {
         cond = cond.add(user::Column::Active.eq(active));
     }
-    if let Some(source) = &q.source {
+    if let Some(source) = q.source {
         cond = cond.add(user::Column::Source.eq(source));
+    }
+    if let Some(role) = q.role {
+        cond = cond.add(user::Column::Role.eq(role));
     }
     let total = user::Entity::find().filter(cond.clone()).count(db).await?;
     let order = if q.descending { Order::Desc } else { Order::Asc };

@@ -20,6 +20,7 @@ pub mod ids;
 pub mod origin;
 pub mod password;
 pub mod provisioning_log;
+pub mod roles;
 pub mod session_store;
 pub mod sso;
 pub mod store;

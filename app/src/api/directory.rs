@@ -16,6 +16,8 @@ pub struct UserRow {
     pub active: bool,
     /// `scim` or `local`.
     pub source: String,
+    /// `admin` or `member`.
+    pub role: String,
     pub groups: u64,
     pub updated_at: String,
     /// The organisation's last active admin: SCIM refuses to deactivate or delete them.
@@ -52,6 +54,8 @@ pub struct UserDetail {
     /// (id, display name).
     pub groups: Vec<(String, String)>,
     pub events: Vec<UserEvent>,
+    /// The person is the signed-in admin looking at the page.
+    pub is_you: bool,
 }
 
 /// A group in the groups table.
@@ -87,6 +91,7 @@ mod ssr {
             email: u.email,
             active: u.active,
             source: domain::sea_orm::ActiveEnum::to_value(&u.source),
+            role: domain::sea_orm::ActiveEnum::to_value(&u.role),
             groups,
             updated_at: to_rfc3339(u.updated_at),
             id: u.id,
@@ -104,16 +109,22 @@ mod ssr {
 }
 
 /// A page of users: `q` searches names and emails; `status` is `active`/`deactivated`; `source`
-/// is `scim`/`local`; `sort` a column with `dir` `asc`/`desc`.
+/// is `scim`/`local`; `role` is `admin`/`member`; `sort` a column with `dir` `asc`/`desc`.
 #[server(prefix = "/api", endpoint = "list_users")]
 pub async fn list_users(
     q: Option<String>,
     status: Option<String>,
     source: Option<String>,
+    role: Option<String>,
     sort: Option<String>,
     dir: Option<String>,
     page: Option<u64>,
 ) -> Result<Paged<UserRow>, AppError> {
+    use domain::{
+        accounts::{Role, Source},
+        sea_orm::ActiveEnum,
+    };
+
     use crate::server::{actor, app_context, into_app_error};
     let (ctx, actor) = (app_context()?, actor()?);
     let query = domain::browse::UserQuery {
@@ -123,7 +134,8 @@ pub async fn list_users(
             Some("deactivated") => Some(false),
             _ => None,
         },
-        source: source.filter(|s| s == "scim" || s == "local"),
+        source: source.and_then(|s| Source::try_from_value(&s).ok()),
+        role: role.and_then(|r| Role::try_from_value(&r).ok()),
         sort,
         descending: dir.as_deref() == Some("desc"),
         page: page.unwrap_or(1),
@@ -170,6 +182,7 @@ pub async fn get_user(id: String) -> Result<UserDetail, AppError> {
         })
         .collect();
     Ok(UserDetail {
+        is_you: detail.user.id == actor.user_id.as_str(),
         external_id: detail.user.external_id.clone(),
         created_at: to_rfc3339(detail.user.created_at),
         scim_json: serde_json::to_string_pretty(&resource).unwrap_or_default(),
@@ -177,6 +190,20 @@ pub async fn get_user(id: String) -> Result<UserDetail, AppError> {
         events,
         row: ssr::user_row(detail.user, 0, last.as_deref()),
     })
+}
+
+/// Makes person `id` an admin or a member (`role` is `admin` or `member`); admins only, and never
+/// the organisation's last active admin's rights (see `domain::roles`).
+#[server(prefix = "/api", endpoint = "set_user_role")]
+pub async fn set_user_role(id: String, role: String) -> Result<(), AppError> {
+    use domain::{accounts::Role, ids::UserId, sea_orm::ActiveEnum};
+
+    use crate::server::{actor, app_context, into_app_error};
+    let (ctx, actor) = (app_context()?, actor()?);
+    let role = Role::try_from_value(&role)
+        .map_err(|_| into_app_error(domain::DomainError::invalid("role", "Choose admin or member.")))?;
+    domain::roles::set_role(&ctx.db, &actor, &UserId::new(id), role).await.map_err(into_app_error)?;
+    Ok(())
 }
 
 /// A page of groups, `q` searching their names.

@@ -1,6 +1,7 @@
 //! Users: the people in the organisation — provisioned by Entra over SCIM or local — as a
-//! server-paged table with search, status and source filters and sortable columns, all kept in
-//! the URL (shareable, back button works, usable before hydration); and one person's details.
+//! server-paged table with search, status, source and role filters and sortable columns, all kept
+//! in the URL (shareable, back button works, usable before hydration); and one person's details,
+//! where an admin makes them an admin or a member after a confirmation that says what changes.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -10,7 +11,7 @@ use leptos_router::{
 };
 
 use crate::{
-    api::{UserRow, get_user, list_users},
+    api::{SetUserRole, UserDetail, UserRow, get_user, list_users},
     components::{
         pager::{Pager, href_with},
         time::When,
@@ -61,6 +62,10 @@ fn SortHeader(label: &'static str, column: &'static str) -> impl IntoView {
     view! { <th scope="col" aria-sort=aria><A href=href>{label}</A></th> }
 }
 
+fn role_label(role: &str) -> &'static str {
+    if role == "admin" { "Admin" } else { "Member" }
+}
+
 fn user_rows(rows: Vec<UserRow>) -> impl IntoView {
     rows.into_iter()
         .map(|u| {
@@ -74,6 +79,7 @@ fn user_rows(rows: Vec<UserRow>) -> impl IntoView {
                         {u.last_active_admin.then(|| view! { " " <LastAdminBadge /> })}
                     </td>
                     <td>{if u.source == "scim" { "SCIM" } else { "local" }}</td>
+                    <td data-testid="user-role">{role_label(&u.role)}</td>
                     <td>{u.groups}</td>
                     <td><When iso=Some(u.updated_at.clone()) /></td>
                 </tr>
@@ -93,6 +99,7 @@ pub fn UsersPage() -> impl IntoView {
                 param(&q, "q"),
                 param(&q, "status"),
                 param(&q, "source"),
+                param(&q, "role"),
                 param(&q, "sort"),
                 param(&q, "dir"),
                 param(&q, "page").and_then(|p| p.parse().ok()),
@@ -124,6 +131,14 @@ pub fn UsersPage() -> impl IntoView {
                     <option value="local">"Local"</option>
                 </select>
             </div>
+            <div class="field">
+                <label for="users-role">"Role"</label>
+                <select id="users-role" name="role" prop:value=value("role")>
+                    <option value="">"All"</option>
+                    <option value="admin">"Admin"</option>
+                    <option value="member">"Member"</option>
+                </select>
+            </div>
             <button type="submit" class="button secondary">"Apply"</button>
         </Form>
         <Transition fallback=|| view! { <p class="loading">"Loading users…"</p> }>
@@ -144,6 +159,7 @@ pub fn UsersPage() -> impl IntoView {
                                     <SortHeader label="Work email" column="email" />
                                     <SortHeader label="Status" column="status" />
                                     <th scope="col">"Source"</th>
+                                    <th scope="col">"Role"</th>
                                     <th scope="col">"Groups"</th>
                                     <SortHeader label="Last change" column="updated" />
                                 </tr></thead>
@@ -163,7 +179,11 @@ pub fn UsersPage() -> impl IntoView {
 #[component]
 pub fn UserDetailPage() -> impl IntoView {
     let params = use_params_map();
-    let user = Resource::new(move || params.with(|p| p.get("id").unwrap_or_default()), get_user);
+    let set_role = ServerAction::<SetUserRole>::new();
+    let user = Resource::new(
+        move || (params.with(|p| p.get("id").unwrap_or_default()), set_role.version().get()),
+        |(id, _)| get_user(id),
+    );
     view! {
         <Title text="User" />
         <p><a href="/users">"← Users"</a></p>
@@ -177,6 +197,7 @@ pub fn UserDetailPage() -> impl IntoView {
                         })}
                         <dl class="facts">
                             <dt>"Status"</dt><dd><StatusBadge active=u.row.active /></dd>
+                            <dt>"Role"</dt><dd data-testid="role">{role_label(&u.row.role)}</dd>
                             <dt>"Display name"</dt><dd>{u.row.display_name.clone().unwrap_or_default()}</dd>
                             <dt>"Work email"</dt><dd>{u.row.email.clone().unwrap_or_default()}</dd>
                             <dt>"Source"</dt><dd>{if u.row.source == "scim" { "SCIM (provisioned by Entra ID)" } else { "local account" }}</dd>
@@ -185,6 +206,7 @@ pub fn UserDetailPage() -> impl IntoView {
                             <dt>"Created"</dt><dd><When iso=Some(u.created_at.clone()) /></dd>
                             <dt>"Last change"</dt><dd><When iso=Some(u.row.updated_at.clone()) /></dd>
                         </dl>
+                        <RoleControl user=u.clone() action=set_role />
                         <section class="card">
                             <h2>"Groups"</h2>
                             {if u.groups.is_empty() {
@@ -217,5 +239,73 @@ pub fn UserDetailPage() -> impl IntoView {
                 }
             })}
         </Transition>
+    }
+}
+
+/// What making `user` an admin or a member changes, for the confirmation.
+fn role_consequence(user: &UserDetail, to_admin: bool) -> String {
+    let name = &user.row.user_name;
+    match (to_admin, user.is_you) {
+        (true, _) => format!(
+            "{name} will manage API keys, single sign-on, users, groups and the logs of this organisation, \
+             and can change anyone's role, yours included."
+        ),
+        (false, true) => {
+            "You will lose access to API keys, single sign-on, users, groups and the logs at once, \
+             and the API keys you created stop working: Entra's provisioning with them fails until another \
+             admin gives it a new key."
+                .to_owned()
+        }
+        (false, false) => format!(
+            "{name} keeps the dashboard and their profile only. API keys they created stop working at once: \
+             if Entra uses one, give it a key of your own first."
+        ),
+    }
+}
+
+/// The person's role and the button that changes it, behind a confirmation that says what
+/// changes. Refusals (such as the last active admin) show as an error beside it.
+#[component]
+fn RoleControl(user: UserDetail, action: ServerAction<SetUserRole>) -> impl IntoView {
+    let confirming = RwSignal::new(false);
+    let to_admin = user.row.role != "admin";
+    let (button, target) = if to_admin { ("Make admin…", "admin") } else { ("Make member…", "member") };
+    let title = format!("Make {} {}?", user.row.user_name, if to_admin { "an admin" } else { "a member" });
+    let consequence = role_consequence(&user, to_admin);
+    let id = user.row.id.clone();
+    let error = move || action.value().get().and_then(|r| r.err());
+    Effect::new(move |_| {
+        if let Some(Ok(())) = action.value().get() {
+            confirming.set(false);
+        }
+    });
+    view! {
+        <section class="card" aria-labelledby="role-heading">
+            <h2 id="role-heading">"Role"</h2>
+            <p class="muted">
+                "Admins manage API keys, single sign-on, the directory and the logs; members see the dashboard and their profile."
+            </p>
+            <button type="button" class="button secondary" data-testid="change-role" on:click=move |_| confirming.set(true)>
+                {button}
+            </button>
+            {move || error().map(|e| view! { <p class="banner error" role="alert" data-testid="role-error">{e.to_string()}</p> })}
+            {move || {
+                let (title, consequence, id) = (title.clone(), consequence.clone(), id.clone());
+                confirming.get().then(move || view! {
+                <section class="card confirm" role="alertdialog" aria-labelledby="role-confirm-title" data-testid="role-confirm">
+                    <h3 id="role-confirm-title">{title.clone()}</h3>
+                    <p>{consequence}</p>
+                    <div class="button-row">
+                        <ActionForm action>
+                            <input type="hidden" name="id" value=id />
+                            <input type="hidden" name="role" value=target />
+                            <button type="submit" class="button danger" data-testid="confirm-role">{title}</button>
+                        </ActionForm>
+                        <button type="button" class="button secondary" on:click=move |_| confirming.set(false)>"Cancel"</button>
+                    </div>
+                </section>
+                })
+            }}
+        </section>
     }
 }

@@ -140,30 +140,35 @@ pub(crate) async fn active_admin_ids(db: &impl Rows, org_id: &OrgId) -> StoreRes
     Ok(rows.into_iter().map(|r| r.id).collect())
 }
 
+/// Whether organisation `person` belongs to has an active admin other than `person`, counted
+/// inside the write transaction `txn` that is about to take `person`'s admin rights away (by
+/// SCIM or from the console).
+///
+/// It locks the organisation's row first, so two transactions removing two admins cannot both
+/// count the other as still active: on PostgreSQL the second waits for the first to commit, and
+/// its count (a new statement under READ COMMITTED) then sees that commit. `FOR NO KEY UPDATE`
+/// because it serialises these guards alone: the foreign-key checks of concurrent inserts in the
+/// organisation take `FOR KEY SHARE` on that row and need not wait. SQLite ignores the lock
+/// clause; its one write at a time already serialises the writes.
+pub(crate) async fn another_active_admin(txn: &impl Rows, person: &user::Model) -> StoreResult<bool> {
+    // `all`, not `one`: the id is the key, and `one` would bind a `LIMIT` (see `listing`).
+    let locking = organization::Entity::find_by_id(person.org_id.clone())
+        .select_only()
+        .column(organization::Column::Id)
+        .lock(LockType::NoKeyUpdate);
+    let _: Vec<IdRow> = txn.rows(locking.build(txn.backend())).await?;
+    let admins = active_admin_ids(txn, &OrgId::new(&person.org_id)).await?;
+    Ok(admins.iter().any(|id| *id != person.id))
+}
+
 /// Refuses (400 `mutability`, RFC 7644 §3.12) to deactivate or delete `current`, inside the
 /// write transaction `txn`, when they are their organisation's last active admin. Refusing,
 /// rather than quietly keeping their access, tells Entra's admin what the change would break and
 /// how to make it possible; the PATCH it belongs to is then not applied at all (§3.5.2).
 ///
-/// Costs nothing for anyone but an active admin, so the hot path has no extra query. For an
-/// active admin it locks the organisation's row first, so two transactions deactivating two
-/// admins cannot both count the other as still active: on PostgreSQL the second waits for the
-/// first to commit, and its count (a new statement under READ COMMITTED) then sees that commit.
-/// `FOR NO KEY UPDATE` because it serialises these guards alone: the foreign-key checks of
-/// concurrent inserts in the organisation take `FOR KEY SHARE` on that row and need not wait.
-/// SQLite ignores the lock clause; its single writer already serialises the writes.
+/// Costs nothing for anyone but an active admin, so the hot path has no extra query.
 async fn keep_an_active_admin(txn: &impl Rows, current: &user::Model) -> DomainResult<()> {
-    if !is_active_admin(current) {
-        return Ok(());
-    }
-    // `all`, not `one`: the id is the key, and `one` would bind a `LIMIT` (see `listing`).
-    let locking = organization::Entity::find_by_id(current.org_id.clone())
-        .select_only()
-        .column(organization::Column::Id)
-        .lock(LockType::NoKeyUpdate);
-    let _: Vec<IdRow> = txn.rows(locking.build(txn.backend())).await?;
-    let admins = active_admin_ids(txn, &OrgId::new(&current.org_id)).await?;
-    if admins.iter().any(|id| *id != current.id) {
+    if !is_active_admin(current) || another_active_admin(txn, current).await? {
         return Ok(());
     }
     Err(DomainError::rejected(

@@ -1,0 +1,58 @@
+// Roles in the console (issue 13): an admin makes a provisioned person an admin after a
+// confirmation that says what changes, the organisation's last active admin cannot step down,
+// the Users page filters by role, and each change is in the audit log.
+import { createKey, entraUser, expect, open, scim, signUp, test, uniqueEmail } from './helpers';
+
+test.beforeEach(({ page }) => {
+  page.on('pageerror', (err) => { throw err; });
+});
+
+test('an admin makes a provisioned person an admin; the last admin cannot step down', async ({ page, request }) => {
+  const adaEmail = uniqueEmail('ada');
+  await signUp(page, adaEmail, 'Ada Admin', 'Contoso');
+  const api = scim(request, await createKey(page));
+  const suffix = Date.now();
+  const res = await api.post('/Users', entraUser(`bob.${suffix}@contoso.com`, 'Bob', 'Jones'));
+  expect(res.status()).toBe(201);
+  const bobId = (await res.json()).id;
+
+  // Ada is the only admin: stepping down is refused, with the reason, and nothing changes.
+  await open(page, '/users?role=admin');
+  await expect(page.getByTestId('user-row')).toHaveCount(1);
+  await page.getByTestId('user-row').getByRole('link').click();
+  await expect(page.getByTestId('role')).toHaveText('Admin');
+  await page.getByTestId('change-role').click();
+  await expect(page.getByTestId('role-confirm')).toContainText('You will lose access');
+  await page.getByTestId('confirm-role').click();
+  await expect(page.getByTestId('role-error')).toContainText('last active admin');
+  await expect(page.getByTestId('role')).toHaveText('Admin');
+
+  // Bob, provisioned as a member, becomes an admin after the confirmation.
+  await open(page, `/users/${bobId}`);
+  await expect(page.getByTestId('role')).toHaveText('Member');
+  await page.getByTestId('change-role').click();
+  await expect(page.getByTestId('role-confirm')).toContainText('will manage API keys');
+  await page.getByTestId('confirm-role').click();
+  await expect(page.getByTestId('role')).toHaveText('Admin');
+  await expect(page.getByTestId('role-confirm')).toHaveCount(0);
+
+  await open(page, '/users?role=admin');
+  await expect(page.getByTestId('user-row')).toHaveCount(2);
+  await open(page, '/users?role=member');
+  await expect(page.getByTestId('no-users')).toBeVisible();
+
+  // Back to member: the confirmation says what Bob loses.
+  await open(page, `/users/${bobId}`);
+  await page.getByTestId('change-role').click();
+  await expect(page.getByTestId('role-confirm')).toContainText('API keys they created stop working');
+  await page.getByTestId('confirm-role').click();
+  await expect(page.getByTestId('role')).toHaveText('Member');
+
+  await open(page, '/audit?kind=role_changed');
+  const rows = page.locator('[data-testid="audit-row"][data-kind="role_changed"]');
+  await expect(rows).toHaveCount(2);
+  await expect(rows.getByTestId('audit-detail')).toContainText([
+    `made bob.${suffix}@contoso.com a member (was an admin)`,
+    `made bob.${suffix}@contoso.com an admin (was a member)`,
+  ]);
+});
