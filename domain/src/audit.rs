@@ -26,7 +26,7 @@ use crate::{
     activity::given,
     browse::{contains, newest_first},
     clock::now_ms,
-    entities::audit_event as event,
+    entities::{audit_event as event, user},
     ids::OrgId,
     origin::Origin,
     text::first_chars,
@@ -61,11 +61,12 @@ pub enum Kind {
     SsoDomainUnverified,
     SsoDomainRemoved,
     RoleChanged,
+    RoleMappingChanged,
 }
 
 impl Kind {
     /// Every kind, in the order the console's filter offers them.
-    pub const ALL: [Kind; 18] = [
+    pub const ALL: [Kind; 19] = [
         Kind::SignedIn,
         Kind::SignInFailed,
         Kind::SsoSignedIn,
@@ -74,6 +75,7 @@ impl Kind {
         Kind::PasswordChanged,
         Kind::EmailChanged,
         Kind::RoleChanged,
+        Kind::RoleMappingChanged,
         Kind::ApiKeyCreated,
         Kind::ApiKeyRegenerated,
         Kind::ApiKeyRevoked,
@@ -107,6 +109,7 @@ impl Kind {
             Kind::SsoDomainUnverified => "sso_domain_unverified",
             Kind::SsoDomainRemoved => "sso_domain_removed",
             Kind::RoleChanged => "role_changed",
+            Kind::RoleMappingChanged => "role_mapping_changed",
         }
     }
 
@@ -131,6 +134,7 @@ impl Kind {
             Kind::SsoDomainUnverified => "SSO domain unverified",
             Kind::SsoDomainRemoved => "SSO domain removed",
             Kind::RoleChanged => "Role changed",
+            Kind::RoleMappingChanged => "Entra admin role changed",
         }
     }
 
@@ -192,6 +196,22 @@ impl Event {
 }
 
 impl Event {
+    /// Something `kind` happened to `someone` of the directory who is not (or not yet) a signed-in
+    /// actor (an SSO sign-in), from `origin`.
+    pub fn about(someone: &user::Model, kind: Kind, origin: Origin, detail: impl Into<String>) -> Self {
+        Self {
+            org_id: someone.org_id.clone(),
+            kind,
+            actor_id: Some(someone.id.clone()),
+            actor: person(
+                someone.display_name.as_deref().unwrap_or(&someone.user_name),
+                someone.email.as_deref().unwrap_or(&someone.user_name),
+            ),
+            origin,
+            detail: detail.into(),
+        }
+    }
+
     /// The server did `kind` in organisation `org_id` on its own account (a periodic check).
     pub fn by_server(org_id: &str, kind: Kind, detail: impl Into<String>) -> Self {
         Self {

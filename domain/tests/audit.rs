@@ -195,6 +195,7 @@ async fn sso_refusals_name_the_identity_that_was_refused() {
         tenant_id: "7f3c1e52-9a4b-4d6e-8f21-0c5b3a9d7e10".into(),
         object_id: "oid-stranger".into(),
         user_name: Some("mallory@contoso.example".into()),
+        roles: Vec::new(),
     };
     let from = browser("203.0.113.9");
     let refused = linking::resolve(&db, &from, Protocol::Oidc, ada.org_id.as_str(), None, &stranger)

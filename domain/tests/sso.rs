@@ -207,7 +207,12 @@ async fn provision(db: &DatabaseConnection, org_id: &str, body: serde_json::Valu
 }
 
 fn identity(oid: &str, upn: Option<&str>) -> IdpIdentity {
-    IdpIdentity { tenant_id: TENANT.into(), object_id: oid.into(), user_name: upn.map(Into::into) }
+    IdpIdentity {
+        tenant_id: TENANT.into(),
+        object_id: oid.into(),
+        user_name: upn.map(Into::into),
+        roles: Vec::new(),
+    }
 }
 
 /// A SAML login of `identity` into `org`, from a client of its own.

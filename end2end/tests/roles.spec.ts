@@ -56,3 +56,35 @@ test('an admin makes a provisioned person an admin; the last admin cannot step d
     `made bob.${suffix}@contoso.com an admin (was a member)`,
   ]);
 });
+
+test('roles Entra sends show as Entra\'s, and the admin app role is configurable', async ({ page, request }) => {
+  await signUp(page, uniqueEmail('ada'), 'Ada Admin', 'Fabrikam');
+  const api = scim(request, await createKey(page));
+  const suffix = Date.now();
+
+  await open(page, '/users');
+  await expect(page.getByTestId('entra-role-current')).toHaveText('Admin');
+  await page.getByTestId('entra-role').locator('summary').click();
+  await page.getByLabel('Admin app role value').fill('Scimpad.Admin');
+  await page.getByTestId('entra-role-form').getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByTestId('entra-role-current')).toHaveText('Scimpad.Admin');
+
+  const withRole = (name: string, role: string) => ({
+    ...entraUser(`${name}.${suffix}@fabrikam.com`, name, 'Role'),
+    roles: [{ primary: 'True', type: 'WindowsAzureActiveDirectoryRole', value: role }],
+  });
+  const carol = await api.post('/Users', withRole('carol', 'scimpad.admin'));
+  expect(carol.status()).toBe(201);
+  const dave = await api.post('/Users', withRole('dave', 'Admin'));
+  expect(dave.status()).toBe(201);
+
+  await open(page, `/users/${(await carol.json()).id}`);
+  await expect(page.getByTestId('role')).toHaveText('Admin');
+  await expect(page.getByTestId('role-from-entra')).toContainText('Change it in Entra');
+  await expect(page.getByTestId('change-role')).toHaveCount(0);
+  await open(page, `/users/${(await dave.json()).id}`);
+  await expect(page.getByTestId('role')).toHaveText('Member');
+
+  await open(page, '/audit?kind=role_mapping_changed');
+  await expect(page.getByTestId('audit-detail')).toContainText('"Scimpad.Admin" (was "Admin")');
+});

@@ -18,6 +18,7 @@ mod m20261202_000007_member_replace;
 mod m20261202_000008_admin_index;
 mod m20261202_000009_audit_log;
 mod m20261202_000010_sso_domains;
+mod m20261202_000011_entra_roles;
 
 /// All migrations in the order they are applied.
 pub struct Migrator;
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000008_admin_index::Migration),
             Box::new(m20261202_000009_audit_log::Migration),
             Box::new(m20261202_000010_sso_domains::Migration),
+            Box::new(m20261202_000011_entra_roles::Migration),
         ]
     }
 }

@@ -64,7 +64,7 @@ async fn active_among(app: &TestApp, ids: [&String; 2]) -> usize {
     found.len()
 }
 
-/// Gives user `id` the admin role directly in the database (the console has no role editor).
+/// Gives user `id` the admin role directly in the database (what `domain::roles` does, minus audit).
 async fn make_admin(app: &TestApp, id: &str) {
     user::Entity::update_many()
         .col_expr(user::Column::Role, Expr::value("admin"))

@@ -318,3 +318,65 @@ async fn keys_are_fetched_again_for_an_unknown_key_id_at_most_once_a_minute() {
     }
     assert_eq!(f.op.discovery_fetches(), fetched + 1, "rate limited");
 }
+
+/// The role changes of organisation `org_id` in the audit log, oldest first.
+async fn role_changes(app: &TestApp, org_id: &str) -> Vec<String> {
+    use domain::entities::audit_event as event;
+    event::Entity::find()
+        .filter(event::Column::OrgId.eq(org_id))
+        .filter(event::Column::Kind.eq("role_changed"))
+        .order_by_asc(event::Column::At)
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.detail)
+        .collect()
+}
+
+async fn role_of(app: &TestApp, id: &str) -> domain::accounts::Role {
+    domain::entities::user::Entity::find_by_id(id.to_owned()).one(&app.db).await.unwrap().unwrap().role
+}
+
+#[tokio::test]
+async fn app_roles_in_the_id_token_set_the_role_at_each_sign_in_but_never_below_one_admin() {
+    use domain::accounts::Role;
+    let f = fixture().await;
+    let upn = unique_user("alice");
+    let alice = f.provision(&upn).await;
+    let with_roles = |roles: Value| {
+        let upn = upn.clone();
+        move |c: &mut Value| {
+            person("oid-alice", upn)(c);
+            c["roles"] = roles;
+        }
+    };
+    let org_id = f.org.admin.org_id.as_str();
+
+    let res = f.sign_in_with(&f.app.client(), with_roles(json!(["Admin"])), &f.key).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(role_of(&f.app, &alice).await, Role::Admin);
+    let res = f.sign_in_with(&f.app.client(), with_roles(json!(["User"])), &f.key).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(role_of(&f.app, &alice).await, Role::Member, "Ada is still an admin");
+    // No roles claim: the role stays.
+    f.sign_in_with(&f.app.client(), person("oid-alice", upn.clone()), &f.key).await;
+    assert_eq!(role_of(&f.app, &alice).await, Role::Member);
+
+    // Alice becomes the only active admin; a member role at sign-in keeps her an admin, and signs her in.
+    f.sign_in_with(&f.app.client(), with_roles(json!(["Admin"])), &f.key).await;
+    let ada = f.org.admin.user_id.clone();
+    let alice_actor =
+        domain::accounts::load_actor(&f.app.db, &alice, domain::testing::origin()).await.unwrap().unwrap();
+    domain::roles::set_role(&f.app.db, &alice_actor, &ada, Role::Member).await.unwrap();
+    let client = f.app.client();
+    let res = f.sign_in_with(&client, with_roles(json!(["User"])), &f.key).await;
+    assert_eq!(location(&res).as_deref(), Some("/"), "signed in");
+    assert_eq!(role_of(&f.app, &alice).await, Role::Admin);
+
+    let changes = role_changes(&f.app, org_id).await;
+    assert_eq!(changes.len(), 5, "{changes:?}");
+    assert!(changes[0].ends_with("an admin by Entra's app role at sign-in (was a member)"), "{changes:?}");
+    assert!(changes[1].ends_with("a member by Entra's app role at sign-in (was an admin)"), "{changes:?}");
+    assert!(changes[4].contains("they are the organisation's last active admin"), "{changes:?}");
+}

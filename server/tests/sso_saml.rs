@@ -352,3 +352,32 @@ async fn the_landing_page_is_always_a_path_on_this_server() {
         assert_signed_in(&f.app, &client).await;
     }
 }
+
+#[tokio::test]
+async fn the_role_claim_sets_the_role_at_sign_in_with_the_organisations_admin_value() {
+    use domain::accounts::Role;
+    let f = fixture().await;
+    domain::roles::set_entra_admin_role(&f.app.db, &f.org.admin, "Scimpad.Admin").await.unwrap();
+    let upn = unique_user("bob");
+    let bob = f.provision(&upn).await;
+    let role = || async {
+        domain::entities::user::Entity::find_by_id(bob.clone()).one(&f.app.db).await.unwrap().unwrap().role
+    };
+
+    let mut claims = f.claims(&upn, "oid-bob");
+    claims.roles = vec!["Reader".into(), "scimpad.admin".into()];
+    let res = f.post_acs(&f.app.client(), &f.idp.response(&claims), None).await;
+    assert_eq!(location(&res).as_deref(), Some("/"));
+    assert_eq!(role().await, Role::Admin, "one of the values is the admin role, in any case");
+
+    claims.roles = vec!["Admin".into()];
+    claims.assertion_id = format!("_{}", uuid::Uuid::new_v4().simple());
+    f.post_acs(&f.app.client(), &f.idp.response(&claims), None).await;
+    assert_eq!(role().await, Role::Member, "\"Admin\" is not this organisation's admin value");
+
+    claims.roles = Vec::new();
+    claims.assertion_id = format!("_{}", uuid::Uuid::new_v4().simple());
+    let res = f.post_acs(&f.app.client(), &f.idp.response(&claims), None).await;
+    assert_eq!(location(&res).as_deref(), Some("/"));
+    assert_eq!(role().await, Role::Member, "no role claim: the role stays");
+}

@@ -18,6 +18,8 @@ pub struct UserRow {
     pub source: String,
     /// `admin` or `member`.
     pub role: String,
+    /// Entra sends this person's role (SCIM `roles`): the console cannot change it.
+    pub role_from_entra: bool,
     pub groups: u64,
     pub updated_at: String,
     /// The organisation's last active admin: SCIM refuses to deactivate or delete them.
@@ -92,6 +94,7 @@ mod ssr {
             active: u.active,
             source: domain::sea_orm::ActiveEnum::to_value(&u.source),
             role: domain::sea_orm::ActiveEnum::to_value(&u.role),
+            role_from_entra: !domain::roles::scim_role_names(&u.resource).is_empty(),
             groups,
             updated_at: to_rfc3339(u.updated_at),
             id: u.id,
@@ -203,6 +206,23 @@ pub async fn set_user_role(id: String, role: String) -> Result<(), AppError> {
     let role = Role::try_from_value(&role)
         .map_err(|_| into_app_error(domain::DomainError::invalid("role", "Choose admin or member.")))?;
     domain::roles::set_role(&ctx.db, &actor, &UserId::new(id), role).await.map_err(into_app_error)?;
+    Ok(())
+}
+
+/// The Entra app role value that makes a person an admin in the organisation (admins only).
+#[server(prefix = "/api", endpoint = "entra_admin_role")]
+pub async fn entra_admin_role() -> Result<String, AppError> {
+    use crate::server::{actor, app_context, into_app_error};
+    let (ctx, actor) = (app_context()?, actor()?);
+    domain::roles::entra_admin_role(&ctx.db, &actor).await.map_err(into_app_error)
+}
+
+/// Sets the Entra app role value that makes a person an admin (admins only; audited).
+#[server(prefix = "/api", endpoint = "save_entra_admin_role")]
+pub async fn save_entra_admin_role(admin_role: String) -> Result<(), AppError> {
+    use crate::server::{actor, app_context, into_app_error};
+    let (ctx, actor) = (app_context()?, actor()?);
+    domain::roles::set_entra_admin_role(&ctx.db, &actor, &admin_role).await.map_err(into_app_error)?;
     Ok(())
 }
 

@@ -11,8 +11,9 @@ use leptos_router::{
 };
 
 use crate::{
-    api::{SetUserRole, UserDetail, UserRow, get_user, list_users},
+    api::{SaveEntraAdminRole, SetUserRole, UserDetail, UserRow, entra_admin_role, get_user, list_users},
     components::{
+        form::{FormError, last_error},
         pager::{Pager, href_with},
         time::When,
     },
@@ -88,6 +89,26 @@ fn user_rows(rows: Vec<UserRow>) -> impl IntoView {
         .collect_view()
 }
 
+/// A filter `<select>` named `name` whose value follows the URL's query parameter of that name
+/// (so the back button restores it); the first option, "All", is the empty value.
+fn query_select(
+    name: &'static str,
+    label: &'static str,
+    options: &[(&'static str, &'static str)],
+) -> impl IntoView {
+    let query = use_query_map();
+    let id = format!("users-{name}");
+    view! {
+        <div class="field">
+            <label for=id.clone()>{label}</label>
+            <select id=id name=name prop:value=move || query.with(|q| param(q, name).unwrap_or_default())>
+                <option value="">"All"</option>
+                {options.iter().map(|&(value, text)| view! { <option value=value>{text}</option> }).collect_view()}
+            </select>
+        </div>
+    }
+}
+
 /// The users table.
 #[component]
 pub fn UsersPage() -> impl IntoView {
@@ -110,35 +131,15 @@ pub fn UsersPage() -> impl IntoView {
     view! {
         <Title text="Users" />
         <h1>"Users"</h1>
+        <EntraRoleCard />
         <Form method="GET" action="" attr:class="inline-form filters" attr:role="search">
             <div class="field">
                 <label for="users-q">"Search"</label>
                 <input id="users-q" type="search" name="q" placeholder="Name, user name or email" prop:value=value("q") />
             </div>
-            <div class="field">
-                <label for="users-status">"Status"</label>
-                <select id="users-status" name="status" prop:value=value("status")>
-                    <option value="">"All"</option>
-                    <option value="active">"Active"</option>
-                    <option value="deactivated">"Deactivated"</option>
-                </select>
-            </div>
-            <div class="field">
-                <label for="users-source">"Source"</label>
-                <select id="users-source" name="source" prop:value=value("source")>
-                    <option value="">"All"</option>
-                    <option value="scim">"SCIM"</option>
-                    <option value="local">"Local"</option>
-                </select>
-            </div>
-            <div class="field">
-                <label for="users-role">"Role"</label>
-                <select id="users-role" name="role" prop:value=value("role")>
-                    <option value="">"All"</option>
-                    <option value="admin">"Admin"</option>
-                    <option value="member">"Member"</option>
-                </select>
-            </div>
+            {query_select("status", "Status", &[("active", "Active"), ("deactivated", "Deactivated")])}
+            {query_select("source", "Source", &[("scim", "SCIM"), ("local", "Local")])}
+            {query_select("role", "Role", &[("admin", "Admin"), ("member", "Member")])}
             <button type="submit" class="button secondary">"Apply"</button>
         </Form>
         <Transition fallback=|| view! { <p class="loading">"Loading users…"</p> }>
@@ -285,9 +286,20 @@ fn RoleControl(user: UserDetail, action: ServerAction<SetUserRole>) -> impl Into
             <p class="muted">
                 "Admins manage API keys, single sign-on, the directory and the logs; members see the dashboard and their profile."
             </p>
-            <button type="button" class="button secondary" data-testid="change-role" on:click=move |_| confirming.set(true)>
-                {button}
-            </button>
+            {if user.row.role_from_entra {
+                view! {
+                    <p class="banner info" data-testid="role-from-entra">
+                        "Entra sends this person's role (their app role assignment, in SCIM " <code>"roles"</code>
+                        "). Change it in Entra under Enterprise applications → Users and groups; the next provisioning cycle brings it here."
+                    </p>
+                }.into_any()
+            } else {
+                view! {
+                    <button type="button" class="button secondary" data-testid="change-role" on:click=move |_| confirming.set(true)>
+                        {button}
+                    </button>
+                }.into_any()
+            }}
             {move || error().map(|e| view! { <p class="banner error" role="alert" data-testid="role-error">{e.to_string()}</p> })}
             {move || {
                 let (title, consequence, id) = (title.clone(), consequence.clone(), id.clone());
@@ -307,5 +319,44 @@ fn RoleControl(user: UserDetail, action: ServerAction<SetUserRole>) -> impl Into
                 })
             }}
         </section>
+    }
+}
+
+/// The organisation's Entra role mapping: which app role value makes an admin. Admins only: for
+/// anyone else the server refuses to read it and nothing is shown. A plain form, so it saves
+/// before hydration too.
+#[component]
+fn EntraRoleCard() -> impl IntoView {
+    let save = ServerAction::<SaveEntraAdminRole>::new();
+    let setting = Resource::new(move || save.version().get(), |_| entra_admin_role());
+    let error = last_error(save);
+    let saved = move || matches!(save.value().get(), Some(Ok(())));
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                setting.await.ok().map(|current| view! {
+                    <details class="card" data-testid="entra-role">
+                        <summary>"Roles from Entra: the app role " <strong data-testid="entra-role-current">{current.clone()}</strong> " makes an admin"</summary>
+                        <p>
+                            "When Entra sends a person's app role assignment (SCIM " <code>"roles"</code> " or the sign-in's "
+                            <code>"roles"</code> " claim), a role with this value makes them an admin and any other role a member. "
+                            "People Entra sends no role for keep the role set here."
+                        </p>
+                        <FormError error />
+                        <Show when=saved>
+                            <p class="banner success" role="status" data-testid="entra-role-saved">"Saved."</p>
+                        </Show>
+                        <ActionForm action=save attr:class="inline-form" attr:data-testid="entra-role-form">
+                            <div class="field">
+                                <label for="entra-admin-role">"Admin app role value"</label>
+                                <input id="entra-admin-role" name="admin_role" required maxlength="120" value=current />
+                                <p class="field-error" role="alert">{move || error.get().and_then(|e| e.for_field("admin_role"))}</p>
+                            </div>
+                            <button type="submit" class="button primary narrow" disabled=move || save.pending().get()>"Save"</button>
+                        </ActionForm>
+                    </details>
+                })
+            })}
+        </Transition>
     }
 }

@@ -47,12 +47,24 @@ impl MemberReplace {
     }
 }
 
-/// The organisation's setting, read inside a SCIM write (`db` is its transaction).
-pub(crate) async fn member_replace_of(db: &impl Rows, org_id: &OrgId) -> StoreResult<MemberReplace> {
+/// Organisation `org_id`'s row, read inside a SCIM write (`db` is its transaction) for its
+/// provisioning settings.
+pub(crate) async fn organization_of(
+    db: &impl Rows,
+    org_id: &OrgId,
+) -> StoreResult<Option<organization::Model>> {
     // Not `one`: the id is the key, and `one` would bind a `LIMIT` (see `listing`).
     let org = organization::Entity::find_by_id(org_id.to_owned()).build(db.backend());
     let org: Vec<organization::Model> = db.rows(org).await?;
-    Ok(org.first().map(|o| MemberReplace::parse(&o.members_replace)).unwrap_or_default())
+    Ok(org.into_iter().next())
+}
+
+/// The organisation's setting, read inside a SCIM write (`db` is its transaction).
+pub(crate) async fn member_replace_of(db: &impl Rows, org_id: &OrgId) -> StoreResult<MemberReplace> {
+    Ok(organization_of(db, org_id)
+        .await?
+        .map(|o| MemberReplace::parse(&o.members_replace))
+        .unwrap_or_default())
 }
 
 /// The setting of the actor's organisation (admins only).

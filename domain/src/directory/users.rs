@@ -9,6 +9,10 @@
 //! owner is an active admin. So no SCIM write may leave an organisation without an active admin
 //! (see `keep_an_active_admin`): that would lock the organisation out of its console and turn
 //! every later request of Entra's job into 401, which quarantines the job.
+//!
+//! When a resource names `roles` (Entra's app role assignment), the person's console role follows
+//! them on every write (`crate::roles`): the organisation's admin role makes an admin, any other
+//! role a member, under the same last-admin rule.
 
 use scim::{ListQuery, ResourceKind, ScimType, apply_patch, parse_patch, prepare_resource};
 use sea_orm::{
@@ -28,6 +32,7 @@ use crate::{
     error::{DomainError, DomainResult},
     group_commit::Writes,
     ids::OrgId,
+    roles::{self, entra_admin_role_of, entra_role},
     store::{Exec, Rows, StoreResult},
 };
 
@@ -43,6 +48,8 @@ struct Columns {
     family_name: Option<String>,
     email: Option<String>,
     active: bool,
+    /// The app role names Entra sent in `roles` (see `roles::scim_role_names`).
+    entra_roles: Vec<String>,
 }
 
 fn text(v: Option<&Value>) -> Option<String> {
@@ -71,6 +78,7 @@ fn columns(resource: &Value) -> DomainResult<Columns> {
         family_name: text(resource.pointer("/name/familyName")),
         email: work_email(resource),
         active: resource.get("active").and_then(Value::as_bool).unwrap_or(true),
+        entra_roles: roles::scim_role_names(resource),
     })
 }
 
@@ -167,19 +175,51 @@ pub(crate) async fn another_active_admin(txn: &impl Rows, person: &user::Model) 
 /// how to make it possible; the PATCH it belongs to is then not applied at all (§3.5.2).
 ///
 /// Costs nothing for anyone but an active admin, so the hot path has no extra query.
-async fn keep_an_active_admin(txn: &impl Rows, current: &user::Model) -> DomainResult<()> {
+async fn keep_an_active_admin(txn: &impl Rows, current: &user::Model, loss: Loss) -> DomainResult<()> {
     if !is_active_admin(current) || another_active_admin(txn, current).await? {
         return Ok(());
     }
+    let keep = match loss {
+        Loss::Access => "keep this person assigned to the application in Entra",
+        Loss::AdminRole => "keep this person's app role assignment in Entra on the admin role",
+    };
     Err(DomainError::rejected(
         ScimType::Mutability,
         format!(
             "{} is the organisation's last active Scimpad admin, and the API key Entra uses works only \
          while an admin is active: make another person an admin in Scimpad first (with an API key \
-         of their own for Entra), or keep this person assigned to the application in Entra",
+         of their own for Entra), or {keep}",
             current.user_name
         ),
     ))
+}
+
+/// How a write would take an admin's rights away.
+#[derive(Clone, Copy, Debug)]
+enum Loss {
+    /// Deactivated or deleted.
+    Access,
+    /// Entra's app role assignment makes them a member.
+    AdminRole,
+}
+
+/// The role Entra's app role assignment gives a user of organisation `org_id` whose resource
+/// names roles `names` (in `txn`); `None` when it names none (see `roles`). Reads the
+/// organisation's admin role value only then, so a resource without roles costs no query.
+async fn entra_role_for(txn: &impl Rows, org_id: &OrgId, names: &[String]) -> StoreResult<Option<Role>> {
+    if names.is_empty() {
+        return Ok(None);
+    }
+    let admin_role = entra_admin_role_of(txn, org_id).await?;
+    Ok(entra_role(names, &admin_role))
+}
+
+/// The provisioning log's note of a role Entra's app role assignment gave.
+fn role_note(role: Role) -> &'static str {
+    match role {
+        Role::Admin => "; made an admin by Entra's app role",
+        Role::Member => "; made a member by Entra's app role",
+    }
 }
 
 /// `POST /Users`: 201 with the new user, 409 `uniqueness` when the `userName` exists in the
@@ -190,9 +230,11 @@ pub async fn create(
     body: &Value,
     projection: &Projection,
 ) -> DomainResult<Written> {
-    let (resource, cols) = prepare(body)?;
+    let (resource, mut cols) = prepare(body)?;
+    let entra_roles = std::mem::take(&mut cols.entra_roles);
     let now = now_ms();
-    let summary = format!("created user {}{}", cols.user_name, if cols.active { "" } else { " (inactive)" });
+    let mut summary =
+        format!("created user {}{}", cols.user_name, if cols.active { "" } else { " (inactive)" });
     let mut model = user::ActiveModel {
         id: Set(uuid::Uuid::new_v4().to_string()),
         org_id: Set(scope.org_id.clone().into()),
@@ -205,9 +247,20 @@ pub async fn create(
         ..Default::default()
     };
     apply_columns(&mut model, cols, resource, now);
+    let org_id = scope.org_id.clone();
     let model = w
-        .write(move |txn| Box::pin(async move { write(txn, Write::Insert, model, DUPLICATE).await }))
+        .write(move |txn| {
+            Box::pin(async move {
+                if let Some(role) = entra_role_for(txn, &org_id, &entra_roles).await? {
+                    model.role = Set(role);
+                }
+                write(txn, Write::Insert, model, DUPLICATE).await
+            })
+        })
         .await?;
+    if model.role == Role::Admin {
+        summary.push_str(role_note(Role::Admin));
+    }
     // A new user belongs to no group yet: nothing to look up.
     let resource = render_unlinked(scope, KIND, &model, projection);
     Ok(Written { resource, id: model.id, version: model.version, summary })
@@ -228,17 +281,26 @@ async fn store(
     summary: &mut String,
 ) -> DomainResult<user::Model> {
     let cols = columns(&resource)?;
+    let org_id = OrgId::new(&current.org_id);
+    let role = entra_role_for(txn, &org_id, &cols.entra_roles).await?.unwrap_or(current.role);
     let deactivated = current.active && !cols.active;
     if deactivated {
-        keep_an_active_admin(txn, &current).await?;
+        keep_an_active_admin(txn, &current, Loss::Access).await?;
         summary.push_str("; deactivated (sessions ended)");
     } else if !current.active && cols.active {
         summary.push_str("; reactivated");
+    }
+    if role != current.role {
+        if role == Role::Member && !deactivated {
+            keep_an_active_admin(txn, &current, Loss::AdminRole).await?;
+        }
+        summary.push_str(role_note(role));
     }
     let version = current.version + 1;
     let id = current.id.clone();
     let mut model: user::ActiveModel = current.into();
     apply_columns(&mut model, cols, resource, now_ms());
+    model.role = Set(role);
     model.version = Set(version);
     let model = write(txn, Write::Update, model, DUPLICATE).await?;
     if deactivated {
@@ -350,7 +412,7 @@ pub async fn delete(
         Box::pin(async move {
             let current = find(txn, &scope, &id, true).await?;
             check_if_match(if_match.as_deref(), current.version)?;
-            keep_an_active_admin(txn, &current).await?;
+            keep_an_active_admin(txn, &current, Loss::Access).await?;
             let deleting = user::Entity::delete_by_id(current.id.clone());
             txn.apply(deleting.build(txn.backend())).await?;
             Ok(format!("deleted user {}", current.user_name))

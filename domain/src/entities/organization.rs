@@ -18,6 +18,9 @@ pub struct Model {
     /// How SCIM `replace` of a group's `members` applies: `additive` or `exact`
     /// (`directory::settings::MemberReplace`).
     pub members_replace: String,
+    /// The Entra app role value that makes a person an admin (SCIM `roles`, SSO `roles` claim;
+    /// `roles::entra_role`).
+    pub entra_admin_role: String,
     pub created_at: i64,
 }
 

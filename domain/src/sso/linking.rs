@@ -7,7 +7,8 @@
 //! login to someone else. Email is never used (Microsoft's "migrate off email claims", the nOAuth
 //! class of takeovers). Only SCIM-provisioned people bootstrap: a console admin's local account is
 //! never taken over by an IdP identity. Nobody is created here: an unknown person is refused.
-//! Every outcome, sign-in or refusal, is recorded in the organisation's audit log.
+//! Every outcome, sign-in or refusal, is recorded in the organisation's audit log. A sign-in that
+//! carries app roles sets the person's role first (`crate::roles::follow_sso_roles`).
 
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter};
 
@@ -19,6 +20,7 @@ use crate::{
     clock::now_ms,
     entities::user,
     origin::{Client, Origin},
+    roles,
 };
 
 /// Who the IdP says signed in.
@@ -30,6 +32,9 @@ pub struct IdpIdentity {
     pub object_id: String,
     /// The UPN: SAML NameID or OIDC `preferred_username`.
     pub user_name: Option<String>,
+    /// The app role values of the person's assignment (the `roles` claim); empty when the IdP
+    /// sends none. They set the person's role at each sign-in (see `crate::roles`).
+    pub roles: Vec<String>,
 }
 
 /// Why a login does not become a session. Each maps to a page that says what to do.
@@ -71,25 +76,19 @@ pub async fn resolve(
                 Refusal::Deactivated => "the person is deactivated",
                 Refusal::WrongTenant => "the identity belongs to another Entra tenant than the connection's",
             };
-            // A known (deactivated) person is named as the rest of the log names people.
-            let named = || identity.user_name.clone().unwrap_or_else(|| identity.object_id.clone());
-            let actor = match person {
-                Some(p) => audit::person(
-                    p.display_name.as_deref().unwrap_or(&p.user_name),
-                    p.email.as_deref().unwrap_or(&p.user_name),
-                ),
-                None => named(),
-            };
-            audit::Event {
-                org_id: org_id.to_owned(),
-                kind: Kind::SsoSignInRefused,
-                actor_id: person.as_ref().map(|p| p.id.clone()),
-                actor,
-                origin,
-                detail: format!(
-                    "{protocol}: {why} (tenant {}, object {})",
-                    identity.tenant_id, identity.object_id
-                ),
+            let detail =
+                format!("{protocol}: {why} (tenant {}, object {})", identity.tenant_id, identity.object_id);
+            match person {
+                // A known (deactivated) person is named as the rest of the log names people.
+                Some(p) => audit::Event::about(p, Kind::SsoSignInRefused, origin, detail),
+                None => audit::Event {
+                    org_id: org_id.to_owned(),
+                    kind: Kind::SsoSignInRefused,
+                    actor_id: None,
+                    actor: identity.user_name.clone().unwrap_or_else(|| identity.object_id.clone()),
+                    origin,
+                    detail,
+                },
             }
         }
     };
@@ -124,6 +123,7 @@ async fn link(
     if !person.active {
         return Ok(Err((Refusal::Deactivated, Some(person))));
     }
+    roles::follow_sso_roles(db, &origin, &person, &identity.roles).await?;
     match accounts::load_actor(db, &person.id, origin).await? {
         Some(actor) => Ok(Ok(actor)),
         None => Ok(Err((Refusal::Deactivated, Some(person)))),

@@ -41,6 +41,10 @@ pub struct EntraClaims {
     tid: Option<String>,
     /// Immutable object id of the person in the tenant.
     oid: Option<String>,
+    /// The values of the person's app role assignments (Entra adds them when the app defines
+    /// roles); they set the person's console role (`domain::roles`).
+    #[serde(default)]
+    roles: Vec<String>,
 }
 
 impl AdditionalClaims for EntraClaims {}
@@ -268,6 +272,7 @@ impl OidcRp {
             tenant_id: extra.tid.clone().ok_or(OidcError::MissingClaim("tid"))?,
             object_id: extra.oid.clone().ok_or(OidcError::MissingClaim("oid"))?,
             user_name: verified.preferred_username().map(|u| u.as_str().to_owned()),
+            roles: extra.roles.clone(),
         })
     }
 }

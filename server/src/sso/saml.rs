@@ -27,6 +27,8 @@ use samael::{
 pub const MAX_CLOCK_SKEW_SECS: i64 = 120;
 const TENANT_CLAIM: &str = "http://schemas.microsoft.com/identity/claims/tenantid";
 const OBJECT_ID_CLAIM: &str = "http://schemas.microsoft.com/identity/claims/objectidentifier";
+/// Where Entra puts the values of a person's app role assignments (one attribute value each).
+const ROLE_CLAIM: &str = "http://schemas.microsoft.com/ws/2008/06/identity/claims/role";
 
 /// Why a SAML sign-in failed. Details go to the log; the person sees a short explanation.
 #[derive(Debug, thiserror::Error)]
@@ -208,6 +210,7 @@ pub fn verify(
         tenant_id: attribute(&assertion, TENANT_CLAIM).unwrap_or_else(|| conn.idp_entity_id.clone()),
         object_id: attribute(&assertion, OBJECT_ID_CLAIM).unwrap_or_else(|| name_id.clone()),
         user_name: Some(name_id),
+        roles: attributes(&assertion, ROLE_CLAIM),
     };
     Ok(Verified { identity, remember_until_ms: expiry_ms(&assertion), assertion_id: assertion.id })
 }
@@ -242,14 +245,21 @@ fn expiry_ms(assertion: &Assertion) -> i64 {
     (latest + Duration::seconds(MAX_CLOCK_SKEW_SECS)).timestamp_millis()
 }
 
-fn attribute(assertion: &Assertion, name: &str) -> Option<String> {
+/// The non-blank values of the assertion's attribute `name`, trimmed.
+fn attributes(assertion: &Assertion, name: &str) -> Vec<String> {
     assertion
         .attribute_statements
         .iter()
         .flatten()
         .flat_map(|s| s.attributes.iter())
-        .find(|a| a.name.as_deref() == Some(name))
-        .and_then(|a| a.values.iter().find_map(|v| v.value.clone()))
+        .filter(|a| a.name.as_deref() == Some(name))
+        .flat_map(|a| a.values.iter().filter_map(|v| v.value.as_deref()))
         .map(|v| v.trim().to_owned())
         .filter(|v| !v.is_empty())
+        .collect()
+}
+
+/// The first non-blank value of the assertion's attribute `name`.
+fn attribute(assertion: &Assertion, name: &str) -> Option<String> {
+    attributes(assertion, name).into_iter().next()
 }

@@ -40,6 +40,8 @@ pub struct Claims {
     pub assertion_id: String,
     pub signature_algorithm: SignatureAlgorithm,
     pub signed: bool,
+    /// App role values, sent as Entra does: one role claim with a value each (none when empty).
+    pub roles: Vec<String>,
 }
 
 impl Claims {
@@ -58,16 +60,24 @@ impl Claims {
             assertion_id: format!("_{}", uuid::Uuid::new_v4().simple()),
             signature_algorithm: SignatureAlgorithm::RsaSha256,
             signed: true,
+            roles: Vec::new(),
         }
     }
 }
 
 fn attribute(name: &str, value: &str) -> Attribute {
+    attribute_values(name, &[value])
+}
+
+fn attribute_values(name: &str, values: &[&str]) -> Attribute {
     Attribute {
         friendly_name: None,
         name: Some(name.into()),
         name_format: None,
-        values: vec![AttributeValue { attribute_type: Some("xs:string".into()), value: Some(value.into()) }],
+        values: values
+            .iter()
+            .map(|v| AttributeValue { attribute_type: Some("xs:string".into()), value: Some((*v).into()) })
+            .collect(),
     }
 }
 
@@ -135,11 +145,17 @@ impl SamlIdp {
             }),
             authn_statements: None,
             attribute_statements: Some(vec![AttributeStatement {
-                attributes: vec![
+                attributes: [
                     attribute("http://schemas.microsoft.com/identity/claims/tenantid", &c.tenant_id),
                     attribute("http://schemas.microsoft.com/identity/claims/objectidentifier", &c.object_id),
                     attribute("http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name", &c.name_id),
-                ],
+                ]
+                .into_iter()
+                .chain((!c.roles.is_empty()).then(|| {
+                    let roles: Vec<&str> = c.roles.iter().map(String::as_str).collect();
+                    attribute_values("http://schemas.microsoft.com/ws/2008/06/identity/claims/role", &roles)
+                }))
+                .collect(),
             }]),
         };
         let response = Response {
