@@ -89,11 +89,7 @@ pub async fn entra_admin_role(db: &DatabaseConnection, actor: &Actor) -> DomainR
 
 /// Sets the app role value that makes an admin in the actor's organisation (admins only);
 /// audited. It applies from the next SCIM write or SSO sign-in that carries a role.
-pub async fn set_entra_admin_role(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    value: &str,
-) -> DomainResult<String> {
+pub async fn set_entra_admin_role(db: &DatabaseConnection, actor: &Actor, value: &str) -> DomainResult<()> {
     actor.require_admin()?;
     let value = value.trim();
     if value.is_empty() || value.chars().count() > MAX_ROLE_VALUE {
@@ -118,10 +114,11 @@ pub async fn set_entra_admin_role(
         audit::record(&txn, audit::Event::by(actor, Kind::RoleMappingChanged, detail)).await?;
     }
     txn.commit().await?;
-    Ok(value.to_owned())
+    Ok(())
 }
 
-fn role_name(role: Role) -> &'static str {
+/// A role as a sentence names it: "an admin", "a member".
+pub(crate) fn role_name(role: Role) -> &'static str {
     match role {
         Role::Admin => "an admin",
         Role::Member => "a member",

@@ -222,8 +222,7 @@ pub async fn entra_admin_role() -> Result<String, AppError> {
 pub async fn save_entra_admin_role(admin_role: String) -> Result<(), AppError> {
     use crate::server::{actor, app_context, into_app_error};
     let (ctx, actor) = (app_context()?, actor()?);
-    domain::roles::set_entra_admin_role(&ctx.db, &actor, &admin_role).await.map_err(into_app_error)?;
-    Ok(())
+    domain::roles::set_entra_admin_role(&ctx.db, &actor, &admin_role).await.map_err(into_app_error)
 }
 
 /// A page of groups, `q` searching their names.

@@ -215,11 +215,8 @@ async fn entra_role_for(txn: &impl Rows, org_id: &OrgId, names: &[String]) -> St
 }
 
 /// The provisioning log's note of a role Entra's app role assignment gave.
-fn role_note(role: Role) -> &'static str {
-    match role {
-        Role::Admin => "; made an admin by Entra's app role",
-        Role::Member => "; made a member by Entra's app role",
-    }
+fn role_note(role: Role) -> String {
+    format!("; made {} by Entra's app role", roles::role_name(role))
 }
 
 /// `POST /Users`: 201 with the new user, 409 `uniqueness` when the `userName` exists in the
@@ -259,7 +256,7 @@ pub async fn create(
         })
         .await?;
     if model.role == Role::Admin {
-        summary.push_str(role_note(Role::Admin));
+        summary.push_str(&role_note(Role::Admin));
     }
     // A new user belongs to no group yet: nothing to look up.
     let resource = render_unlinked(scope, KIND, &model, projection);
@@ -294,7 +291,7 @@ async fn store(
         if role == Role::Member && !deactivated {
             keep_an_active_admin(txn, &current, Loss::AdminRole).await?;
         }
-        summary.push_str(role_note(role));
+        summary.push_str(&role_note(role));
     }
     let version = current.version + 1;
     let id = current.id.clone();
