@@ -16,6 +16,42 @@ const dnsPort = port + 6020;
 export const dnsControl = `http://127.0.0.1:${port + 6021}`;
 const idpEnv = { IDP_HOST: 'localhost', IDP_TENANT: tenant };
 const root = path.resolve(__dirname, '..');
+// A second instance of the app, on the same database, that sends email through the test SMTP
+// server; the email specs run against it (`test.use({ baseURL: mailBaseURL })`), the rest against
+// the first, which has no SMTP relay (the embedded default).
+export const mailBaseURL = `http://127.0.0.1:${port + 1}`;
+const smtpPort = port + 6030;
+export const smtpControl = `http://127.0.0.1:${port + 6031}`;
+
+const databaseURL = process.env.SCIMPAD_DATABASE_URL ?? 'sqlite::memory:';
+// SQLite is one instance's embedded store: the second instance gets a file of its own (xtask
+// deletes both before a run). On PostgreSQL both share the database, as scaled-out instances do.
+const mailDatabaseURL = databaseURL.startsWith('sqlite:') ? databaseURL.replace(/\.db\b/, '-mail.db') : databaseURL;
+
+/** The app server on `url` over `database`, with extra environment. */
+function app(url: string, database: string, env: Record<string, string> = {}) {
+  return {
+    command: process.env.SERVER_BIN ?? path.join(root, 'target/debug/scimpad'),
+    cwd: root,
+    url: `${url}/healthz`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'ignore' as const,
+    stderr: 'pipe' as const,
+    env: {
+      SCIMPAD_BIND: new URL(url).host,
+      SCIMPAD_PUBLIC_URL: url,
+      SCIMPAD_SECURE_COOKIES: 'false',
+      SCIMPAD_LOG: 'warn',
+      SCIMPAD_DATABASE_URL: database,
+      SCIMPAD_SITE_ROOT: process.env.SCIMPAD_SITE_ROOT ?? path.join(root, 'target/site'),
+      SCIMPAD_SECRET_KEY: 'ZTJlLXRlc3Qtc2VjcmV0LWtleS0zMi1ieXRlcy0tLS0=',
+      SCIMPAD_OIDC_ISSUER_HOSTS: 'localhost',
+      SCIMPAD_DNS_RESOLVER: `127.0.0.1:${dnsPort}`,
+      ...env,
+    },
+  };
+}
 
 export default defineConfig({
   testDir: './tests',
@@ -35,26 +71,11 @@ export default defineConfig({
     trace: 'retain-on-failure',
   },
   webServer: [
-    {
-      command: process.env.SERVER_BIN ?? path.join(root, 'target/debug/scimpad'),
-      cwd: root,
-      url: `${baseURL}/healthz`,
-      reuseExistingServer: false,
-      timeout: 60_000,
-      stdout: 'ignore',
-      stderr: 'pipe',
-      env: {
-        SCIMPAD_BIND: `127.0.0.1:${port}`,
-        SCIMPAD_PUBLIC_URL: baseURL,
-        SCIMPAD_SECURE_COOKIES: 'false',
-        SCIMPAD_LOG: 'warn',
-        SCIMPAD_DATABASE_URL: process.env.SCIMPAD_DATABASE_URL ?? 'sqlite::memory:',
-        SCIMPAD_SITE_ROOT: process.env.SCIMPAD_SITE_ROOT ?? path.join(root, 'target/site'),
-        SCIMPAD_SECRET_KEY: 'ZTJlLXRlc3Qtc2VjcmV0LWtleS0zMi1ieXRlcy0tLS0=',
-        SCIMPAD_OIDC_ISSUER_HOSTS: 'localhost',
-        SCIMPAD_DNS_RESOLVER: `127.0.0.1:${dnsPort}`,
-      },
-    },
+    app(baseURL, databaseURL),
+    app(mailBaseURL, mailDatabaseURL, {
+      SCIMPAD_SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+      SCIMPAD_SMTP_FROM: 'Scimpad <no-reply@scimpad.test>',
+    }),
     {
       command: 'node idp/oidc.mjs',
       url: `http://localhost:${port + 6000}/healthz`,
@@ -81,6 +102,15 @@ export default defineConfig({
       stdout: 'ignore',
       stderr: 'pipe',
       env: { DNS_PORT: String(dnsPort), DNS_CONTROL_PORT: String(port + 6021) },
+    },
+    {
+      command: 'node idp/smtp.mjs',
+      url: `${smtpControl}/healthz`,
+      reuseExistingServer: false,
+      timeout: 30_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+      env: { SMTP_PORT: String(smtpPort), SMTP_CONTROL_PORT: String(port + 6031) },
     },
   ],
 });

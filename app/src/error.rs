@@ -19,8 +19,8 @@ pub enum AppError {
     /// Wrong email or password (never says which).
     #[error("Wrong email or password.")]
     InvalidCredentials,
-    /// Too many failed sign-ins.
-    #[error("Too many failed attempts. Try again in {minutes} minute(s).")]
+    /// Too many attempts (sign-ins, reset requests, emails to one address).
+    #[error("Too many attempts. Try again in {minutes} minute(s).")]
     Throttled { minutes: i64 },
     /// No signed-in session.
     #[error("Your session has ended. Please sign in again.")]

@@ -23,6 +23,8 @@ pub struct AppContext {
     pub issuer_policy: domain::sso::connections::IssuerPolicy,
     /// Looks up the DNS records that prove an organisation controls an SSO email domain.
     pub domains: domain::sso::domains::DomainVerifier,
+    /// Sends email (off without an SMTP relay).
+    pub outbox: domain::mail::Outbox,
 }
 
 fn fail(status: StatusCode, err: AppError) -> AppError {

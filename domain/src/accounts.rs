@@ -2,7 +2,7 @@
 //! loading the person behind a session. Each of these, and every change of a password or sign-in
 //! email, is recorded in the admin audit log (`audit`).
 
-use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde_json::json;
 
 use crate::{
@@ -10,9 +10,11 @@ use crate::{
     audit::{self, Kind},
     clock::now_ms,
     email::Email,
-    entities::{credential, organization, user},
+    email_confirmation, email_links,
+    entities::{credential, email_link::Purpose, organization, user},
     error::is_unique_violation,
     ids::{OrgId, UserId},
+    mail::Outbox,
     origin::{Client, Origin},
     password, throttle,
 };
@@ -105,76 +107,37 @@ fn slug_for(name: &str) -> String {
 }
 
 /// Creates an organisation with `input.name` as its first admin, who can sign in with the given
-/// email and password; `origin` is the sign-up form's request or the command line.
-pub async fn sign_up(db: &DatabaseConnection, origin: Origin, input: SignUp) -> DomainResult<Actor> {
+/// email and password; `origin` is the sign-up form's request or the command line. With email
+/// on, the admin is sent a link to confirm their address (after the commit: a letter that cannot
+/// be sent fails nothing, the console's banner offers another).
+pub async fn sign_up(
+    db: &DatabaseConnection,
+    outbox: &Outbox,
+    origin: Origin,
+    input: SignUp,
+) -> DomainResult<Actor> {
     let org_name = required("organization", &input.organization, "your organisation's name", 100)?;
     let name = required("name", &input.name, "your name", 100)?;
     let email = Email::parse(&input.email)?;
     password::check_policy(&input.password, email.as_str())?;
     let password_hash = password::hash(input.password).await?;
 
-    let now = now_ms();
-    let org_id = uuid::Uuid::new_v4().to_string();
-    let user_id = uuid::Uuid::new_v4().to_string();
-    let resource = json!({
-        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
-        "userName": email.as_str(),
-        "displayName": name,
-        "emails": [{"value": email.as_str(), "type": "work", "primary": true}],
-        "active": true,
-    });
+    let org_id = OrgId::new(uuid::Uuid::new_v4().to_string());
     let txn = crate::db::begin_write(db).await?;
     organization::Entity::insert(organization::ActiveModel {
-        id: Set(org_id.clone()),
+        id: Set(org_id.to_string()),
         name: Set(org_name.clone()),
         slug: Set(slug_for(&org_name)),
-        created_at: Set(now),
+        created_at: Set(now_ms()),
         ..Default::default()
     })
     .exec(&txn)
     .await?;
-    user::Entity::insert(user::ActiveModel {
-        id: Set(user_id.clone()),
-        org_id: Set(org_id.clone()),
-        user_name: Set(email.as_str().to_owned()),
-        user_name_lower: Set(email.normalized()),
-        external_id: Set(None),
-        display_name: Set(Some(name.clone())),
-        given_name: Set(None),
-        family_name: Set(None),
-        email: Set(Some(email.as_str().to_owned())),
-        email_lower: Set(Some(email.normalized())),
-        active: Set(true),
-        role: Set(Role::Admin),
-        source: Set(Source::Local),
-        entra_tenant_id: Set(None),
-        entra_object_id: Set(None),
-        resource: Set(resource),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
-    })
-    .exec(&txn)
-    .await?;
-    let inserted = credential::Entity::insert(credential::ActiveModel {
-        user_id: Set(user_id.clone()),
-        email_lower: Set(email.normalized()),
-        password_hash: Set(password_hash),
-        updated_at: Set(now),
-    })
-    .exec(&txn)
-    .await;
-    match inserted {
-        Err(e) if is_unique_violation(&e) => {
-            return Err(DomainError::Conflict(
-                "An account with this email already exists. Sign in instead.".into(),
-            ));
-        }
-        other => other?,
-    };
+    let person = NewPerson { org_id: &org_id, name: &name, email: &email, role: Role::Admin, password_hash };
+    let user_id = insert_local_person(&txn, person, None).await?;
     let actor = Actor {
-        user_id: UserId::new(user_id),
-        org_id: OrgId::new(org_id),
+        user_id,
+        org_id,
         org_name,
         display_name: name,
         email: email.as_str().to_owned(),
@@ -185,7 +148,92 @@ pub async fn sign_up(db: &DatabaseConnection, origin: Origin, input: SignUp) -> 
     let detail = format!("“{}” created with {} as its first admin", actor.org_name, actor.email);
     audit::record(&txn, audit::Event::by(&actor, Kind::OrganizationCreated, detail)).await?;
     txn.commit().await?;
+    if outbox.is_on()
+        && let Err(e) = email_confirmation::send_link(db, outbox, &actor).await
+    {
+        tracing::warn!(error = %e, "the confirmation email of a new account was not sent");
+    }
     Ok(actor)
+}
+
+/// A console account with a password, as [`insert_local_person`] creates it.
+pub(crate) struct NewPerson<'a> {
+    pub org_id: &'a OrgId,
+    pub name: &'a str,
+    pub email: &'a Email,
+    pub role: Role,
+    pub password_hash: String,
+}
+
+/// Inserts a person who signs in with a password (a user row shaped as a SCIM User, and the
+/// credential), in the caller's transaction; `confirmed_at` when the address is already proven
+/// (an accepted invitation). An email another account signs in with is a `Conflict`.
+pub(crate) async fn insert_local_person(
+    txn: &impl ConnectionTrait,
+    person: NewPerson<'_>,
+    confirmed_at: Option<i64>,
+) -> DomainResult<UserId> {
+    let NewPerson { org_id, name, email, role, password_hash } = person;
+    let now = now_ms();
+    let user_id = uuid::Uuid::new_v4().to_string();
+    let resource = json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": email.as_str(),
+        "displayName": name,
+        "emails": [{"value": email.as_str(), "type": "work", "primary": true}],
+        "active": true,
+    });
+    let inserted = user::Entity::insert(user::ActiveModel {
+        id: Set(user_id.clone()),
+        org_id: Set(org_id.to_string()),
+        user_name: Set(email.as_str().to_owned()),
+        user_name_lower: Set(email.normalized()),
+        external_id: Set(None),
+        display_name: Set(Some(name.to_owned())),
+        given_name: Set(None),
+        family_name: Set(None),
+        email: Set(Some(email.as_str().to_owned())),
+        email_lower: Set(Some(email.normalized())),
+        active: Set(true),
+        role: Set(role),
+        source: Set(Source::Local),
+        entra_tenant_id: Set(None),
+        entra_object_id: Set(None),
+        resource: Set(resource),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+    })
+    .exec(txn)
+    .await;
+    match inserted {
+        Err(e) if is_unique_violation(&e) => {
+            return Err(DomainError::Conflict(format!(
+                "{} is already in this organisation (provisioned from Entra ID, signing in with SSO). \
+                 Invite a separate address for a password admin.",
+                email.as_str()
+            )));
+        }
+        other => other?,
+    };
+    let inserted = credential::Entity::insert(credential::ActiveModel {
+        user_id: Set(user_id.clone()),
+        email_lower: Set(email.normalized()),
+        password_hash: Set(password_hash),
+        updated_at: Set(now),
+        email_verified_at: Set(confirmed_at),
+    })
+    .exec(txn)
+    .await;
+    match inserted {
+        Err(e) if is_unique_violation(&e) => {
+            return Err(DomainError::Conflict(
+                "An account with this email already exists. Sign in instead.".into(),
+            ));
+        }
+        other => other?,
+    };
+    Ok(UserId::new(user_id))
 }
 
 /// Checks an email and password for a request from `client`. Wrong email and wrong password are
@@ -233,27 +281,30 @@ pub async fn sign_in(
     }
     throttle::reset(db, &pair).await?;
     throttle::release(db, &address).await?;
-    if !actor.is_admin() && sso_required(db, &actor.org_id).await? {
-        let detail = "correct password, but the organisation requires SSO for everyone but admins";
-        audit::record(db, audit::Event::by(&actor, Kind::SignInFailed, detail)).await?;
-        return Err(DomainError::invalid(
-            "email",
-            "Your organisation signs in with single sign-on: use “Sign in with SSO” below.",
-        ));
-    }
+    ensure_password_sign_in(db, &actor).await?;
     audit::record(db, audit::Event::by(&actor, Kind::SignedIn, "")).await?;
     Ok(actor)
 }
 
-/// Whether organisation `org_id` has turned password sign-in off for everyone but admins.
-async fn sso_required(db: &DatabaseConnection, org_id: &OrgId) -> DomainResult<bool> {
-    Ok(organization::Entity::find_by_id(org_id.to_owned()).one(db).await?.is_some_and(|o| o.sso_required))
+/// Refuses (and audits) a password sign-in of `actor`, whose password is right, when their
+/// organisation has turned password sign-in off for everyone but admins.
+pub async fn ensure_password_sign_in(db: &DatabaseConnection, actor: &Actor) -> DomainResult<()> {
+    let org = organization::Entity::find_by_id(actor.org_id.to_owned()).one(db).await?;
+    if actor.is_admin() || !org.is_some_and(|o| o.sso_required) {
+        return Ok(());
+    }
+    let detail = "correct password, but the organisation requires SSO for everyone but admins";
+    audit::record(db, audit::Event::by(actor, Kind::SignInFailed, detail)).await?;
+    Err(DomainError::invalid(
+        "email",
+        "Your organisation signs in with single sign-on: use “Sign in with SSO” below.",
+    ))
 }
 
 /// The active person with id `user_id`, acting from `origin`, or `None` when they are gone or
 /// deactivated.
 pub async fn load_actor(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     user_id: &str,
     origin: Origin,
 ) -> DomainResult<Option<Actor>> {
@@ -288,9 +339,11 @@ pub async fn command_line_actor(db: &DatabaseConnection, email: &str) -> DomainR
 }
 
 /// Changes the signed-in person's name and sign-in email. Their SCIM `userName` stays as it is:
-/// it is the identity Entra matches on.
+/// it is the identity Entra matches on. A new email is unconfirmed: the links sent to the old
+/// one stop working, and with email on a link to confirm the new one is sent.
 pub async fn update_profile(
     db: &DatabaseConnection,
+    outbox: &Outbox,
     actor: &Actor,
     name: &str,
     email: &str,
@@ -334,12 +387,26 @@ pub async fn update_profile(
         }
         other => other?,
     };
-    if !email.normalized().eq_ignore_ascii_case(&actor.email) {
+    let moved = !email.normalized().eq_ignore_ascii_case(&actor.email);
+    if moved {
+        credential::Entity::update_many()
+            .col_expr(credential::Column::EmailVerifiedAt, sea_orm::sea_query::Expr::value(None::<i64>))
+            .filter(credential::Column::UserId.eq(&actor.user_id))
+            .exec(&txn)
+            .await?;
+        email_links::withdraw(&txn, &actor.user_id, &[Purpose::ConfirmEmail, Purpose::ResetPassword]).await?;
         let detail = format!("from {} to {}", actor.email, email.as_str());
         audit::record(&txn, audit::Event::by(actor, Kind::EmailChanged, detail)).await?;
     }
     txn.commit().await?;
-    Ok(Actor { display_name: name, email: email.as_str().to_owned(), ..actor.clone() })
+    let updated = Actor { display_name: name, email: email.as_str().to_owned(), ..actor.clone() };
+    if moved && outbox.is_on() && !actor.managed_by_idp {
+        // Best effort, as at sign-up: the banner offers another link.
+        if let Err(e) = email_confirmation::send_link(db, outbox, &updated).await {
+            tracing::warn!(error = %e, "the confirmation email of a changed address was not sent");
+        }
+    }
+    Ok(updated)
 }
 
 /// Changes the signed-in person's password after checking the current one. The caller ends the
@@ -379,6 +446,8 @@ pub async fn change_password(
     model.updated_at = Set(now_ms());
     let txn = crate::db::begin_write(db).await?;
     sea_orm::ActiveModelTrait::update(model, &txn).await?;
+    // A reset link sent before must not undo the change.
+    email_links::withdraw(&txn, &actor.user_id, &[Purpose::ResetPassword]).await?;
     audit::record(&txn, audit::Event::by(actor, Kind::PasswordChanged, "other sessions ended")).await?;
     txn.commit().await?;
     Ok(())

@@ -62,11 +62,17 @@ pub enum Kind {
     SsoDomainRemoved,
     RoleChanged,
     RoleMappingChanged,
+    EmailConfirmed,
+    PasswordResetRequested,
+    PasswordReset,
+    AdminInvited,
+    InvitationRevoked,
+    InvitationAccepted,
 }
 
 impl Kind {
     /// Every kind, in the order the console's filter offers them.
-    pub const ALL: [Kind; 19] = [
+    pub const ALL: [Kind; 25] = [
         Kind::SignedIn,
         Kind::SignInFailed,
         Kind::SsoSignedIn,
@@ -74,8 +80,14 @@ impl Kind {
         Kind::SignedOut,
         Kind::PasswordChanged,
         Kind::EmailChanged,
+        Kind::EmailConfirmed,
+        Kind::PasswordResetRequested,
+        Kind::PasswordReset,
         Kind::RoleChanged,
         Kind::RoleMappingChanged,
+        Kind::AdminInvited,
+        Kind::InvitationRevoked,
+        Kind::InvitationAccepted,
         Kind::ApiKeyCreated,
         Kind::ApiKeyRegenerated,
         Kind::ApiKeyRevoked,
@@ -110,6 +122,12 @@ impl Kind {
             Kind::SsoDomainRemoved => "sso_domain_removed",
             Kind::RoleChanged => "role_changed",
             Kind::RoleMappingChanged => "role_mapping_changed",
+            Kind::EmailConfirmed => "email_confirmed",
+            Kind::PasswordResetRequested => "password_reset_requested",
+            Kind::PasswordReset => "password_reset",
+            Kind::AdminInvited => "admin_invited",
+            Kind::InvitationRevoked => "invitation_revoked",
+            Kind::InvitationAccepted => "invitation_accepted",
         }
     }
 
@@ -135,6 +153,12 @@ impl Kind {
             Kind::SsoDomainRemoved => "SSO domain removed",
             Kind::RoleChanged => "Role changed",
             Kind::RoleMappingChanged => "Entra admin role changed",
+            Kind::EmailConfirmed => "Email confirmed",
+            Kind::PasswordResetRequested => "Password reset link sent",
+            Kind::PasswordReset => "Password reset",
+            Kind::AdminInvited => "Admin invited",
+            Kind::InvitationRevoked => "Invitation revoked",
+            Kind::InvitationAccepted => "Invitation accepted",
         }
     }
 

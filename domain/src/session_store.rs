@@ -21,8 +21,6 @@ use tower_sessions::{
     session_store::{self, ExpiredDeletion},
 };
 
-use sha2::{Digest, Sha256};
-
 use crate::{clock::now_ms, entities::session, error::is_unique_violation, ids::UserId};
 
 /// Session-data key holding the signed-in user's id.
@@ -44,7 +42,21 @@ pub async fn begin_signed_in(
 
 /// The `sessions` row key for `id`: its SHA-256, hex (64 characters, the column's width).
 pub fn stored_id(id: &Id) -> String {
-    Sha256::digest(id.to_string().as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    crate::text::sha256_hex(&id.to_string())
+}
+
+/// Ends every session of `user_id` but `keep`, on `db` (a transaction, when the change that ends
+/// them has one) and says how many.
+pub async fn end_sessions_of(
+    db: &impl sea_orm::ConnectionTrait,
+    user_id: &UserId,
+    keep: Option<&Id>,
+) -> Result<u64, sea_orm::DbErr> {
+    let mut delete = session::Entity::delete_many().filter(session::Column::UserId.eq(user_id));
+    if let Some(keep) = keep {
+        delete = delete.filter(session::Column::Id.ne(stored_id(keep)));
+    }
+    Ok(delete.exec(db).await?.rows_affected)
 }
 
 /// Sessions stored in the `sessions` table.
@@ -65,11 +77,7 @@ impl DbSessionStore {
 
     /// Ends every session of `user_id`, except `keep` (the caller's own, when it should survive).
     pub async fn delete_for_user(&self, user_id: &UserId, keep: Option<&Id>) -> Result<u64, sea_orm::DbErr> {
-        let mut delete = session::Entity::delete_many().filter(session::Column::UserId.eq(user_id));
-        if let Some(keep) = keep {
-            delete = delete.filter(session::Column::Id.ne(stored_id(keep)));
-        }
-        Ok(delete.exec(&self.db).await?.rows_affected)
+        end_sessions_of(&self.db, user_id, keep).await
     }
 
     fn model(record: &Record) -> session_store::Result<session::ActiveModel> {

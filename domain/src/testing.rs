@@ -33,6 +33,11 @@ pub fn origin() -> crate::origin::Origin {
 }
 
 /// A unique email address for test data.
+/// An outbox for a server without email (what tests that send none use).
+pub fn no_mail() -> crate::mail::Outbox {
+    crate::mail::Outbox::off("http://127.0.0.1:3000")
+}
+
 pub fn unique_email(prefix: &str) -> String {
     format!("{prefix}.{}@example.com", uuid::Uuid::new_v4().simple())
 }

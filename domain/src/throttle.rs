@@ -24,7 +24,6 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryTrait,
     sea_query::{Expr, ExprTrait, OnConflict},
 };
-use sha2::{Digest, Sha256};
 
 use crate::{
     DomainError, DomainResult,
@@ -53,7 +52,7 @@ fn network(client: IpAddr) -> String {
 /// The key counting failures of `email` (trimmed, lower-case) from `client`. The email is kept
 /// as its SHA-256: the table holds no addresses, and a key stays short whatever was typed.
 pub fn pair_key(email: &str, client: IpAddr) -> String {
-    let email: String = Sha256::digest(email.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    let email = crate::text::sha256_hex(email);
     format!("pair:{}:{email}", network(client))
 }
 

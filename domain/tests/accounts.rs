@@ -24,7 +24,10 @@ fn sign_up_input(email: &str) -> SignUp {
 async fn sign_up_creates_an_admin_whose_password_is_hashed() {
     let db = test_db().await;
     let email = unique_email("Ada");
-    let actor = accounts::sign_up(&db, domain::testing::origin(), sign_up_input(&email)).await.unwrap();
+    let actor =
+        accounts::sign_up(&db, &domain::testing::no_mail(), domain::testing::origin(), sign_up_input(&email))
+            .await
+            .unwrap();
     assert_eq!(
         (actor.role, actor.org_name.as_str(), actor.email.as_str()),
         (Role::Admin, "Contoso Ltd", email.as_str())
@@ -46,10 +49,17 @@ async fn sign_up_creates_an_admin_whose_password_is_hashed() {
 async fn an_email_owns_one_account_whatever_its_case() {
     let db = test_db().await;
     let email = unique_email("dup");
-    accounts::sign_up(&db, domain::testing::origin(), sign_up_input(&email)).await.unwrap();
-    let err = accounts::sign_up(&db, domain::testing::origin(), sign_up_input(&email.to_uppercase()))
+    accounts::sign_up(&db, &domain::testing::no_mail(), domain::testing::origin(), sign_up_input(&email))
         .await
-        .unwrap_err();
+        .unwrap();
+    let err = accounts::sign_up(
+        &db,
+        &domain::testing::no_mail(),
+        domain::testing::origin(),
+        sign_up_input(&email.to_uppercase()),
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, DomainError::Conflict(ref m) if m.contains("already exists")), "{err:?}");
 }
 
@@ -59,7 +69,8 @@ async fn sign_up_validates_every_field() {
     let field = |input: SignUp| {
         let db = db.clone();
         async move {
-            match accounts::sign_up(&db, domain::testing::origin(), input).await {
+            match accounts::sign_up(&db, &domain::testing::no_mail(), domain::testing::origin(), input).await
+            {
                 Err(DomainError::Invalid { field, .. }) => field,
                 other => panic!("expected a validation error, got {other:?}"),
             }
@@ -76,7 +87,10 @@ async fn sign_up_validates_every_field() {
 async fn sign_in_accepts_the_right_password_only_and_never_says_which_part_was_wrong() {
     let db = test_db().await;
     let email = unique_email("signin");
-    let created = accounts::sign_up(&db, domain::testing::origin(), sign_up_input(&email)).await.unwrap();
+    let created =
+        accounts::sign_up(&db, &domain::testing::no_mail(), domain::testing::origin(), sign_up_input(&email))
+            .await
+            .unwrap();
 
     let from = testing::client();
     let actor =
@@ -95,7 +109,9 @@ async fn sign_in_accepts_the_right_password_only_and_never_says_which_part_was_w
 async fn repeated_failures_from_one_client_lock_the_email_there_even_for_the_right_password() {
     let db = test_db().await;
     let email = unique_email("throttle");
-    accounts::sign_up(&db, domain::testing::origin(), sign_up_input(&email)).await.unwrap();
+    accounts::sign_up(&db, &domain::testing::no_mail(), domain::testing::origin(), sign_up_input(&email))
+        .await
+        .unwrap();
     let client = testing::client();
     for _ in 0..throttle::MAX_FAILURES {
         assert!(matches!(
@@ -111,7 +127,9 @@ async fn repeated_failures_from_one_client_lock_the_email_there_even_for_the_rig
     }
     // Another account is unaffected.
     let other = unique_email("free");
-    accounts::sign_up(&db, domain::testing::origin(), sign_up_input(&other)).await.unwrap();
+    accounts::sign_up(&db, &domain::testing::no_mail(), domain::testing::origin(), sign_up_input(&other))
+        .await
+        .unwrap();
     accounts::sign_in(&db, &testing::client(), &other, PASSWORD).await.unwrap();
 }
 
@@ -119,7 +137,10 @@ async fn repeated_failures_from_one_client_lock_the_email_there_even_for_the_rig
 async fn a_deactivated_person_cannot_sign_in_or_act() {
     let db = test_db().await;
     let email = unique_email("inactive");
-    let actor = accounts::sign_up(&db, domain::testing::origin(), sign_up_input(&email)).await.unwrap();
+    let actor =
+        accounts::sign_up(&db, &domain::testing::no_mail(), domain::testing::origin(), sign_up_input(&email))
+            .await
+            .unwrap();
     let mut person: user::ActiveModel =
         user::Entity::find_by_id(actor.user_id.clone()).one(&db).await.unwrap().unwrap().into();
     person.active = Set(false);
@@ -136,12 +157,20 @@ async fn a_deactivated_person_cannot_sign_in_or_act() {
 async fn profile_changes_move_the_sign_in_email_but_keep_the_scim_user_name() {
     let db = test_db().await;
     let email = unique_email("prof");
-    let actor = accounts::sign_up(&db, domain::testing::origin(), sign_up_input(&email)).await.unwrap();
+    let actor =
+        accounts::sign_up(&db, &domain::testing::no_mail(), domain::testing::origin(), sign_up_input(&email))
+            .await
+            .unwrap();
     let taken = unique_email("taken");
-    accounts::sign_up(&db, domain::testing::origin(), sign_up_input(&taken)).await.unwrap();
+    accounts::sign_up(&db, &domain::testing::no_mail(), domain::testing::origin(), sign_up_input(&taken))
+        .await
+        .unwrap();
 
     let new_email = unique_email("moved");
-    let updated = accounts::update_profile(&db, &actor, "Ada Lovelace", &new_email).await.unwrap();
+    let updated =
+        accounts::update_profile(&db, &domain::testing::no_mail(), &actor, "Ada Lovelace", &new_email)
+            .await
+            .unwrap();
     assert_eq!((updated.display_name.as_str(), updated.email.as_str()), ("Ada Lovelace", new_email.as_str()));
     accounts::sign_in(&db, &testing::client(), &new_email, PASSWORD).await.unwrap();
     assert!(matches!(
@@ -152,7 +181,10 @@ async fn profile_changes_move_the_sign_in_email_but_keep_the_scim_user_name() {
     assert_eq!(person.user_name, email, "userName is what Entra matches on");
     assert_eq!(person.resource["emails"][0]["value"], new_email);
 
-    let clash = accounts::update_profile(&db, &updated, "Ada", &taken.to_uppercase()).await.unwrap_err();
+    let clash =
+        accounts::update_profile(&db, &domain::testing::no_mail(), &updated, "Ada", &taken.to_uppercase())
+            .await
+            .unwrap_err();
     assert!(matches!(clash, DomainError::Invalid { field: "email", .. }), "{clash:?}");
 }
 
@@ -160,7 +192,10 @@ async fn profile_changes_move_the_sign_in_email_but_keep_the_scim_user_name() {
 async fn password_changes_need_the_current_password_and_a_good_new_one() {
     let db = test_db().await;
     let email = unique_email("pw");
-    let actor = accounts::sign_up(&db, domain::testing::origin(), sign_up_input(&email)).await.unwrap();
+    let actor =
+        accounts::sign_up(&db, &domain::testing::no_mail(), domain::testing::origin(), sign_up_input(&email))
+            .await
+            .unwrap();
     let wrong =
         accounts::change_password(&db, &actor, "not it at all", "another good passphrase").await.unwrap_err();
     assert!(matches!(wrong, DomainError::Invalid { field: "current_password", .. }));

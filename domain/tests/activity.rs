@@ -23,6 +23,7 @@ const NOW: i64 = 1_765_369_800_000;
 async fn admin(db: &DatabaseConnection) -> Actor {
     accounts::sign_up(
         db,
+        &domain::testing::no_mail(),
         domain::testing::origin(),
         SignUp {
             organization: "Contoso".into(),

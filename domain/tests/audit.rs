@@ -32,7 +32,14 @@ fn sign_up_input(email: &str) -> SignUp {
 }
 
 async fn admin(db: &DatabaseConnection) -> Actor {
-    accounts::sign_up(db, testing::origin(), sign_up_input(&unique_email("audit"))).await.unwrap()
+    accounts::sign_up(
+        db,
+        &domain::testing::no_mail(),
+        testing::origin(),
+        sign_up_input(&unique_email("audit")),
+    )
+    .await
+    .unwrap()
 }
 
 /// The organisation's events, oldest first.
@@ -58,8 +65,14 @@ fn browser(addr: &str) -> Client {
 async fn sign_up_records_the_organisation_with_its_origin() {
     let db = test_db().await;
     let from = browser("2001:db8::7");
-    let ada =
-        accounts::sign_up(&db, Origin::Request(from), sign_up_input(&unique_email("new"))).await.unwrap();
+    let ada = accounts::sign_up(
+        &db,
+        &domain::testing::no_mail(),
+        Origin::Request(from),
+        sign_up_input(&unique_email("new")),
+    )
+    .await
+    .unwrap();
     let rows = events(&db, ada.org_id.as_str()).await;
     assert_eq!(rows.len(), 1, "{rows:?}");
     let created = &rows[0];
@@ -153,7 +166,9 @@ async fn a_refused_change_records_nothing() {
 async fn the_command_line_is_recorded_as_such() {
     let db = test_db().await;
     let email = unique_email("cli");
-    let ada = accounts::sign_up(&db, Origin::CommandLine, sign_up_input(&email)).await.unwrap();
+    let ada = accounts::sign_up(&db, &domain::testing::no_mail(), Origin::CommandLine, sign_up_input(&email))
+        .await
+        .unwrap();
     let operator = accounts::command_line_actor(&db, &email).await.unwrap().unwrap();
     assert_eq!(operator.origin, Origin::CommandLine);
     api_keys::create(&db, &operator, "made on the server", Some(domain::clock::now_ms() + 86_400_000))
@@ -178,10 +193,10 @@ async fn password_and_email_changes_are_recorded() {
     assert_eq!(of_kind(&db, ada.org_id.as_str(), Kind::PasswordChanged).await.len(), 1);
 
     // A name-only change is not security-relevant; a new sign-in email is.
-    accounts::update_profile(&db, &ada, "Ada L.", &ada.email).await.unwrap();
+    accounts::update_profile(&db, &domain::testing::no_mail(), &ada, "Ada L.", &ada.email).await.unwrap();
     assert!(of_kind(&db, ada.org_id.as_str(), Kind::EmailChanged).await.is_empty());
     let new_email = unique_email("moved");
-    accounts::update_profile(&db, &ada, "Ada L.", &new_email).await.unwrap();
+    accounts::update_profile(&db, &domain::testing::no_mail(), &ada, "Ada L.", &new_email).await.unwrap();
     let moved = of_kind(&db, ada.org_id.as_str(), Kind::EmailChanged).await;
     assert_eq!(moved.len(), 1);
     assert_eq!(moved[0].detail, format!("from {} to {new_email}", ada.email));

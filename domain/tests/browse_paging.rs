@@ -20,7 +20,7 @@ async fn admin(db: &DatabaseConnection) -> Actor {
         email,
         password: "correct horse battery".into(),
     };
-    accounts::sign_up(db, domain::testing::origin(), input).await.unwrap()
+    accounts::sign_up(db, &domain::testing::no_mail(), domain::testing::origin(), input).await.unwrap()
 }
 
 /// An organisation with `people` provisioned users (besides its admin) and one group holding the

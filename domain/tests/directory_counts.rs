@@ -16,6 +16,7 @@ async fn kept_directory_counts_equal_real_counts() {
     let db = test_db().await;
     let admin = accounts::sign_up(
         &db,
+        &domain::testing::no_mail(),
         domain::testing::origin(),
         SignUp {
             organization: "Counted".into(),

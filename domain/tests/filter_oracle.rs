@@ -61,6 +61,7 @@ async fn every_filter_finds_what_the_reference_evaluator_finds() {
     let db = test_db().await;
     let admin = accounts::sign_up(
         &db,
+        &domain::testing::no_mail(),
         domain::testing::origin(),
         SignUp {
             organization: "Oracle".into(),

@@ -23,7 +23,7 @@ async fn admin(db: &DatabaseConnection) -> Actor {
         email: unique_email("roles"),
         password: "correct horse battery".into(),
     };
-    accounts::sign_up(db, domain::testing::origin(), input).await.unwrap()
+    accounts::sign_up(db, &domain::testing::no_mail(), domain::testing::origin(), input).await.unwrap()
 }
 
 /// A person Entra provisions into `actor`'s organisation (a member, as every provisioned person).

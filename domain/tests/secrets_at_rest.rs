@@ -24,7 +24,10 @@ async fn a_signed_in_sessions_row_holds_the_hash_of_its_cookie_not_the_cookie() 
         email: unique_email("hs"),
         password: "correct horse battery".into(),
     };
-    let uid = accounts::sign_up(&db, domain::testing::origin(), input).await.unwrap().user_id;
+    let uid = accounts::sign_up(&db, &domain::testing::no_mail(), domain::testing::origin(), input)
+        .await
+        .unwrap()
+        .user_id;
     let store = Arc::new(DbSessionStore::new(db.clone()));
     let session = Session::new(None, store.clone(), None);
     session_store::begin_signed_in(&session, &uid).await.unwrap();

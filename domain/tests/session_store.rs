@@ -31,7 +31,11 @@ async fn person(db: &domain::sea_orm::DatabaseConnection) -> String {
         email: unique_email("s"),
         password: "correct horse battery".into(),
     };
-    accounts::sign_up(db, domain::testing::origin(), input).await.unwrap().user_id.to_string()
+    accounts::sign_up(db, &domain::testing::no_mail(), domain::testing::origin(), input)
+        .await
+        .unwrap()
+        .user_id
+        .to_string()
 }
 
 #[tokio::test]

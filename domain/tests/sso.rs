@@ -26,6 +26,7 @@ const PUBLIC_URL: &str = "https://scimpad.example";
 async fn admin(db: &DatabaseConnection) -> Actor {
     accounts::sign_up(
         db,
+        &domain::testing::no_mail(),
         domain::testing::origin(),
         SignUp {
             organization: "Contoso".into(),
@@ -305,6 +306,7 @@ async fn requiring_sso_turns_password_sign_in_off_for_everyone_but_admins() {
         email_lower: Set(member_email.to_lowercase()),
         password_hash: Set(domain::password::hash("member password 1".into()).await.unwrap()),
         updated_at: Set(0),
+        email_verified_at: Set(None),
     }
     .insert(&db)
     .await
@@ -334,7 +336,10 @@ async fn an_sso_persons_name_and_email_stay_the_identity_providers() {
         .await;
     let ivy = resolve(&db, ada.org_id.as_str(), None, &identity("oid-ivy", None)).await.unwrap().unwrap();
     assert!(ivy.managed_by_idp && !ada.managed_by_idp);
-    let err = accounts::update_profile(&db, &ivy, "Ivy", "ivy@elsewhere.example").await.unwrap_err();
+    let err =
+        accounts::update_profile(&db, &domain::testing::no_mail(), &ivy, "Ivy", "ivy@elsewhere.example")
+            .await
+            .unwrap_err();
     assert!(err.to_string().contains("identity provider"), "{err}");
 }
 

@@ -31,6 +31,7 @@ const DAY_MS: i64 = 24 * 3600 * 1000;
 async fn admin(db: &DatabaseConnection) -> Actor {
     let ada = accounts::sign_up(
         db,
+        &domain::testing::no_mail(),
         testing::origin(),
         SignUp {
             organization: "Contoso".into(),
@@ -89,31 +90,33 @@ fn verified(claim: &DomainClaim) -> bool {
 async fn claims_are_normalised_validated_and_bounded_per_organisation() {
     let db = test_db().await;
     let ada = admin(&db).await;
-    let bad = domains::add(&db, &ada, "not a domain").await.unwrap_err();
+    let bad = domains::add(&db, &domain::testing::no_mail(), &ada, "not a domain").await.unwrap_err();
     assert!(matches!(bad, DomainError::Invalid { field: "domain", .. }), "{bad:?}");
 
     let name = unique_domain();
-    let claim = domains::add(&db, &ada, &format!(" @{}. ", name.to_uppercase())).await.unwrap();
+    let claim = domains::add(&db, &domain::testing::no_mail(), &ada, &format!(" @{}. ", name.to_uppercase()))
+        .await
+        .unwrap();
     assert_eq!(claim.domain, name);
     assert_eq!(claim.state, ClaimState::Pending);
     assert_eq!(claim.record_name, format!("_scimpad-challenge.{name}"));
     let token = claim.record_value.strip_prefix("scimpad-domain-verification=").unwrap();
     assert!(token.len() == 32 && token.bytes().all(|b| b.is_ascii_hexdigit()), "{token}");
-    let again = domains::add(&db, &ada, &name).await.unwrap_err();
+    let again = domains::add(&db, &domain::testing::no_mail(), &ada, &name).await.unwrap_err();
     assert!(again.to_string().contains("already on your list"), "{again}");
 
     let idn = format!("bücher-{}.example", uuid::Uuid::new_v4().simple());
-    let unicode = domains::add(&db, &ada, &idn).await.unwrap();
+    let unicode = domains::add(&db, &domain::testing::no_mail(), &ada, &idn).await.unwrap();
     assert!(unicode.domain.starts_with("xn--"), "{}", unicode.domain);
     assert_eq!(unicode.unicode.as_deref(), Some(idn.as_str()));
 
     for _ in 2..MAX_CLAIMS_PER_ORG {
-        domains::add(&db, &ada, &unique_domain()).await.unwrap();
+        domains::add(&db, &domain::testing::no_mail(), &ada, &unique_domain()).await.unwrap();
     }
-    let over = domains::add(&db, &ada, &unique_domain()).await.unwrap_err();
+    let over = domains::add(&db, &domain::testing::no_mail(), &ada, &unique_domain()).await.unwrap_err();
     assert!(over.to_string().contains("at most 20 domains"), "{over}");
     domains::remove(&db, &ada, &claim.id).await.unwrap();
-    domains::add(&db, &ada, &unique_domain()).await.unwrap();
+    domains::add(&db, &domain::testing::no_mail(), &ada, &unique_domain()).await.unwrap();
     assert_eq!(domains::list(&db, &ada).await.unwrap().len() as u64, MAX_CLAIMS_PER_ORG);
 
     // Another organisation's claim is not found, let alone removed.
@@ -128,10 +131,13 @@ async fn members_cannot_see_or_change_domains() {
     let db = test_db().await;
     let dns = TestDns::start().await;
     let mut member = admin(&db).await;
-    let claim = domains::add(&db, &member, &unique_domain()).await.unwrap();
+    let claim = domains::add(&db, &domain::testing::no_mail(), &member, &unique_domain()).await.unwrap();
     member.role = Role::Member;
     assert!(matches!(domains::list(&db, &member).await, Err(DomainError::Forbidden)));
-    assert!(matches!(domains::add(&db, &member, &unique_domain()).await, Err(DomainError::Forbidden)));
+    assert!(matches!(
+        domains::add(&db, &domain::testing::no_mail(), &member, &unique_domain()).await,
+        Err(DomainError::Forbidden)
+    ));
     assert!(matches!(verify(&db, &dns, &member, &claim).await, Err(DomainError::Forbidden)));
     assert!(matches!(domains::remove(&db, &member, &claim.id).await, Err(DomainError::Forbidden)));
 }
@@ -141,8 +147,8 @@ async fn an_unverified_claim_routes_nobody_and_blocks_nobody() {
     let db = test_db().await;
     let name = unique_domain();
     let (mallory, contoso) = (admin(&db).await, admin(&db).await);
-    let squatted = domains::add(&db, &mallory, &name).await.unwrap();
-    let real = domains::add(&db, &contoso, &name).await.unwrap();
+    let squatted = domains::add(&db, &domain::testing::no_mail(), &mallory, &name).await.unwrap();
+    let real = domains::add(&db, &domain::testing::no_mail(), &contoso, &name).await.unwrap();
     assert_ne!(squatted.record_value, real.record_value, "each claim has its own token");
     assert_eq!(routed(&db, &format!("alice@{name}")).await, None);
 
@@ -167,7 +173,7 @@ async fn verify_needs_the_exact_record_and_says_which_one() {
     let db = test_db().await;
     let dns = TestDns::start().await;
     let ada = admin(&db).await;
-    let claim = domains::add(&db, &ada, &unique_domain()).await.unwrap();
+    let claim = domains::add(&db, &domain::testing::no_mail(), &ada, &unique_domain()).await.unwrap();
 
     // NXDOMAIN: nothing published at the name.
     let nothing = invalid_message(verify(&db, &dns, &ada, &claim).await.unwrap_err());
@@ -206,8 +212,8 @@ async fn dns_errors_change_nothing() {
     let dns = TestDns::start().await;
     let ada = admin(&db).await;
     let (pending, held) = (
-        domains::add(&db, &ada, &unique_domain()).await.unwrap(),
-        domains::add(&db, &ada, &unique_domain()).await.unwrap(),
+        domains::add(&db, &domain::testing::no_mail(), &ada, &unique_domain()).await.unwrap(),
+        domains::add(&db, &domain::testing::no_mail(), &ada, &unique_domain()).await.unwrap(),
     );
     dns.add_txt(&held.record_name, &held.record_value);
     dns.add_txt(&pending.record_name, &pending.record_value);
@@ -234,12 +240,12 @@ async fn a_domain_changes_hands_only_once_the_holders_record_is_gone() {
     let dns = TestDns::start().await;
     let name = unique_domain();
     let (old, new) = (admin(&db).await, admin(&db).await);
-    let old_claim = domains::add(&db, &old, &name).await.unwrap();
+    let old_claim = domains::add(&db, &domain::testing::no_mail(), &old, &name).await.unwrap();
     dns.add_txt(&old_claim.record_name, &old_claim.record_value);
     verify(&db, &dns, &old, &old_claim).await.unwrap();
 
     // Both records published: the newcomer is refused, the holder keeps the domain.
-    let new_claim = domains::add(&db, &new, &name).await.unwrap();
+    let new_claim = domains::add(&db, &domain::testing::no_mail(), &new, &name).await.unwrap();
     dns.add_txt(&new_claim.record_name, &new_claim.record_value);
     let both = verify(&db, &dns, &new, &new_claim).await.unwrap_err();
     let DomainError::Conflict(message) = both else { panic!("expected a conflict, got {both:?}") };
@@ -270,8 +276,10 @@ async fn two_organisations_proving_a_domain_at_once_end_with_one_verified() {
     for _ in 0..5 {
         let name = unique_domain();
         let (a, b) = (admin(&db).await, admin(&db).await);
-        let (ca, cb) =
-            (domains::add(&db, &a, &name).await.unwrap(), domains::add(&db, &b, &name).await.unwrap());
+        let (ca, cb) = (
+            domains::add(&db, &domain::testing::no_mail(), &a, &name).await.unwrap(),
+            domains::add(&db, &domain::testing::no_mail(), &b, &name).await.unwrap(),
+        );
         dns.add_txt(&ca.record_name, &ca.record_value);
         dns.add_txt(&cb.record_name, &cb.record_value);
         let now = domain::clock::now_ms();
@@ -300,7 +308,7 @@ async fn what_admins_change_is_in_the_audit_log() {
     let db = test_db().await;
     let dns = TestDns::start().await;
     let ada = admin(&db).await;
-    let claim = domains::add(&db, &ada, &unique_domain()).await.unwrap();
+    let claim = domains::add(&db, &domain::testing::no_mail(), &ada, &unique_domain()).await.unwrap();
     verify(&db, &dns, &ada, &claim).await.unwrap_err();
     dns.add_txt(&claim.record_name, &claim.record_value);
     verify(&db, &dns, &ada, &claim).await.unwrap();
@@ -336,18 +344,18 @@ async fn checks_started_by_people_are_budgeted_per_organisation() {
     let db = test_db().await;
     let dns = TestDns::start().await;
     let ada = admin(&db).await;
-    let claim = domains::add(&db, &ada, &unique_domain()).await.unwrap();
+    let claim = domains::add(&db, &domain::testing::no_mail(), &ada, &unique_domain()).await.unwrap();
     for _ in 0..domains::CHECKS_PER_WINDOW {
         assert!(matches!(verify(&db, &dns, &ada, &claim).await, Err(DomainError::Invalid { .. })));
     }
     // Removing and adding the claim again does not buy more checks.
     domains::remove(&db, &ada, &claim.id).await.unwrap();
-    let again = domains::add(&db, &ada, &claim.domain).await.unwrap();
+    let again = domains::add(&db, &domain::testing::no_mail(), &ada, &claim.domain).await.unwrap();
     dns.add_txt(&again.record_name, &again.record_value);
     assert!(matches!(verify(&db, &dns, &ada, &again).await, Err(DomainError::Throttled { .. })));
     // Another organisation has its own budget.
     let other = admin(&db).await;
-    let theirs = domains::add(&db, &other, &unique_domain()).await.unwrap();
+    let theirs = domains::add(&db, &domain::testing::no_mail(), &other, &unique_domain()).await.unwrap();
     assert!(matches!(verify(&db, &dns, &other, &theirs).await, Err(DomainError::Invalid { .. })));
 }
 
@@ -377,7 +385,7 @@ async fn verified_domains_are_rechecked_and_stop_routing_after_three_misses_in_a
     let ada = admin(&db).await;
     let mut claims = Vec::new();
     for _ in 0..3 {
-        let claim = domains::add(&db, &ada, &unique_domain()).await.unwrap();
+        let claim = domains::add(&db, &domain::testing::no_mail(), &ada, &unique_domain()).await.unwrap();
         dns.add_txt(&claim.record_name, &claim.record_value);
         verify(&db, &dns, &ada, &claim).await.unwrap();
         claims.push(claim);

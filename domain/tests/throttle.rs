@@ -29,7 +29,7 @@ async fn account(db: &DatabaseConnection) -> String {
         email: email.clone(),
         password: PASSWORD.into(),
     };
-    accounts::sign_up(db, domain::testing::origin(), input).await.unwrap();
+    accounts::sign_up(db, &domain::testing::no_mail(), domain::testing::origin(), input).await.unwrap();
     email
 }
 

@@ -3,7 +3,7 @@
 // violation (a blocked script, style, connection or form), so a policy that breaks the console
 // anywhere fails the suite instead of leaving a page silently unhydrated.
 import { APIRequestContext, Browser, BrowserContext, BrowserContextOptions, test as base, expect, Page } from '@playwright/test';
-import { baseURL } from '../playwright.config';
+import { baseURL, mailBaseURL, smtpControl } from '../playwright.config';
 
 export { expect };
 export type { APIRequestContext, Browser, Page };
@@ -13,13 +13,13 @@ async function watchCsp(context: BrowserContext, violations: string[]): Promise<
   await context.exposeBinding('reportCspViolation', ({ page }, text: string) => {
     violations.push(`${page.url()}: ${text}`);
   });
-  await context.addInitScript((origin: string) => {
+  await context.addInitScript((origins: string[]) => {
     document.addEventListener('securitypolicyviolation', (e) => {
-      if (location.origin !== origin) return; // the test identity providers' pages are not ours
+      if (!origins.includes(location.origin)) return; // the test identity providers' pages are not ours
       const report = (window as unknown as { reportCspViolation: (text: string) => void }).reportCspViolation;
       report(`${e.effectiveDirective} refused ${e.blockedURI || '(inline)'} at ${e.sourceFile}:${e.lineNumber}`);
     });
-  }, new URL(baseURL).origin);
+  }, [new URL(baseURL).origin, new URL(mailBaseURL).origin]);
 }
 
 /**
@@ -107,4 +107,29 @@ export function entraUser(userName: string, given: string, family: string) {
     emails: [{ primary: true, type: 'work', value: userName }], name: { givenName: given, familyName: family },
     'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User': { department: 'Research', employeeNumber: '42' },
   };
+}
+
+/** An email the test SMTP server received (end2end/idp/smtp.mjs). */
+export interface Mail {
+  to: string[];
+  subject: string;
+  text: string;
+}
+
+/** Waits (up to ten seconds) for an email to `to` whose subject contains `subject`; the latest. */
+export async function mailTo(to: string, subject: string): Promise<Mail> {
+  for (let i = 0; i < 100; i++) {
+    const res = await fetch(`${smtpControl}/messages?to=${encodeURIComponent(to)}`);
+    const found = ((await res.json()) as Mail[]).filter((m) => m.subject.includes(subject));
+    if (found.length > 0) return found[found.length - 1];
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`no email "${subject}" to ${to}`);
+}
+
+/** The link to `path` (e.g. `/reset-password`) in `mail`. */
+export function linkIn(mail: Mail, path: string): string {
+  const link = mail.text.split(/\s+/).find((word) => word.startsWith('http') && word.includes(`${path}?token=`));
+  if (!link) throw new Error(`no ${path} link in ${mail.text}`);
+  return link;
 }

@@ -19,6 +19,7 @@ mod m20261202_000008_admin_index;
 mod m20261202_000009_audit_log;
 mod m20261202_000010_sso_domains;
 mod m20261202_000011_entra_roles;
+mod m20261202_000012_email_links;
 
 /// All migrations in the order they are applied.
 pub struct Migrator;
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000009_audit_log::Migration),
             Box::new(m20261202_000010_sso_domains::Migration),
             Box::new(m20261202_000011_entra_roles::Migration),
+            Box::new(m20261202_000012_email_links::Migration),
         ]
     }
 }

@@ -32,9 +32,16 @@ fn is_sessionless(path: &str) -> bool {
     ["/pkg/", "/scim/", "/healthz", "/readyz", "/favicon.svg"].iter().any(|p| path.starts_with(p))
 }
 
-/// Pages a visitor without a session may see.
+/// Pages for a visitor without a session: someone signed in goes to the console instead.
 fn is_public_page(path: &str) -> bool {
-    matches!(path, "/signin" | "/signup")
+    matches!(path, "/signin" | "/signup" | "/forgot-password")
+}
+
+/// Pages that emailed links open: they work with or without a session (the link is the
+/// credential; someone signed in may confirm their address from the same browser).
+fn is_link_page(path: &str) -> bool {
+    use domain::email_links::{CONFIRM_EMAIL_PATH, INVITATION_PATH, RESET_PASSWORD_PATH};
+    [CONFIRM_EMAIL_PATH, RESET_PASSWORD_PATH, INVITATION_PATH].contains(&path)
 }
 
 /// Loads the signed-in actor of `session`, ending the session if its person is gone, deactivated
@@ -84,7 +91,10 @@ pub async fn authenticate(
         None => None,
     };
     // Sign-in flows (SSO) run whether or not someone is signed in, and never redirect here.
-    let is_page = req.method() == Method::GET && !path.starts_with("/api/") && !path.starts_with("/sso/");
+    let is_page = req.method() == Method::GET
+        && !path.starts_with("/api/")
+        && !path.starts_with("/sso/")
+        && !is_link_page(&path);
     match actor {
         Some(actor) => {
             if is_page && is_public_page(&path) {

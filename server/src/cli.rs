@@ -1,5 +1,6 @@
 //! The `scimpad` command line: `scimpad` (or `scimpad serve`) runs the server; `scimpad migrate`
-//! only brings the database schema up to date and exits.
+//! only brings the database schema up to date and exits; `org`, `api-key` and `user` are the
+//! operator's automation and recovery commands.
 
 use std::{process::ExitCode, time::Duration};
 
@@ -33,6 +34,22 @@ enum Command {
     ApiKey {
         #[command(subcommand)]
         action: ApiKeyCommand,
+    },
+    /// Manage console accounts (recovery).
+    User {
+        #[command(subcommand)]
+        action: UserCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Set the password of the person who signs in with `--email`, read from stdin (the way back
+    /// into the console without email). Ends their sessions; recorded in the audit log.
+    SetPassword {
+        /// The email the person signs in with.
+        #[arg(long)]
+        email: String,
     },
 }
 
@@ -113,12 +130,13 @@ impl Cli {
                 println!("Database {} is up to date.", domain::db::redact(&url));
                 return Ok(());
             }
-            Some(Command::Org { action }) => return org(&db, action).await,
+            Some(Command::Org { action }) => return org(&db, &config.public_url, action).await,
             Some(Command::ApiKey { action }) => return api_key(&db, action).await,
+            Some(Command::User { action }) => return user(&db, action).await,
         }
         let addr = config.raw.bind;
         let public_url = config.public_url.clone();
-        let (state, log_writer) = AppState::start(db, config);
+        let (state, background) = AppState::start(db, config);
         let cleanup = tokio::spawn(delete_expired(state.clone()));
         let listener =
             tokio::net::TcpListener::bind(addr).await.map_err(|source| CliError::Bind { addr, source })?;
@@ -127,21 +145,45 @@ impl Cli {
         let served =
             crate::serve(listener, build_router(state)).with_graceful_shutdown(shutdown_signal()).await;
         cleanup.abort();
-        log_writer.finish().await;
+        background.finish().await;
         tracing::info!("stopped");
         served.map_err(CliError::Serve)
     }
 }
 
-async fn org(db: &domain::sea_orm::DatabaseConnection, action: OrgCommand) -> Result<(), CliError> {
-    let OrgCommand::Create { name, admin_name, admin_email } = action;
+/// The first line of stdin, without its line ending: a password never goes on the command line
+/// (it would show in `ps` and the shell's history).
+fn password_from_stdin() -> Result<String, CliError> {
     let mut password = String::new();
     std::io::stdin().read_line(&mut password).map_err(CliError::Stdin)?;
-    let password = password.trim_end_matches(['\r', '\n']).to_owned();
+    Ok(password.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+/// `org create`. The command line sends no email (it would exit before the letter went out): the
+/// admin confirms their address from the console's banner.
+async fn org(
+    db: &domain::sea_orm::DatabaseConnection,
+    public_url: &str,
+    action: OrgCommand,
+) -> Result<(), CliError> {
+    let OrgCommand::Create { name, admin_name, admin_email } = action;
+    let password = password_from_stdin()?;
     let input =
         domain::accounts::SignUp { organization: name, name: admin_name, email: admin_email, password };
-    let actor = domain::accounts::sign_up(db, domain::origin::Origin::CommandLine, input).await?;
+    let outbox = domain::mail::Outbox::off(public_url);
+    let actor = domain::accounts::sign_up(db, &outbox, domain::origin::Origin::CommandLine, input).await?;
     println!("Created organisation {} with admin {}.", actor.org_name, actor.email);
+    Ok(())
+}
+
+async fn user(db: &domain::sea_orm::DatabaseConnection, action: UserCommand) -> Result<(), CliError> {
+    let UserCommand::SetPassword { email } = action;
+    let password = password_from_stdin()?;
+    let actor = match domain::password_reset::set_by_operator(db, &email, &password).await {
+        Err(domain::DomainError::NotFound) => return Err(CliError::NoSuchAdmin(email)),
+        other => other?,
+    };
+    println!("Set the password of {} ({}); their sessions have ended.", actor.email, actor.org_name);
     Ok(())
 }
 
@@ -161,8 +203,9 @@ async fn api_key(db: &domain::sea_orm::DatabaseConnection, action: ApiKeyCommand
 }
 
 /// Every five minutes: deletes expired sessions, unfinished SSO sign-ins, SAML assertion ids
-/// past their validity, sign-in throttle counters whose window and lock are both over, and audit
-/// events past the retention period (`--log-retention-days`, as the provisioning log).
+/// past their validity, sign-in throttle counters whose window and lock are both over, audit
+/// events past the retention period (`--log-retention-days`, as the provisioning log), and
+/// emailed links past their expiry.
 async fn delete_expired(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(300));
     loop {
@@ -181,6 +224,9 @@ async fn delete_expired(state: AppState) {
         }
         if let Err(e) = domain::audit::purge(&state.db, state.config.raw.log_retention_days).await {
             tracing::warn!(error = %e, "deleting audit events past the retention period failed");
+        }
+        if let Err(e) = domain::email_links::purge_expired(&state.db).await {
+            tracing::warn!(error = %e, "deleting expired email links failed");
         }
     }
 }

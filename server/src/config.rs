@@ -5,9 +5,12 @@
 use std::{net::SocketAddr, time::Duration};
 
 use clap::Args;
-use domain::sso::{
-    domains::{DomainVerifier, VerifierSetupError},
-    secret_box::{SecretBox, SecretBoxError},
+use domain::{
+    mail::{MailSettings, MailSetupError},
+    sso::{
+        domains::{DomainVerifier, VerifierSetupError},
+        secret_box::{SecretBox, SecretBoxError},
+    },
 };
 use url::Url;
 
@@ -96,6 +99,17 @@ pub struct Config {
     #[arg(long, env = "SCIMPAD_DOMAIN_RECHECK_HOURS", default_value_t = 24, value_parser = clap::value_parser!(u32).range(1..=720))]
     pub domain_recheck_hours: u32,
 
+    /// The SMTP relay that sends email (address confirmation, password reset, admin invitations),
+    /// e.g. `smtp://user:password@mail.example.com:587?tls=required` (STARTTLS),
+    /// `smtps://user:password@mail.example.com:465` (TLS) or `smtp://127.0.0.1:25` (a local relay,
+    /// plain). Empty (the default): no email; those features are off and say so.
+    #[arg(long, env = "SCIMPAD_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+
+    /// The sender of that email. Default: `Scimpad <no-reply@HOST>`, HOST from `--public-url`.
+    #[arg(long, env = "SCIMPAD_SMTP_FROM")]
+    pub smtp_from: Option<String>,
+
     /// Where the built console assets live (`pkg/scimpad.{js,wasm,css}`).
     #[arg(long, env = "SCIMPAD_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
@@ -122,6 +136,8 @@ pub enum ConfigError {
     DnsResolver(String),
     #[error("DNS for domain verification: {0}; give --dns-resolver ip:port")]
     Dns(#[from] VerifierSetupError),
+    #[error("email: {0}")]
+    Mail(#[from] MailSetupError),
 }
 
 /// The configuration after validation.
@@ -134,6 +150,8 @@ pub struct ValidConfig {
     pub secrets: SecretBox,
     /// Looks up the TXT records that prove control of SSO email domains.
     pub domains: DomainVerifier,
+    /// The SMTP relay and sender, when email is on.
+    pub mail: Option<MailSettings>,
 }
 
 impl Config {
@@ -167,7 +185,15 @@ impl Config {
         };
         let domains = DomainVerifier::new(nameserver, DNS_TIMEOUT)?;
         let public_url = url.as_str().trim_end_matches('/').to_owned();
-        Ok(ValidConfig { raw: self, public_url, secrets, domains })
+        let mail = match self.smtp_url.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(smtp) => {
+                let host = url.host_str().unwrap_or_default();
+                let from = self.smtp_from.clone().unwrap_or_else(|| format!("Scimpad <no-reply@{host}>"));
+                Some(MailSettings::new(smtp, &from)?)
+            }
+        };
+        Ok(ValidConfig { raw: self, public_url, secrets, domains, mail })
     }
 }
 
@@ -232,5 +258,27 @@ mod tests {
             .validate(false)
             .unwrap();
         assert_eq!(c.public_url, "http://scimpad.internal:8080");
+    }
+
+    #[test]
+    fn email_is_off_without_a_relay_and_checked_with_one() {
+        assert!(parse(&[]).validate(false).unwrap().mail.is_none());
+        assert!(parse(&["--smtp-url", " "]).validate(false).unwrap().mail.is_none());
+        let on = |args: &[&str]| parse(args).validate(false).map(|c| c.mail.unwrap().from());
+        let public = ["--public-url", "https://scimpad.example.com"];
+        let relay = ["--smtp-url", "smtp://user:s3cret@mail.example.com:587?tls=required"];
+        assert_eq!(
+            on(&[&public[..], &relay[..]].concat()).unwrap(),
+            "Scimpad <no-reply@scimpad.example.com>"
+        );
+        let from = ["--smtp-from", "Acme IT <it@acme.example>"];
+        assert_eq!(on(&[&public[..], &relay[..], &from[..]].concat()).unwrap(), "Acme IT <it@acme.example>");
+        let err = |args: &[&str]| parse(args).validate(false).unwrap_err().to_string();
+        let bad_url = err(&["--smtp-url", "http://mail.example.com"]);
+        assert!(bad_url.contains("is not an SMTP URL") && !bad_url.contains("s3cret"), "{bad_url}");
+        assert!(err(&[&relay[..], &["--smtp-from", "not an address"][..]].concat()).contains("--smtp-from"));
+        // The relay's password never shows in the configuration's debug output.
+        let c = parse(&[&public[..], &relay[..]].concat()).validate(false).unwrap();
+        assert!(!format!("{:?}", c.mail).contains("s3cret"));
     }
 }

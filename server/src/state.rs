@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use domain::{
     group_commit::Writer,
+    mail::{MailWorker, Outbox},
     provisioning_log::{self, LogSender, LogWriter},
     sea_orm::DatabaseConnection,
     session_store::DbSessionStore,
@@ -48,12 +49,34 @@ pub struct Shared {
     pub oidc: OidcRp,
     /// Each organisation's SCIM request budget.
     pub scim_rate: OrgRateLimit,
+    /// Where email goes out (off without `--smtp-url`).
+    pub outbox: Outbox,
+}
+
+/// The tasks that outlive requests and must finish after the server stops: the provisioning
+/// log's writer and the email sender.
+#[derive(Debug)]
+pub struct Background {
+    log: LogWriter,
+    mail: Option<MailWorker>,
+}
+
+impl Background {
+    /// Stores the last provisioning events and sends the email still queued (once every
+    /// [`AppState`] clone is dropped).
+    pub async fn finish(self) {
+        self.log.finish().await;
+        if let Some(mail) = self.mail {
+            mail.finish().await;
+        }
+    }
 }
 
 impl AppState {
-    /// State over an open, migrated database, and the provisioning-log writer it feeds (await
-    /// [`LogWriter::finish`] after the server stops to store the last events).
-    pub fn start(db: DatabaseConnection, config: ValidConfig) -> (Self, LogWriter) {
+    /// State over an open, migrated database, and the background tasks it feeds (await
+    /// [`Background::finish`] after the server stops to store the last events and send the last
+    /// email).
+    pub fn start(db: DatabaseConnection, config: ValidConfig) -> (Self, Background) {
         let leptos = LeptosOptions::builder()
             .output_name("scimpad")
             .site_root(config.raw.site_root.as_str())
@@ -78,6 +101,13 @@ impl AppState {
         let scim_rate = OrgRateLimit::new(config.raw.scim_rate, config.raw.scim_burst);
         scim_rate.sweep_idle();
         let recheck_hours = config.raw.domain_recheck_hours;
+        let (outbox, mail_worker) = match &config.mail {
+            Some(settings) => {
+                let (outbox, worker) = Outbox::start(settings, &config.public_url);
+                (outbox, Some(worker))
+            }
+            None => (Outbox::off(&config.public_url), None),
+        };
         let state = Self(Arc::new(Shared {
             sessions: DbSessionStore::new(db.clone()),
             writer,
@@ -88,9 +118,10 @@ impl AppState {
             provisioning_log,
             oidc: OidcRp::default(),
             scim_rate,
+            outbox,
         }));
         crate::domain_recheck::spawn(Arc::downgrade(&state.0), recheck_hours);
-        (state, log_writer)
+        (state, Background { log: log_writer, mail: mail_worker })
     }
 
     /// The context the console's server functions see.
@@ -101,6 +132,7 @@ impl AppState {
             secrets: self.config.secrets.clone(),
             issuer_policy: IssuerPolicy { allowed_hosts: self.config.raw.oidc_issuer_hosts.clone() },
             domains: self.config.domains.clone(),
+            outbox: self.outbox.clone(),
         }
     }
 }

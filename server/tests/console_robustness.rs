@@ -163,13 +163,13 @@ async fn spawn_with_panics() -> TestApp {
         ["scimpad", "--database-url", &db_url, "--bind", &addr, "--public-url", &url, "--secret-key", secret];
     let config = Args::try_parse_from(args).unwrap().config.validate(false).unwrap();
     let db = domain::db::connect(&db_url).await.unwrap();
-    let (state, _log_writer) = server::AppState::start(db.clone(), config);
+    let (state, _background) = server::AppState::start(db.clone(), config);
     let routes = server::router::routes(&state)
         .merge(Router::new().route("/boom", get(boom)).route("/scim/v2/Boom", get(boom)))
         .nest("/nested", Router::new().route("/boom", get(boom)));
     let router = server::router::with_middleware(routes, state);
     tokio::spawn(async move { server::serve(listener, router).await.unwrap() });
-    TestApp { url, db }
+    TestApp { url, db, db_url }
 }
 
 #[tokio::test]

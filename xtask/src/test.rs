@@ -40,12 +40,16 @@ fn cargo_owned(args: Vec<String>) -> Command {
     cargo(&refs)
 }
 
-/// A fresh SQLite file for one Playwright pass.
+/// A fresh SQLite file for one Playwright pass (and the `-mail` one the second app instance of
+/// end2end/playwright.config.ts derives from it).
 pub fn sqlite_e2e_url() -> String {
-    let path = target_dir().join("e2e").join("scimpad-e2e.db");
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    let dir = target_dir().join("e2e");
+    for name in ["scimpad-e2e.db", "scimpad-e2e-mail.db"] {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(dir.join(format!("{name}{suffix}")));
+        }
     }
+    let path = dir.join("scimpad-e2e.db");
     format!("sqlite://{}?mode=rwc", path.display())
 }
 

@@ -16,7 +16,8 @@ pub async fn sign_up(
     let ctx = app_context()?;
     let input = domain::accounts::SignUp { organization, name, email, password };
     let origin = domain::origin::Origin::Request(client()?);
-    let actor = domain::accounts::sign_up(&ctx.db, origin, input).await.map_err(into_app_error)?;
+    let actor =
+        domain::accounts::sign_up(&ctx.db, &ctx.outbox, origin, input).await.map_err(into_app_error)?;
     finish_sign_in(&actor).await
 }
 
@@ -49,20 +50,34 @@ pub async fn sign_out() -> Result<(), AppError> {
 
 /// What the console shows of `actor`.
 #[cfg(feature = "ssr")]
-fn signed_in(actor: &domain::accounts::Actor) -> SignedInUser {
-    SignedInUser {
+async fn signed_in(actor: &domain::accounts::Actor) -> Result<SignedInUser, AppError> {
+    use crate::{
+        dto::AddressStatus,
+        server::{app_context, into_app_error},
+    };
+    use domain::email_confirmation::{self, AddressState};
+    let ctx = app_context()?;
+    let address =
+        match email_confirmation::state(&ctx.db, &ctx.outbox, actor).await.map_err(into_app_error)? {
+            AddressState::Confirmed => AddressStatus::Confirmed,
+            AddressState::Unconfirmed => AddressStatus::Unconfirmed,
+            AddressState::MailOff => AddressStatus::MailOff,
+            AddressState::NotApplicable => AddressStatus::NotApplicable,
+        };
+    Ok(SignedInUser {
         name: actor.display_name.clone(),
         email: actor.email.clone(),
         organization: actor.org_name.clone(),
         is_admin: actor.is_admin(),
         managed_by_idp: actor.managed_by_idp,
-    }
+        address,
+    })
 }
 
 /// The signed-in person.
 #[server(prefix = "/api", endpoint = "current_user")]
 pub async fn current_user() -> Result<SignedInUser, AppError> {
-    Ok(signed_in(&crate::server::actor()?))
+    signed_in(&crate::server::actor()?).await
 }
 
 /// Changes the signed-in person's name and sign-in email.
@@ -70,9 +85,10 @@ pub async fn current_user() -> Result<SignedInUser, AppError> {
 pub async fn update_profile(name: String, email: String) -> Result<SignedInUser, AppError> {
     use crate::server::{actor, app_context, into_app_error};
     let (ctx, actor) = (app_context()?, actor()?);
-    let updated =
-        domain::accounts::update_profile(&ctx.db, &actor, &name, &email).await.map_err(into_app_error)?;
-    Ok(signed_in(&updated))
+    let updated = domain::accounts::update_profile(&ctx.db, &ctx.outbox, &actor, &name, &email)
+        .await
+        .map_err(into_app_error)?;
+    signed_in(&updated).await
 }
 
 /// Changes the password; every other session of this person ends (this one stays).

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod activity;
 pub mod audit;
 pub mod directory;
+pub mod email;
 pub mod keys;
 pub mod sso;
 
@@ -12,5 +13,6 @@ pub use accounts::*;
 pub use activity::*;
 pub use audit::*;
 pub use directory::*;
+pub use email::*;
 pub use keys::*;
 pub use sso::*;

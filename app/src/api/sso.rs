@@ -190,7 +190,7 @@ pub async fn save_sso_policy(sso_required: Option<String>) -> Result<(), AppErro
 pub async fn add_sso_domain(domain: String) -> Result<(), AppError> {
     use crate::server::{actor, app_context, into_app_error};
     let (ctx, actor) = (app_context()?, actor()?);
-    domain::sso::domains::add(&ctx.db, &actor, &domain).await.map_err(into_app_error)?;
+    domain::sso::domains::add(&ctx.db, &ctx.outbox, &actor, &domain).await.map_err(into_app_error)?;
     Ok(())
 }
 

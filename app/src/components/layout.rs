@@ -1,10 +1,15 @@
-//! The signed-in console's frame: top bar, navigation, sign-out, and the page outlet.
+//! The signed-in console's frame: top bar, navigation, sign-out, the banner of an unconfirmed
+//! email address, and the page outlet.
 //! The server redirects to /signin before this renders when there is no session.
 
 use leptos::prelude::*;
 use leptos_router::components::{A, Outlet};
 
-use crate::api::{SignOut, current_user};
+use crate::{
+    api::{ResendConfirmation, SignOut, current_user},
+    components::form::{FormError, last_error},
+    dto::AddressStatus,
+};
 
 /// Navigation entries: (href, label, admins only).
 const NAV: &[(&str, &str, bool)] = &[
@@ -65,8 +70,45 @@ pub fn ConsoleLayout() -> impl IntoView {
                 </Suspense>
             </nav>
             <main id="main" tabindex="-1">
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        me.await
+                            .ok()
+                            .filter(|u| u.address == AddressStatus::Unconfirmed)
+                            .map(|u| view! { <ConfirmBanner email=u.email /> })
+                    })}
+                </Suspense>
                 <Outlet />
             </main>
+        </div>
+    }
+}
+
+/// Shown until the signed-in person confirms their address (with email on): what it holds back,
+/// and a button for a new link.
+#[component]
+fn ConfirmBanner(email: String) -> impl IntoView {
+    let resend = ServerAction::<ResendConfirmation>::new();
+    let error = last_error(resend);
+    let sent = move || matches!(resend.value().get(), Some(Ok(())));
+    view! {
+        <div class="banner info confirm-banner" role="status" data-testid="confirm-banner">
+            <p>
+                "Confirm your email address: we sent a link to " <strong>{email}</strong>
+                ". Until you follow it, you cannot invite admins or claim email domains for single sign-on."
+            </p>
+            <Show
+                when=sent
+                fallback=move || view! {
+                    <ActionForm action=resend attr:class="inline-form">
+                        <button type="submit" class="button secondary narrow" data-testid="resend-confirmation"
+                            disabled=move || resend.pending().get()>"Send a new link"</button>
+                    </ActionForm>
+                }
+            >
+                <p data-testid="confirmation-sent">"Sent. The new link replaces the one before."</p>
+            </Show>
+            <FormError error />
         </div>
     }
 }

@@ -1,4 +1,5 @@
-//! The two pages a visitor without a session sees: sign in and sign up. Both are plain forms
+//! The two pages a visitor without a session starts from: sign in (with the way to "Forgot
+//! password?") and sign up. Both are plain forms
 //! that post to a server function, so they also work before (or without) hydration.
 
 use leptos::prelude::*;
@@ -27,6 +28,7 @@ pub fn SignInPage() -> impl IntoView {
                         {move || if action.pending().get() { "Signing in…" } else { "Sign in" }}
                     </button>
                 </ActionForm>
+                <p class="switch"><a href="/forgot-password" data-testid="forgot-password">"Forgot password?"</a></p>
                 <SsoForm />
                 <p class="switch">"New to Scimpad? " <a href="/signup">"Create an organisation"</a></p>
             </main>

@@ -7,7 +7,17 @@ use leptos_meta::Title;
 use crate::{
     api::{ChangePassword, UpdateProfile, current_user},
     components::form::{Field, FormError},
+    dto::AddressStatus,
 };
+
+/// What the profile says next to the email.
+fn address_note(address: AddressStatus) -> &'static str {
+    match address {
+        AddressStatus::Confirmed => "(confirmed)",
+        AddressStatus::Unconfirmed => "(not confirmed yet)",
+        AddressStatus::MailOff | AddressStatus::NotApplicable => "",
+    }
+}
 
 /// The profile page.
 #[component]
@@ -25,10 +35,21 @@ pub fn ProfilePage() -> impl IntoView {
                         <h2 id="profile-heading">"You"</h2>
                         <dl class="facts" data-testid="profile">
                             <dt>"Name"</dt><dd>{u.name.clone()}</dd>
-                            <dt>"Email"</dt><dd>{u.email.clone()}</dd>
+                            <dt>"Email"</dt>
+                            <dd>
+                                {u.email.clone()} " "
+                                <span class="muted" data-testid="address-status">{address_note(u.address)}</span>
+                            </dd>
                             <dt>"Organisation"</dt><dd>{u.organization.clone()}</dd>
                             <dt>"Role"</dt><dd data-testid="role">{if u.is_admin { "Admin" } else { "Member" }}</dd>
                         </dl>
+                        <Show when=move || u.address == AddressStatus::MailOff>
+                            <p class="hint" data-testid="mail-off">
+                                "This server sends no email (no SMTP relay is configured), so addresses are not confirmed and “Forgot password?” is off. "
+                                "If you forget your password, the server's operator can set a new one with "
+                                <code>"scimpad user set-password"</code> "."
+                            </p>
+                        </Show>
                         <Show when=move || u.managed_by_idp>
                             <p class="hint" data-testid="managed-by-idp">
                                 "You sign in with your organisation's single sign-on. Your name and email come from its identity provider (Microsoft Entra ID): change them there."

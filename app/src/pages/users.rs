@@ -132,6 +132,7 @@ pub fn UsersPage() -> impl IntoView {
         <Title text="Users" />
         <h1>"Users"</h1>
         <EntraRoleCard />
+        <super::invitations::InviteAdminsCard />
         <Form method="GET" action="" attr:class="inline-form filters" attr:role="search">
             <div class="field">
                 <label for="users-q">"Search"</label>

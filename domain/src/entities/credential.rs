@@ -10,6 +10,8 @@ pub struct Model {
     pub email_lower: String,
     pub password_hash: String,
     pub updated_at: i64,
+    /// When the person last followed a link sent to `email_lower`; cleared when it changes.
+    pub email_verified_at: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -4,6 +4,7 @@ pub mod api_key;
 pub mod audit_event;
 pub mod credential;
 pub mod directory_count;
+pub mod email_link;
 pub mod group;
 pub mod group_member;
 pub mod organization;

@@ -59,6 +59,7 @@ use crate::{
     entities::{organization, sso_domain},
     error::is_unique_violation,
     ids::OrgId,
+    mail::Outbox,
     text::first_chars,
     throttle,
 };
@@ -382,10 +383,19 @@ pub async fn list(db: &DatabaseConnection, actor: &Actor) -> DomainResult<Vec<Do
 }
 
 /// Claims `input` for the actor's organisation, pending until verified. Another organisation's
-/// claim on the same domain, verified or not, does not stop this one.
-pub async fn add(db: &DatabaseConnection, actor: &Actor, input: &str) -> DomainResult<DomainClaim> {
+/// claim on the same domain, verified or not, does not stop this one. With email on, the actor's
+/// own address must be confirmed first.
+pub async fn add(
+    db: &DatabaseConnection,
+    outbox: &Outbox,
+    actor: &Actor,
+    input: &str,
+) -> DomainResult<DomainClaim> {
     actor.require_admin()?;
     let domain = DomainName::parse(input)?;
+    // Issue 13: a claim by an account whose own address is unproven could speak for a company
+    // the person does not belong to.
+    crate::email_confirmation::require_confirmed(db, outbox, actor).await?;
     let txn = begin_write(db).await?;
     // Lock the organisation's row so concurrent adds count one after the other (PostgreSQL;
     // SQLite ignores the clause, its single writer serialises them anyway). `all`, not `one`:

@@ -18,7 +18,6 @@ use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
     sea_query::{Order, Query},
 };
-use sha2::{Digest, Sha256};
 use url::{Position, Url};
 
 use crate::{DomainResult, clock::now_ms, db::begin_write, entities::sso_pending_login};
@@ -46,7 +45,7 @@ pub struct Pending {
 }
 
 fn row_id(key: &str) -> String {
-    Sha256::digest(key.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    crate::text::sha256_hex(key)
 }
 
 /// A fresh random 256-bit value, base64url: state, nonce, RelayState.

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each test binary uses part of the support module
 
+pub mod smtp_sink;
+
 use clap::Parser;
 use domain::{sea_orm::DatabaseConnection, testing};
 use reqwest::{Client, Response, redirect::Policy};
@@ -13,6 +15,8 @@ pub const PASSWORD: &str = "correct horse battery";
 pub struct TestApp {
     pub url: String,
     pub db: DatabaseConnection,
+    /// The database's URL (for the command line to open the same one).
+    pub db_url: String,
 }
 
 #[derive(Parser)]
@@ -56,10 +60,10 @@ impl TestApp {
         .validate(false)
         .unwrap();
         let db = domain::db::connect(&db_url).await.unwrap();
-        let (state, _log_writer) = server::AppState::start(db.clone(), config);
+        let (state, _background) = server::AppState::start(db.clone(), config);
         let router = server::build_router(state);
         tokio::spawn(async move { server::serve(listener, router).await.unwrap() });
-        Self { url, db }
+        Self { url, db, db_url }
     }
 
     pub async fn spawn() -> Self {
@@ -70,6 +74,21 @@ impl TestApp {
     pub fn client(&self) -> Client {
         let mut headers = reqwest::header::HeaderMap::new();
         headers.insert("origin", self.url.parse().unwrap());
+        Client::builder()
+            .cookie_store(true)
+            .redirect(Policy::none())
+            .default_headers(headers)
+            .build()
+            .unwrap()
+    }
+
+    /// A browser-like client whose requests say (in `X-Forwarded-For`, for a server started with
+    /// `--trusted-proxies 127.0.0.1,::1`) they come from `addr`: throttling counts them apart from
+    /// every other test's, also on a shared PostgreSQL database.
+    pub fn client_from(&self, addr: &str) -> Client {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("origin", self.url.parse().unwrap());
+        headers.insert("x-forwarded-for", addr.parse().unwrap());
         Client::builder()
             .cookie_store(true)
             .redirect(Policy::none())
@@ -216,7 +235,14 @@ impl TestApp {
             email: domain::testing::unique_email("admin"),
             password: PASSWORD.into(),
         };
-        let admin = domain::accounts::sign_up(&self.db, domain::testing::origin(), input).await.unwrap();
+        let admin = domain::accounts::sign_up(
+            &self.db,
+            &domain::testing::no_mail(),
+            domain::testing::origin(),
+            input,
+        )
+        .await
+        .unwrap();
         let key = domain::api_keys::create(&self.db, &admin, "Entra ID", None).await.unwrap();
         ScimOrg { key: key.secret, admin }
     }

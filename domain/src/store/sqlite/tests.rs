@@ -49,6 +49,7 @@ async fn rows_decode_exactly_as_through_sqlx() {
     let url = format!("sqlite://{}", path.display());
     let admin = accounts::sign_up(
         &db,
+        &crate::testing::no_mail(),
         crate::testing::origin(),
         SignUp {
             organization: "Reads".into(),
