@@ -1,6 +1,6 @@
 //! The two pages a visitor without a session starts from: sign in (with the way to "Forgot
-//! password?") and sign up. Both are plain forms
-//! that post to a server function, so they also work before (or without) hydration.
+//! password?") and sign up. Both are plain forms that post to a server function, so they also
+//! work before (or without) hydration.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
