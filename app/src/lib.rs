@@ -16,7 +16,7 @@ pub mod routes;
 pub mod server;
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::{
     SsrMode,
     components::{ParentRoute, Route, Router, Routes},
@@ -36,6 +36,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                // The stylesheet from where the server serves this build's files (`site_pkg_dir`
+                // carries their version, so they are cached for good).
+                <link rel="stylesheet" id="leptos" href=format!("/{}/scimpad.css", options.site_pkg_dir) />
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -65,7 +68,6 @@ fn use_the_response_nonce() {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
-        <Stylesheet id="leptos" href="/pkg/scimpad.css" />
         <Title formatter=|page: String| format!("{page} · Scimpad") />
         <Router>
             <Routes fallback=NotFound>

@@ -4,6 +4,7 @@
 //! `main.rs` only parses the command line; everything else is here so integration tests can build
 //! the same router the binary serves.
 
+pub mod assets;
 pub mod auth;
 pub mod cli;
 pub mod client_addr;

@@ -1,7 +1,7 @@
 //! The HTTP router: every route and the middleware stack, in one place.
 //!
 //! Outermost first: request id → trace span → request id on the response → security headers
-//! (`security_headers`) → panic catcher →
+//! (`security_headers`) → compression → panic catcher →
 //! CSRF guard → session cookie → client address and user agent (`client_addr`) → authentication
 //! → NUL guard (`nul_guard`) → handlers (health, SCIM, SSO, console pages,
 //! server functions, assets). SCIM has its own bearer-token gate and never touches the session.
@@ -24,7 +24,7 @@ use axum::{
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use scim::ScimError;
-use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::{catch_panic::CatchPanicLayer, compression::CompressionLayer};
 use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 
 use crate::{
@@ -52,6 +52,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/readyz", get(health::readyz))
         .nest(scim_api::BASE_PATH, scim_api::router(state.clone()))
         .merge(sso::router())
+        .merge(state.assets.routes())
         .leptos_routes_with_context(
             state,
             generate_route_list(app::App),
@@ -82,6 +83,9 @@ pub fn with_middleware(routes: Router<AppState>, state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(answer_panic))
         .layer(from_fn(scim_panic_body))
         .layer(from_fn_with_state(headers, security_headers::apply))
+        // Pages, server-function answers and SCIM JSON, by what the client accepts; the static
+        // files are compressed at build (`assets`) and pass through as they are.
+        .layer(CompressionLayer::new())
         .layer(telemetry::propagate_request_id())
         .layer(telemetry::trace_layer())
         .layer(telemetry::set_request_id())

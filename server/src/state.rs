@@ -20,7 +20,7 @@ use domain::{
 };
 use leptos::config::LeptosOptions;
 
-use crate::{config::ValidConfig, scim_api::rate_limit::OrgRateLimit, sso::oidc::OidcRp};
+use crate::{assets::Assets, config::ValidConfig, scim_api::rate_limit::OrgRateLimit, sso::oidc::OidcRp};
 
 /// The server's shared state: one allocation, shared by every request (axum clones the state
 /// for each request and each middleware; a clone is one reference-count increment).
@@ -51,6 +51,8 @@ pub struct Shared {
     pub scim_rate: OrgRateLimit,
     /// Where email goes out (off without `--smtp-url`).
     pub outbox: Outbox,
+    /// The console's static files and the version their URLs carry.
+    pub assets: Assets,
 }
 
 /// The tasks that outlive requests and must finish after the server stops: the provisioning
@@ -77,10 +79,11 @@ impl AppState {
     /// [`Background::finish`] after the server stops to store the last events and send the last
     /// email).
     pub fn start(db: DatabaseConnection, config: ValidConfig) -> (Self, Background) {
+        let assets = Assets::load(std::path::Path::new(&config.raw.site_root));
         let leptos = LeptosOptions::builder()
             .output_name("scimpad")
             .site_root(config.raw.site_root.as_str())
-            .site_pkg_dir("pkg")
+            .site_pkg_dir(assets.pkg_path())
             .site_addr(config.raw.bind)
             .env(leptos::config::Env::PROD)
             .build();
@@ -119,6 +122,7 @@ impl AppState {
             oidc: OidcRp::default(),
             scim_rate,
             outbox,
+            assets,
         }));
         crate::domain_recheck::spawn(Arc::downgrade(&state.0), recheck_hours);
         (state, Background { log: log_writer, mail: mail_worker })

@@ -7,7 +7,9 @@
 //! 1. the throughput phases, one organisation, with the per-organisation SCIM rate limit off
 //!    (`--scim-rate 0`): they push thousands of requests/s through that organisation on purpose;
 //! 2. the noisy-neighbour run, with the server's default limits: [`NEIGHBOURS`] well-behaved
-//!    organisations and one that floods, each with its own admin and API key.
+//!    organisations and one that floods, each with its own admin and API key;
+//! 3. the console's first load: the release build with its console (wasm-opt, precompressed
+//!    files), the Users page in Chromium on a cold cache and warm ([`first_load`]).
 
 use std::{
     fs,
@@ -102,6 +104,44 @@ pub fn bench(quick: bool) -> Result<(), String> {
     )?;
     drop(server);
     eprintln!("xtask: bench databases kept at {} and {}", db.path.display(), neighbours_db.path.display());
+    first_load()
+}
+
+/// The most compressed wasm a first visit may download (issue 14).
+const FIRST_LOAD_WASM_TARGET: u64 = 400 * 1024;
+
+/// The console's first load: the release build (wasm-opt, precompressed files) in Chromium, the
+/// Users page on a cold cache and again warm (`end2end/tests/first-load.spec.ts`).
+fn first_load() -> Result<(), String> {
+    let built = crate::build::build(true)?;
+    let report = target_dir().join("bench").join("first-load.json");
+    let _ = fs::remove_file(&report);
+    let report_path = report.to_string_lossy().to_string();
+    crate::test::playwright(
+        &built,
+        &crate::test::sqlite_e2e_url(),
+        &["tests/first-load.spec.ts"],
+        &[("FIRST_LOAD_REPORT", &report_path)],
+    )?;
+    let text = fs::read_to_string(&report).map_err(|e| format!("reading {}: {e}", report.display()))?;
+    let figures: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("{report_path}: {e}"))?;
+    let (cold, warm) = (&figures["cold"], &figures["warm"]);
+    let kb = |v: &serde_json::Value| v.as_f64().unwrap_or(0.0) / 1024.0;
+    let wasm = cold["wasm"].as_u64().unwrap_or(0);
+    println!(
+        "first load of /users, release build, cold cache: {:.0} KB on the wire, of which wasm {:.0} KB \
+         ({}); hydrated in {} ms. Warm: {:.0} KB, hydrated in {} ms. Target: wasm <= {} KB \
+         compressed: {}",
+        kb(&cold["total"]),
+        kb(&cold["wasm"]),
+        cold["wasmEncoding"].as_str().unwrap_or("?"),
+        cold["hydratedMs"],
+        kb(&warm["total"]),
+        warm["hydratedMs"],
+        FIRST_LOAD_WASM_TARGET / 1024,
+        if wasm <= FIRST_LOAD_WASM_TARGET { "met" } else { "NOT met" }
+    );
     Ok(())
 }
 

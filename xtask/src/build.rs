@@ -1,9 +1,11 @@
 //! Building the console: frontend to wasm32, wasm-bindgen (as a library, no CLI to install),
-//! CSS and public assets into the site directory, then the server binary.
+//! wasm-opt for a release, CSS and public assets into the site directory, every console file
+//! precompressed (`assets`), then the server binary.
 
 use std::{fs, path::PathBuf, process::Command};
 
 use crate::{
+    assets,
     cmd::{self, cargo, root, target_dir},
     setup,
 };
@@ -42,7 +44,11 @@ pub fn build(release: bool) -> Result<Built, String> {
         .map_err(|e| format!("wasm-bindgen on {}: {e}", wasm.display()))?;
     fs::rename(pkg.join("scimpad_bg.wasm"), pkg.join("scimpad.wasm"))
         .map_err(|e| format!("renaming wasm: {e}"))?;
+    if release {
+        assets::wasm_opt(&pkg.join("scimpad.wasm"))?;
+    }
     copy(&root().join("style/main.css"), &pkg.join("scimpad.css"))?;
+    assets::precompress(&pkg, release)?;
     for entry in fs::read_dir(root().join("public")).map_err(|e| format!("public/: {e}"))? {
         let path = entry.map_err(|e| e.to_string())?.path();
         if let Some(name) = path.file_name() {

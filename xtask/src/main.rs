@@ -1,7 +1,8 @@
 //! `cargo xtask <command>`: the project's build and test driver, with no tools beyond cargo.
 //!
 //! - `run [--release]`: build everything and start the server on SQLite at http://127.0.0.1:3000.
-//! - `build [--release]`: the wasm frontend (+ wasm-bindgen, as a library), assets, the server.
+//! - `build [--release]`: the wasm frontend (+ wasm-bindgen, as a library; wasm-opt for a
+//!   release), assets precompressed with brotli and gzip, the server.
 //! - `test`: fmt, clippy, unit and integration tests on SQLite and PostgreSQL, Playwright.
 //! - `e2e`: only the Playwright suite (SQLite).
 //! - `conformance`: only the SCIM 2.0 conformance run (scim2-tester against a live server, SQLite).
@@ -12,6 +13,7 @@
 //! Setup steps (wasm target, Chromium, npm packages, the local PostgreSQL cluster) are done here,
 //! idempotently, with a clear message when one cannot be done.
 
+mod assets;
 mod bench;
 mod build;
 mod cmd;

@@ -55,17 +55,29 @@ pub fn sqlite_e2e_url() -> String {
 
 /// Runs the Playwright suite against `built`, with the server on `database_url`.
 pub fn e2e(built: &Built, database_url: &str) -> Result<(), String> {
+    playwright(built, database_url, &[], &[])
+}
+
+/// Runs the Playwright `specs` (all when empty) against `built`, with the server on
+/// `database_url` and `env` added.
+pub fn playwright(
+    built: &Built,
+    database_url: &str,
+    specs: &[&str],
+    env: &[(&str, &str)],
+) -> Result<(), String> {
     setup::chromium()?;
     setup::npm_packages()?;
-    cmd::run(
-        Command::new("npx")
-            .args(["playwright", "test"])
-            .current_dir(root().join("end2end"))
-            .env("SERVER_BIN", &built.server_bin)
-            .env("SCIMPAD_SITE_ROOT", &built.site_root)
-            .env("SCIMPAD_DATABASE_URL", database_url)
-            .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"),
-    )
+    let mut run = Command::new("npx");
+    run.args(["playwright", "test"])
+        .args(specs)
+        .current_dir(root().join("end2end"))
+        .env("SERVER_BIN", &built.server_bin)
+        .env("SCIMPAD_SITE_ROOT", &built.site_root)
+        .env("SCIMPAD_DATABASE_URL", database_url)
+        .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+        .envs(env.iter().copied());
+    cmd::run(&mut run)
 }
 
 /// Everything: formatting, lints, tests on both databases, the browser suite on both databases.
