@@ -71,14 +71,7 @@ pub async fn send_link(db: &DatabaseConnection, outbox: &Outbox, actor: &Actor) 
     if cred.email_verified_at.is_some() {
         return Err(DomainError::Conflict(format!("{} is confirmed already.", actor.email)));
     }
-    let link = NewLink {
-        purpose: Purpose::ConfirmEmail,
-        org_id: &actor.org_id,
-        user_id: Some(&actor.user_id),
-        email: &cred.email_lower,
-        name: None,
-        created_by: None,
-    };
+    let link = NewLink::for_person(Purpose::ConfirmEmail, &actor.org_id, &actor.user_id, &cred.email_lower);
     let (_, token) = email_links::issue(&txn, link).await?;
     let url = outbox.link(Purpose::ConfirmEmail, &token);
     let letter = Letter {

@@ -51,6 +51,13 @@ pub struct NewLink<'a> {
     pub created_by: Option<&'a UserId>,
 }
 
+impl<'a> NewLink<'a> {
+    /// A link of `purpose` acting for the person `user_id` of `org_id`, sent to `email`.
+    pub fn for_person(purpose: Purpose, org_id: &'a OrgId, user_id: &'a UserId, email: &'a str) -> Self {
+        Self { purpose, org_id, user_id: Some(user_id), email, name: None, created_by: None }
+    }
+}
+
 impl Purpose {
     fn ttl_ms(self) -> i64 {
         match self {

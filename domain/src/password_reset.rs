@@ -76,14 +76,7 @@ async fn send_link(
     };
     let txn = crate::db::begin_write(db).await?;
     let Some(actor) = accounts::load_actor(&txn, &cred.user_id, origin).await? else { return Ok(()) };
-    let link = NewLink {
-        purpose: Purpose::ResetPassword,
-        org_id: &actor.org_id,
-        user_id: Some(&actor.user_id),
-        email: &cred.email_lower,
-        name: None,
-        created_by: None,
-    };
+    let link = NewLink::for_person(Purpose::ResetPassword, &actor.org_id, &actor.user_id, &cred.email_lower);
     let (_, token) = email_links::issue(&txn, link).await?;
     let letter = Letter {
         to: cred.email_lower.clone(),

@@ -72,23 +72,22 @@ impl TestApp {
 
     /// A browser-like client: keeps cookies, does not follow redirects, sends our Origin.
     pub fn client(&self) -> Client {
-        let mut headers = reqwest::header::HeaderMap::new();
-        headers.insert("origin", self.url.parse().unwrap());
-        Client::builder()
-            .cookie_store(true)
-            .redirect(Policy::none())
-            .default_headers(headers)
-            .build()
-            .unwrap()
+        self.browser(&[])
     }
 
     /// A browser-like client whose requests say (in `X-Forwarded-For`, for a server started with
     /// `--trusted-proxies 127.0.0.1,::1`) they come from `addr`: throttling counts them apart from
     /// every other test's, also on a shared PostgreSQL database.
     pub fn client_from(&self, addr: &str) -> Client {
+        self.browser(&[("x-forwarded-for", addr)])
+    }
+
+    fn browser(&self, extra: &[(&'static str, &str)]) -> Client {
         let mut headers = reqwest::header::HeaderMap::new();
         headers.insert("origin", self.url.parse().unwrap());
-        headers.insert("x-forwarded-for", addr.parse().unwrap());
+        for (name, value) in extra {
+            headers.insert(*name, value.parse().unwrap());
+        }
         Client::builder()
             .cookie_store(true)
             .redirect(Policy::none())
