@@ -289,8 +289,11 @@ pub async fn sign_in(
 /// Refuses (and audits) a password sign-in of `actor`, whose password is right, when their
 /// organisation has turned password sign-in off for everyone but admins.
 pub async fn ensure_password_sign_in(db: &DatabaseConnection, actor: &Actor) -> DomainResult<()> {
+    if actor.is_admin() {
+        return Ok(());
+    }
     let org = organization::Entity::find_by_id(actor.org_id.to_owned()).one(db).await?;
-    if actor.is_admin() || !org.is_some_and(|o| o.sso_required) {
+    if !org.is_some_and(|o| o.sso_required) {
         return Ok(());
     }
     let detail = "correct password, but the organisation requires SSO for everyone but admins";
