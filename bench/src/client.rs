@@ -35,25 +35,60 @@ pub fn excerpt(bytes: &[u8], max: usize) -> String {
     String::from_utf8_lossy(bytes).chars().take(max).collect()
 }
 
-/// One organisation's SCIM requests: a (shared) client, the base URL, the organisation's key.
+/// The SCIM base URLs of the server instances under test (several instances on one PostgreSQL
+/// database share the load): each request goes to the next one in turn.
+#[derive(Clone, Debug)]
+pub struct Bases {
+    urls: Arc<[Url]>,
+    next: Arc<AtomicUsize>,
+}
+
+impl Bases {
+    /// `urls` must not be empty (`Args::check` ensures it).
+    pub fn new(urls: Vec<Url>) -> Self {
+        assert!(!urls.is_empty(), "at least one SCIM base URL");
+        Bases { urls: urls.into(), next: Arc::new(AtomicUsize::new(0)) }
+    }
+
+    /// The first instance's base (where the console is signed in to).
+    pub fn first(&self) -> &Url {
+        &self.urls[0]
+    }
+
+    fn pick(&self) -> &Url {
+        &self.urls[self.next.fetch_add(1, Ordering::Relaxed) % self.urls.len()]
+    }
+}
+
+impl std::fmt::Display for Bases {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let urls: Vec<&str> = self.urls.iter().map(Url::as_str).collect();
+        f.write_str(&urls.join(" + "))
+    }
+}
+
+/// One organisation's SCIM requests: a (shared) client, the instances' base URLs, the
+/// organisation's key.
 pub struct Scim {
     client: Client,
-    base: Url,
+    bases: Bases,
     token: String,
 }
 
 impl Scim {
-    pub fn new(client: Client, base: Url, token: String) -> Self {
-        Scim { client, base, token }
+    pub fn new(client: Client, bases: Bases, token: String) -> Self {
+        Scim { client, bases, token }
     }
 
     pub fn base(&self) -> &Url {
-        &self.base
+        self.bases.first()
     }
 
+    /// `path` under the SCIM base of the next instance in turn.
     pub fn url(&self, path: &str) -> Url {
-        let mut url = self.base.clone();
-        url.set_path(&format!("{}/{}", self.base.path().trim_end_matches('/'), path));
+        let base = self.bases.pick();
+        let mut url = base.clone();
+        url.set_path(&format!("{}/{}", base.path().trim_end_matches('/'), path));
         url
     }
 

@@ -1,8 +1,12 @@
 //! What a run prints: one row per phase (requests, seconds, rate, p50/p99 latency, the server's
 //! peak RSS so far), printed as it is measured so a run that stops still shows what it measured,
-//! and the verdicts against the targets in `main.rs`'s header.
+//! and the verdicts against the targets in `main.rs`'s header. With `--summary`, the rows, the
+//! named figures and the peak RSS also go to a JSON file, from which `cargo xtask bench` sets the
+//! runs on each database side by side.
 
-use std::time::Duration;
+use std::{path::Path, time::Duration};
+
+use serde_json::{Value, json};
 
 /// One line of the report.
 pub struct Row {
@@ -45,17 +49,20 @@ impl Row {
 /// Prints the table as it grows, so a run that stops still shows what it measured.
 pub struct Report {
     rows: Vec<Row>,
-    server_pid: Option<u32>,
+    /// Figures that are not a row's rate or latency (e.g. objects/s of the Entra cycle), by name.
+    figures: Vec<(String, f64)>,
+    /// The server instances' processes.
+    server_pids: Vec<u32>,
 }
 
 impl Report {
-    /// An empty report; with `server_pid`, each row shows that process's peak RSS so far.
-    pub fn new(server_pid: Option<u32>) -> Self {
-        Report { rows: Vec::new(), server_pid }
+    /// An empty report; with `server_pids`, each row shows those processes' peak RSS so far.
+    pub fn new(server_pids: Vec<u32>) -> Self {
+        Report { rows: Vec::new(), figures: Vec::new(), server_pids }
     }
 
     pub fn header(&self) {
-        let rss = if self.server_pid.is_some() { "  peak RSS MiB" } else { "" };
+        let rss = if self.server_pids.is_empty() { "" } else { "  peak RSS MiB" };
         println!(
             "{:<40} {:>9} {:>9} {:>9} {:>9} {:>9}{rss}",
             "phase", "requests", "seconds", "req/s", "p50 ms", "p99 ms"
@@ -64,10 +71,15 @@ impl Report {
     }
 
     pub fn push(&mut self, row: Row) {
-        let rss = match self.server_pid.map(peak_rss_mib) {
-            Some(Ok(mib)) => format!("  {mib:>12.1}"),
-            Some(Err(e)) => format!("  ({e})"),
-            None => String::new(),
+        let rss = if self.server_pids.is_empty() {
+            String::new()
+        } else {
+            let each: Vec<String> = self
+                .server_pids
+                .iter()
+                .map(|pid| peak_rss_mib(*pid).map_or_else(|e| format!("({e})"), |mib| format!("{mib:.1}")))
+                .collect();
+            format!("  {:>12}", each.join(" + "))
         };
         let or_dash =
             |v: Option<f64>, decimals: usize| v.map_or("-".to_owned(), |v| format!("{v:.decimals$}"));
@@ -81,6 +93,36 @@ impl Report {
             row.percentile_ms(99.0)
         );
         self.rows.push(row);
+    }
+
+    /// Prints and records a named figure.
+    pub fn figure(&mut self, name: &str, value: f64, unit: &str) {
+        println!("  {name:<44} {value:.1} {unit}");
+        self.figures.push((name.to_owned(), value));
+    }
+
+    /// Writes the rows, the figures and each instance's peak RSS as JSON to `path`, if any.
+    pub fn save(&self, path: Option<&Path>) -> Result<(), String> {
+        let Some(path) = path else { return Ok(()) };
+        let rows: Vec<Value> = self
+            .rows
+            .iter()
+            .map(|r| {
+                json!({
+                    "phase": r.phase.trim(),
+                    "requests": r.requests,
+                    "rate": r.rate(),
+                    "p50_ms": r.percentile_ms(50.0),
+                    "p99_ms": r.percentile_ms(99.0),
+                })
+            })
+            .collect();
+        let figures: serde_json::Map<String, Value> =
+            self.figures.iter().map(|(name, value)| (name.clone(), json!(value))).collect();
+        let rss: Vec<Value> =
+            self.server_pids.iter().map(|pid| peak_rss_mib(*pid).map_or(Value::Null, |m| json!(m))).collect();
+        let text = json!({"rows": rows, "figures": figures, "peak_rss_mib": rss}).to_string();
+        std::fs::write(path, text).map_err(|e| format!("--summary {}: {e}", path.display()))
     }
 
     fn find(&self, prefix: &str) -> Option<&Row> {
@@ -143,8 +185,8 @@ impl Report {
         self.peak_rss();
     }
 
-    fn peak_rss(&self) {
-        if let Some(pid) = self.server_pid {
+    pub fn peak_rss(&self) {
+        for &pid in &self.server_pids {
             match peak_rss_mib(pid) {
                 Ok(mib) => println!("  server peak RSS (VmHWM of pid {pid}): {mib:.1} MiB"),
                 Err(e) => println!("  server peak RSS: unavailable ({e})"),

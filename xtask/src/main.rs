@@ -6,8 +6,10 @@
 //! - `test`: fmt, clippy, unit and integration tests on SQLite and PostgreSQL, Playwright.
 //! - `e2e`: only the Playwright suite (SQLite).
 //! - `conformance`: only the SCIM 2.0 conformance run (scim2-tester against a live server, SQLite).
-//! - `bench [--quick]`: the SCIM load benchmark (throughput, then noisy neighbour) against a
-//!   release server on fresh SQLite files.
+//! - `bench [--quick] [--sqlite | --postgres] [--instances N]`: the load benchmark (throughput
+//!   up to a million users, N instances on one PostgreSQL database, Entra's initial cycle in 8
+//!   organisations, noisy neighbour) against release servers on fresh SQLite and PostgreSQL
+//!   databases, side by side; then the console's first load.
 //! - `fuzz [--seconds N]`: every cargo-fuzz target of `scim/fuzz` for N seconds each (default 60).
 //!
 //! Setup steps (wasm target, Chromium, npm packages, the local PostgreSQL cluster) are done here,
@@ -26,7 +28,7 @@ mod test;
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: cargo xtask <run|build> [--release] | test | e2e | conformance | bench [--quick] \
-                     | fuzz [--seconds N]";
+                     [--sqlite | --postgres] [--instances N] | fuzz [--seconds N]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -35,7 +37,7 @@ fn main() -> ExitCode {
         Some("run") => build::run(release),
         Some("build") => build::build(release).map(|_| ()),
         Some("test") => test::all(),
-        Some("bench") => bench::bench(args.iter().any(|a| a == "--quick")),
+        Some("bench") => bench::Options::parse(&args[1..]).and_then(bench::bench),
         Some("fuzz") => fuzz::fuzz(&args[1..]),
         Some("e2e") => build::build(false).and_then(|built| test::e2e(&built, &test::sqlite_e2e_url())),
         Some("conformance") => build::build(false).and_then(|built| conformance::run(&built)),

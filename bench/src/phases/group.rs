@@ -17,7 +17,8 @@ impl Bench {
         let (target, batch) = (self.args.group_members, self.args.batch);
         eprintln!("scimpad-bench: group member adds up to {target} ...");
         let scim = &self.ctx.scim;
-        let body = entra::group(&format!("Bench Group {}", self.ctx.tag));
+        let body =
+            entra::group(&format!("Bench Group {}", self.ctx.tag), &format!("ext-group-{}", self.ctx.tag));
         let created = scim.send(Method::POST, scim.url("Groups"), Some(&body), &[201]).await?;
         let group_id = created
             .as_ref()

@@ -1,5 +1,6 @@
 //! Phase 5: pages of the user list (`startIndex` spread over the directory), whose cost must not
-//! grow with the directory nor with how deep the page starts.
+//! grow with the directory nor with how deep the page starts; then the first, middle and last
+//! page on their own.
 
 use std::{sync::Arc, time::Duration};
 
@@ -8,6 +9,9 @@ use serde_json::Value;
 
 use super::{Bench, Ctx};
 use crate::{PAGE, client::run_phase, report::Row, rng::Rng};
+
+/// Requests for each of the first, middle and last page.
+const AT_EACH_END: usize = 20;
 
 impl Ctx {
     async fn list_page(&self, start_index: usize, at_least: usize) -> Result<(), String> {
@@ -62,6 +66,18 @@ impl Bench {
         self.report.push(Row::new(phase, secs, latencies));
         if !deep.is_empty() {
             self.report.push(Row::subset(format!("  of which startIndex > {deep_from}"), deep));
+        }
+        for (which, start) in [("first", 1), ("middle", 1 + (last_start - 1) / 2), ("last", last_start)] {
+            let ctx = self.ctx.clone();
+            let (_, done) = run_phase(AT_EACH_END, 1, self.limit(), 0, move |_, _| {
+                let ctx = ctx.clone();
+                async move { ctx.list_page(start, users).await }
+            })
+            .await
+            .map_err(|e| format!("{which} page at {users} users: {e}"))?;
+            let latencies = done.iter().map(|(_, (), d)| *d).collect();
+            self.report
+                .push(Row::subset(format!("  {which} page of {users} (startIndex {start})"), latencies));
         }
         Ok(())
     }

@@ -3,6 +3,7 @@
 //! module per kind of phase; `noisy` is the separate noisy-neighbour run.
 
 mod console;
+pub mod cycle;
 mod group;
 mod list;
 pub mod noisy;
@@ -13,11 +14,9 @@ use std::{
     time::{Duration, Instant},
 };
 
-use url::Url;
-
 use crate::{
     Args,
-    client::{self, Scim},
+    client::{self, Bases, Scim},
     report::Report,
 };
 
@@ -64,6 +63,9 @@ impl Bench {
         }
         if grow_to > users {
             self.create_users(users, grow_to, format!("create users {users}→{grow_to}")).await?;
+            if self.args.lookups > 0 {
+                self.lookups().await?;
+            }
             if self.args.pages > 0 {
                 self.list().await?;
             }
@@ -81,22 +83,26 @@ impl Bench {
     }
 }
 
-/// The throughput phases against `base` with the API key `token`, then their verdicts.
-pub async fn throughput(base: Url, token: String, args: Args) -> Result<(), String> {
+/// The throughput phases against `bases` with the API key `token`, then their verdicts.
+pub async fn throughput(bases: Bases, token: String, args: Args) -> Result<(), String> {
     let concurrency = usize::from(args.concurrency);
     let client = client::http_client(concurrency)?;
-    let tag = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
-    let ctx = Arc::new(Ctx { scim: Scim::new(client, base.clone(), token), tag });
+    let tag = run_tag();
     println!(
-        "scimpad-bench against {base}: {concurrency} concurrent requests (group adds and list pages: 1), run tag {}",
-        ctx.tag
+        "scimpad-bench against {bases}: {concurrency} concurrent requests (group adds and list pages: 1), run tag {tag}"
     );
-    let report = Report::new(args.server_pid);
+    let ctx = Arc::new(Ctx { scim: Scim::new(client, bases, token), tag });
+    let report = Report::new(args.server_pid.clone());
     report.header();
     let mut bench = Bench { ctx, args, report, ids: Arc::new(Vec::new()) };
     let total = Instant::now();
     bench.run().await?;
     bench.report.verdicts();
     println!("total time {:.1} s", total.elapsed().as_secs_f64());
-    Ok(())
+    bench.report.save(bench.args.summary.as_deref())
+}
+
+/// Eight hex digits that set this run's names apart from an earlier run's on the same database.
+pub fn run_tag() -> String {
+    uuid::Uuid::new_v4().simple().to_string()[..8].to_owned()
 }

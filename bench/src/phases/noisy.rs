@@ -32,7 +32,7 @@ use url::Url;
 
 use crate::{
     Args, PAGE,
-    client::{self, Scim, excerpt, json_body},
+    client::{self, Bases, Scim, excerpt, json_body},
     entra,
     report::{Report, Row},
 };
@@ -296,7 +296,7 @@ async fn flood(
 
 /// Starts the flood on a thread (and runtime) of its own; it runs until `stop` is set.
 fn start_flood(
-    base: Url,
+    bases: Bases,
     token: String,
     concurrency: usize,
     tag: String,
@@ -308,7 +308,7 @@ fn start_flood(
             .build()
             .map_err(|e| format!("flooder's runtime: {e}"))?;
         runtime.block_on(async move {
-            let scim = Scim::new(client::http_client(concurrency)?, base, token);
+            let scim = Scim::new(client::http_client(concurrency)?, bases, token);
             flood(scim, concurrency, tag, stop).await
         })
     })
@@ -317,7 +317,7 @@ fn start_flood(
 /// The noisy-neighbour run against `base`: `well_behaved` organisations' keys, and the key of the
 /// organisation that floods.
 pub async fn run(
-    base: Url,
+    bases: Bases,
     well_behaved_keys: &[String],
     flooder: String,
     args: &Args,
@@ -325,18 +325,18 @@ pub async fn run(
     let orgs = well_behaved_keys.len();
     let (rate, seconds) = (args.neighbour_rate, args.neighbour_seconds);
     let concurrency = usize::from(args.flood_concurrency);
-    let tag = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
+    let tag = super::run_tag();
     println!(
-        "scimpad-bench noisy neighbour against {base}: {orgs} well-behaved organisations at {rate} req/s each \
+        "scimpad-bench noisy neighbour against {bases}: {orgs} well-behaved organisations at {rate} req/s each \
          for {seconds} s, without and then with one more organisation flooding ({concurrency} requests in \
          flight), run tag {tag}"
     );
-    let mut report = Report::new(args.server_pid);
+    let mut report = Report::new(args.server_pid.clone());
     report.header();
     let client = client::http_client(orgs)?;
     let neighbours: Vec<Arc<Scim>> = well_behaved_keys
         .iter()
-        .map(|key| Arc::new(Scim::new(client.clone(), base.clone(), key.clone())))
+        .map(|key| Arc::new(Scim::new(client.clone(), bases.clone(), key.clone())))
         .collect();
 
     eprintln!("scimpad-bench: well-behaved organisations, no flood ...");
@@ -347,7 +347,7 @@ pub async fn run(
 
     eprintln!("scimpad-bench: well-behaved organisations while one floods ...");
     let stop = Arc::new(AtomicBool::new(false));
-    let flooding = start_flood(base.clone(), flooder, concurrency, tag.clone(), stop.clone());
+    let flooding = start_flood(bases.clone(), flooder, concurrency, tag.clone(), stop.clone());
     time::sleep(FLOOD_WARM_UP).await;
     let loud = if flooding.is_finished() {
         None
@@ -389,5 +389,5 @@ pub async fn run(
         println!("    {sample}");
     }
     report.noisy_verdict(quiet_p99, loud_p99, quiet.non_2xx + loud.non_2xx);
-    Ok(())
+    report.save(args.summary.as_deref())
 }
