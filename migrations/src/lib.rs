@@ -20,6 +20,7 @@ mod m20261202_000009_audit_log;
 mod m20261202_000010_sso_domains;
 mod m20261202_000011_entra_roles;
 mod m20261202_000012_email_links;
+mod m20261203_000013_directory_count_shards;
 
 /// All migrations in the order they are applied.
 pub struct Migrator;
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000010_sso_domains::Migration),
             Box::new(m20261202_000011_entra_roles::Migration),
             Box::new(m20261202_000012_email_links::Migration),
+            Box::new(m20261203_000013_directory_count_shards::Migration),
         ]
     }
 }

@@ -4,7 +4,7 @@
 //! the page is not full). Deeper pages find their ids first — an index-only scan in sort order,
 //! skipping `startIndex - 1` of them — and only then load those rows, so a page of 100 reads 100
 //! resources whatever the directory's size. An unfiltered list takes `totalResults` from the
-//! organisation's `directory_counts` row (kept by triggers) instead of counting every row.
+//! organisation's `directory_counts` rows (kept by triggers) instead of counting every row.
 //!
 //! `LIMIT`/`OFFSET` are written into the SQL as numbers, never bound: SQLite (3.47 and later) lets
 //! the planner read a bound `LIMIT`, and a statement whose plan read a parameter is prepared again
@@ -125,10 +125,14 @@ where
         let counted: Vec<Counted> = db.rows(counting.build(db.backend())).await?;
         return Ok(counted.first().map_or(0, |c| u64::try_from(c.n).unwrap_or(0)));
     }
-    let kept = directory_count::Entity::find_by_id(scope.org_id.clone()).build(db.backend());
-    let kept: Vec<directory_count::Model> = db.rows(kept).await?;
-    let n = kept.first().map_or(0, |c| if kind == ResourceKind::User { c.users } else { c.groups });
-    Ok(u64::try_from(n).unwrap_or(0))
+    // The organisation's shards, added up (at most a few dozen rows on the primary key).
+    let column = if kind == ResourceKind::User { "users" } else { "groups" };
+    let kept = directory_count::Entity::find()
+        .select_only()
+        .column_as(Expr::cust(format!("CAST(COALESCE(SUM({column}), 0) AS BIGINT)")), "n")
+        .filter(directory_count::Column::OrgId.eq(scope.org_id.as_str()));
+    let kept: Vec<Counted> = db.rows(kept.build(db.backend())).await?;
+    Ok(kept.first().map_or(0, |c| u64::try_from(c.n).unwrap_or(0)))
 }
 
 /// The page `query` asks for among the scope's resources of `kind`.

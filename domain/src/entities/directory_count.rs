@@ -1,5 +1,6 @@
-//! How many users and groups an organisation has; kept by database triggers (see the
-//! `directory_counts` migration), read for unfiltered lists' `totalResults`.
+//! How many users and groups an organisation has, in shards that add up; kept by database
+//! triggers (see the `directory_counts` and `directory_count_shards` migrations), read for
+//! unfiltered lists' `totalResults`.
 
 use sea_orm::entity::prelude::*;
 
@@ -8,6 +9,8 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub org_id: String,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub shard: i16,
     pub users: i64,
     pub groups: i64,
 }
