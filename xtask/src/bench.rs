@@ -246,40 +246,62 @@ impl Rig {
     /// Entra's initial cycle in [`CYCLE_ORGS`] organisations at once, rate limit off (it measures
     /// how fast the server can go, against Entra's pace).
     fn cycle(&self, store: Store) -> Result<Summary, String> {
-        let run = format!("{}-cycle", store.name().to_lowercase());
-        let db = store.fresh(&self.dir, &run)?;
-        let servers = self.servers(&db, 1, &["--scim-rate", "0"])?;
-        let names: Vec<(String, String)> = (1..=CYCLE_ORGS)
+        let names = (1..=CYCLE_ORGS)
             .map(|k| (format!("Tenant {k}"), format!("admin@tenant{k}.example.com")))
             .collect();
-        let keys = self.organisations(&db, &run, &names)?;
-        let keys = keys.to_string_lossy().to_string();
-        let mut args = vec!["--cycle-tokens-file", keys.as_str()];
-        if self.quick {
-            args.extend(QUICK_CYCLE);
-        }
-        let json = self.drive(&servers, &run, &args, &[])?;
-        Ok(Summary { label: store.name().to_owned(), store, throughput: false, json })
+        let run = ManyOrgs {
+            run: "cycle",
+            flags: &["--scim-rate", "0"],
+            keys_flag: "--cycle-tokens-file",
+            quick: QUICK_CYCLE,
+        };
+        self.many_organisations(store, &run, names)
     }
 
     /// The noisy-neighbour run, with the server's default limits.
     fn neighbours(&self, store: Store) -> Result<Summary, String> {
-        let run = format!("{}-neighbours", store.name().to_lowercase());
-        let db = store.fresh(&self.dir, &run)?;
-        let servers = self.servers(&db, 1, &[])?;
-        let names: Vec<(String, String)> = (1..=NEIGHBOURS)
+        let names = (1..=NEIGHBOURS)
             .map(|k| (format!("Neighbour {k:02}"), format!("admin@neighbour{k:02}.example.com")))
             .chain([("Flooder".to_owned(), "admin@flooder.example.com".to_owned())])
             .collect();
-        let keys = self.organisations(&db, &run, &names)?;
+        let run = ManyOrgs {
+            run: "neighbours",
+            flags: &[],
+            keys_flag: "--neighbour-tokens-file",
+            quick: QUICK_NEIGHBOURS,
+        };
+        self.many_organisations(store, &run, names)
+    }
+
+    /// A run over organisations `names` (name, admin email) on one server and a fresh `store`
+    /// database, their keys handed to `scimpad-bench` through `run.keys_flag`.
+    fn many_organisations(
+        &self,
+        store: Store,
+        run: &ManyOrgs,
+        names: Vec<(String, String)>,
+    ) -> Result<Summary, String> {
+        let name = format!("{}-{}", store.name().to_lowercase(), run.run);
+        let db = store.fresh(&self.dir, &name)?;
+        let servers = self.servers(&db, 1, run.flags)?;
+        let keys = self.organisations(&db, &name, &names)?;
         let keys = keys.to_string_lossy().to_string();
-        let mut args = vec!["--neighbour-tokens-file", keys.as_str()];
+        let mut args = vec![run.keys_flag, keys.as_str()];
         if self.quick {
-            args.extend(QUICK_NEIGHBOURS);
+            args.extend(run.quick);
         }
-        let json = self.drive(&servers, &run, &args, &[])?;
+        let json = self.drive(&servers, &name, &args, &[])?;
         Ok(Summary { label: store.name().to_owned(), store, throughput: false, json })
     }
+}
+
+/// A run of `scimpad-bench` over many organisations: its name, the server's flags, the flag that
+/// hands it the keys file, its `--quick` sizes.
+struct ManyOrgs {
+    run: &'static str,
+    flags: &'static [&'static str],
+    keys_flag: &'static str,
+    quick: &'static [&'static str],
 }
 
 /// Every throughput phase's pace on each run beside SQLite's, PostgreSQL's share of it against
