@@ -163,6 +163,11 @@ impl Writer {
     pub fn for_org(&self, org_id: &OrgId) -> Self {
         Self { lane: Some(Arc::from(org_id.as_str())), ..self.clone() }
     }
+
+    /// Whether writes can be taken: the group-commit thread, where there is one, still runs.
+    pub fn is_running(&self) -> bool {
+        self.grouped.as_ref().is_none_or(|queue| !queue.is_closed())
+    }
 }
 
 impl Writes for Writer {

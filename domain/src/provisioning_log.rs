@@ -110,6 +110,11 @@ impl Event {
 }
 
 impl LogSender {
+    /// Whether the writer task still takes events.
+    pub fn is_open(&self) -> bool {
+        !self.tx.is_closed()
+    }
+
     /// Queues `event` (its texts bounded) without waiting.
     pub fn record(&self, event: Event) {
         let event = event.bounded();

@@ -142,8 +142,8 @@ impl Cli {
             tokio::net::TcpListener::bind(addr).await.map_err(|source| CliError::Bind { addr, source })?;
         println!("Scimpad is running: open {public_url} (database {})", domain::db::redact(&url));
         tracing::info!(%addr, %public_url, "listening");
-        let served =
-            crate::serve(listener, build_router(state)).with_graceful_shutdown(shutdown_signal()).await;
+        let stop = drain(state.clone());
+        let served = crate::serve(listener, build_router(state)).with_graceful_shutdown(stop).await;
         cleanup.abort();
         background.finish().await;
         tracing::info!("stopped");
@@ -247,6 +247,18 @@ async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {},
         () = terminate => {},
+    }
+}
+
+/// Resolves when the server should stop: after the stop signal, `/readyz` answers 503 for
+/// `--drain-seconds` while requests are still served, then the graceful stop begins.
+async fn drain(state: AppState) {
+    shutdown_signal().await;
+    state.draining.store(true, std::sync::atomic::Ordering::Relaxed);
+    let seconds = state.config.raw.drain_seconds;
+    if seconds > 0 {
+        tracing::info!(seconds, "stop requested: not ready, draining before shutting down");
+        tokio::time::sleep(std::time::Duration::from_secs(u64::from(seconds))).await;
     }
     tracing::info!("shutting down");
 }

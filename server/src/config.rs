@@ -46,6 +46,12 @@ pub struct Config {
     #[arg(long, env = "SCIMPAD_LOG_RETENTION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3650))]
     pub log_retention_days: u32,
 
+    /// Seconds between the stop signal and the graceful stop, while `/readyz` already answers
+    /// 503 and requests are still served: at least the load balancer's readiness interval times
+    /// its failure threshold, so it stops sending traffic before connections are refused.
+    #[arg(long, env = "SCIMPAD_DRAIN_SECONDS", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=600))]
+    pub drain_seconds: u32,
+
     /// The key (32 bytes, base64) that seals stored SSO client secrets. Every instance on one
     /// database needs the same key. Without it, `--secret-key-file` is used.
     #[arg(long, env = "SCIMPAD_SECRET_KEY", hide_env_values = true)]

@@ -7,7 +7,7 @@
 //! run (group commit on SQLite, a transaction each on PostgreSQL). Starting the state also starts
 //! the periodic re-check of verified SSO domains (`crate::domain_recheck`), which ends with it.
 
-use std::sync::Arc;
+use std::sync::{Arc, atomic::AtomicBool};
 
 use domain::{
     group_commit::Writer,
@@ -53,6 +53,9 @@ pub struct Shared {
     pub outbox: Outbox,
     /// The console's static files and the version their URLs carry.
     pub assets: Assets,
+    /// Set when the server has been told to stop: `/readyz` then answers 503 so load balancers
+    /// send no new traffic while the server drains (`--drain-seconds`).
+    pub draining: AtomicBool,
 }
 
 /// The tasks that outlive requests and must finish after the server stops: the provisioning
@@ -123,6 +126,7 @@ impl AppState {
             scim_rate,
             outbox,
             assets,
+            draining: AtomicBool::new(false),
         }));
         crate::domain_recheck::spawn(Arc::downgrade(&state.0), recheck_hours);
         (state, Background { log: log_writer, mail: mail_worker })
