@@ -119,7 +119,7 @@ impl Cli {
     async fn execute(self) -> Result<(), CliError> {
         let serving = matches!(self.command, None | Some(Command::Serve));
         let config = self.config.validate(serving)?;
-        telemetry::init(&config.raw.log);
+        telemetry::init(&config.raw.log, config.raw.log_format);
         let url = config.raw.database_url.clone();
         let db = domain::db::connect(&url)
             .await

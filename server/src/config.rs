@@ -4,7 +4,7 @@
 
 use std::{net::SocketAddr, time::Duration};
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 use domain::{
     mail::{MailSettings, MailSetupError},
     sso::{
@@ -13,6 +13,15 @@ use domain::{
     },
 };
 use url::Url;
+
+/// How log lines are written (`--log-format`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
 
 /// How long one DNS query of a domain verification may take (one retry follows a timeout).
 pub const DNS_TIMEOUT: Duration = Duration::from_secs(3);
@@ -41,6 +50,11 @@ pub struct Config {
     /// Log filter, e.g. `info` or `server=debug,tower_http=info`.
     #[arg(long, env = "SCIMPAD_LOG", default_value = "info")]
     pub log: String,
+
+    /// How log lines are written: `text` for people, `json` for machines (one object per line,
+    /// with the request's id and, on SCIM requests, its organisation and operation).
+    #[arg(long, env = "SCIMPAD_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
 
     /// Days the provisioning log keeps its events.
     #[arg(long, env = "SCIMPAD_LOG_RETENTION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3650))]

@@ -87,6 +87,7 @@ pub fn with_middleware(routes: Router<AppState>, state: AppState) -> Router {
         // files are compressed at build (`assets`) and pass through as they are.
         .layer(CompressionLayer::new())
         .layer(telemetry::propagate_request_id())
+        .layer(from_fn(telemetry::remember_span))
         .layer(telemetry::trace_layer())
         .layer(telemetry::set_request_id())
         .with_state(state)

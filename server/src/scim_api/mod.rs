@@ -36,7 +36,7 @@ use self::{
     resources::{Groups, Users},
     wire::{MAX_PAYLOAD, ScimFailure},
 };
-use crate::state::AppState;
+use crate::{state::AppState, telemetry::RequestSpan};
 
 /// Where the SCIM API is mounted; the Tenant URL is the public URL plus this (defined with the
 /// console's other displayed URLs in [`app::routes`]).
@@ -162,8 +162,14 @@ async fn gate(State(state): State<AppState>, mut req: Request, next: Next) -> Re
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| path.clone());
     let token = bearer(&req).unwrap_or_default().to_owned();
+    let (resource_type, path_id, operation) = classify(&method, &path);
     let (org_id, key_id, response) = match api_keys::authenticate(&state.writer, &token).await {
         Ok(Ok(key)) => {
+            // On the request's span, so every log line of this request names them.
+            if let Some(RequestSpan(span)) = req.extensions().get::<RequestSpan>() {
+                span.record("org_id", key.org_id.as_str());
+                span.record("operation", operation);
+            }
             let ids = (Some(key.org_id.clone()), Some(key.key_id.clone()));
             match state.scim_rate.check(&key.org_id) {
                 Ok(()) => {
@@ -190,7 +196,6 @@ async fn gate(State(state): State<AppState>, mut req: Request, next: Next) -> Re
         }
     };
     if let Some(org_id) = org_id {
-        let (resource_type, path_id, operation) = classify(&method, &path);
         let note = response.extensions().get::<LogNote>().cloned().unwrap_or_default();
         let error = response.extensions().get::<ScimError>();
         let summary = match (&note.summary, error) {

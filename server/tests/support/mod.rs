@@ -33,7 +33,7 @@ impl TestApp {
 
     /// Starts a server with `extra` command-line flags (e.g. `--scim-rate 2`).
     pub async fn spawn_configured(secure: bool, extra: &[&str]) -> Self {
-        server::telemetry::init("warn");
+        server::telemetry::init("warn", server::config::LogFormat::Text);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let url = format!("http://{addr}");
