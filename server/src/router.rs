@@ -11,7 +11,7 @@
 //! request's span and answered 500 — an RFC 7644 §3.12 error under `/scim/v2`, a short page
 //! elsewhere — without the panic message, which may carry internals.
 
-use std::any::Any;
+use std::{any::Any, sync::OnceLock};
 
 use axum::{
     Router,
@@ -22,7 +22,7 @@ use axum::{
     routing::get,
 };
 use leptos::prelude::provide_context;
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use scim::ScimError;
 use tower_http::{catch_panic::CatchPanicLayer, compression::CompressionLayer};
 use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
@@ -42,6 +42,16 @@ pub fn build_router(state: AppState) -> Router {
     with_middleware(routes(&state), state)
 }
 
+/// The console's routes, generated once per process. Generating them renders the app with resource
+/// loading suppressed by a process-global flag (leptos_server's `SuppressResourceLoad`), and a page
+/// whose resource is first polled meanwhile, in any other server of the process, waits for good
+/// (leptos-rs/leptos#4773): a test binary that starts servers while others serve pages hung on
+/// about one run in ten. The list depends on nothing but the app, so every router shares it.
+fn console_routes() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(app::App)).clone()
+}
+
 /// Every route: health, SCIM, SSO, console pages and server functions, and the asset fallback.
 pub fn routes(state: &AppState) -> Router<AppState> {
     let context = state.app_context();
@@ -55,7 +65,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .merge(state.assets.routes())
         .leptos_routes_with_context(
             state,
-            generate_route_list(app::App),
+            console_routes(),
             move || provide_context(context.clone()),
             move || app::shell(options.clone()),
         )
