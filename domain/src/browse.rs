@@ -93,19 +93,18 @@ where
     E::Model: Sync,
 {
     let total = E::find().filter(cond.clone()).count(db).await?;
-    let rows = match page_offset(page, page_size, total) {
-        Some(offset) => {
-            E::find()
-                .filter(cond)
-                .order_by_desc(at)
-                .order_by_desc(id)
-                .offset(offset)
-                .limit(page_size)
-                .all(db)
-                .await?
-        }
-        None => Vec::new(),
-    };
+    let Some(offset) = page_offset(page, page_size, total) else { return Ok((Vec::new(), total)) };
+    let rows = E::find()
+        .filter(cond)
+        .order_by_desc(at)
+        .order_by_desc(id)
+        .offset(offset)
+        .limit(page_size)
+        .all(db)
+        .await?;
+    // Rows committed between the count and the read (a log batch landing) are shown, so the
+    // total counts them too: never "Showing 1–6 of 1".
+    let total = total.max(offset + rows.len() as u64);
     Ok((rows, total))
 }
 
