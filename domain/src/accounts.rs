@@ -249,6 +249,33 @@ pub async fn sign_in(
     email: &str,
     password: &str,
 ) -> DomainResult<Actor> {
+    let signed_in = check_password(db, client, email, password).await;
+    let outcome = match &signed_in {
+        Ok(_) => "success",
+        Err(DomainError::InvalidCredentials) => "failure",
+        Err(DomainError::Throttled { .. }) => "throttled",
+        Err(DomainError::Invalid { .. }) => "refused",
+        Err(_) => "error",
+    };
+    count_sign_in("password", outcome);
+    signed_in
+}
+
+/// The counter of sign-ins, labelled by `method` (password, saml, oidc) and `outcome`.
+pub const SIGN_INS_METRIC: &str = "scimpad_sign_ins_total";
+
+/// Counts a sign-in attempt over `method` that ended in `outcome`.
+pub fn count_sign_in(method: &'static str, outcome: &'static str) {
+    metrics::counter!(SIGN_INS_METRIC, "method" => method, "outcome" => outcome).increment(1);
+}
+
+/// [`sign_in`]'s work, before its outcome is counted.
+async fn check_password(
+    db: &DatabaseConnection,
+    client: &Client,
+    email: &str,
+    password: &str,
+) -> DomainResult<Actor> {
     let email = email.trim().to_lowercase();
     let pair = throttle::pair_key(&email, client.addr.0);
     let address = throttle::address_key(client.addr.0);

@@ -106,6 +106,29 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
     db.begin_with_options(options).await
 }
 
+/// How many connections of `db`'s pool are open and how many of those are idle, and its size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolUse {
+    pub open: u32,
+    pub idle: u32,
+    pub max: u32,
+}
+
+/// What `db`'s pool is using now (on SQLite its single writing connection).
+pub fn pool_use(db: &DatabaseConnection) -> PoolUse {
+    fn of<D: sea_orm::sqlx::Database>(pool: &sea_orm::sqlx::Pool<D>) -> PoolUse {
+        PoolUse {
+            open: pool.size(),
+            idle: u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+            max: pool.options().get_max_connections(),
+        }
+    }
+    match backend(db) {
+        DbBackend::Sqlite => of(db.get_sqlite_connection_pool()),
+        _ => of(db.get_postgres_connection_pool()),
+    }
+}
+
 /// The backend `db` talks to, for the few places where SQL differs.
 pub fn backend(db: &DatabaseConnection) -> DbBackend {
     db.get_database_backend()

@@ -58,6 +58,11 @@ const QUEUE: usize = 1024;
 /// long a write outside the queue waits for its turn).
 const BATCH: usize = 128;
 
+/// The histogram of writes per committed batch.
+pub const BATCH_METRIC: &str = "scimpad_group_commit_batch_writes";
+/// The histogram of how long a write waits from its queueing to its batch's commit, in seconds.
+pub const WAIT_METRIC: &str = "scimpad_group_commit_wait_seconds";
+
 /// Delivers a write's result once the batch's commit outcome is known.
 type Deliver = Box<dyn FnOnce(Result<(), &DbErr>) + Send>;
 /// A queued write's work: runs in the batch's transaction on the writer thread, returns how to
@@ -197,10 +202,12 @@ impl Writes for Writer {
             })
         });
         let job = Job { lane: self.lane.clone(), work };
+        let queued = std::time::Instant::now();
         queue.send(job).await.map_err(|_| failed("the database writer has stopped".into()))?;
         // A dropped reply means the batch was abandoned (a write panicked): it was rolled back.
         let answered =
             answer.await.map_err(|_| failed("the write's batch was abandoned and rolled back".into()))?;
+        metrics::histogram!(WAIT_METRIC).record(queued.elapsed().as_secs_f64());
         answered.map_err(|e| E::from(StoreError::Failed(e)))?
     }
 }
@@ -346,6 +353,7 @@ fn commit_batch(conn: &SqliteConn, jobs: Vec<Work>) {
         tracing::error!(error = %e, "cannot begin a group-commit transaction");
         return; // dropping the jobs answers their callers with an error
     }
+    metrics::histogram!(BATCH_METRIC).record(jobs.len() as f64);
     let mut deliveries = Vec::with_capacity(jobs.len());
     for job in jobs {
         if !conn.in_transaction() {

@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod activity;
 pub mod api_keys;
 pub mod audit;
+pub mod backup;
 pub mod browse;
 pub mod clock;
 pub mod db;

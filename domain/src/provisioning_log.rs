@@ -36,6 +36,9 @@ const LINGER: Duration = Duration::from_millis(100);
 /// How often old rows are purged.
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
 
+/// The counter of events dropped because the queue was full or the writer had stopped.
+pub const DROPPED_METRIC: &str = "scimpad_provisioning_log_dropped_total";
+
 /// One SCIM request as recorded.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Event {
@@ -119,8 +122,14 @@ impl LogSender {
     pub fn record(&self, event: Event) {
         let event = event.bounded();
         if let Err(e) = self.tx.try_send(event) {
+            metrics::counter!(DROPPED_METRIC).increment(1);
             tracing::warn!(error = %e, "provisioning log queue full or closed; event dropped");
         }
+    }
+
+    /// Events queued and not yet taken by the writer.
+    pub fn queued(&self) -> usize {
+        self.tx.max_capacity() - self.tx.capacity()
     }
 }
 

@@ -69,6 +69,16 @@ fn backend(e: impl std::fmt::Display) -> session_store::Error {
     session_store::Error::Backend(e.to_string())
 }
 
+/// Sessions of signed-in people that have not expired, across every organisation.
+pub async fn signed_in_count(db: &DatabaseConnection) -> Result<u64, sea_orm::DbErr> {
+    use sea_orm::PaginatorTrait;
+    session::Entity::find()
+        .filter(session::Column::UserId.is_not_null())
+        .filter(session::Column::ExpiresAt.gt(now_ms()))
+        .count(db)
+        .await
+}
+
 impl DbSessionStore {
     /// A store over `db`.
     pub fn new(db: DatabaseConnection) -> Self {

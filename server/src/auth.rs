@@ -29,7 +29,9 @@ pub const ABSOLUTE_LIFETIME_MS: i64 = 7 * 24 * 60 * 60 * 1000;
 
 /// Paths that never touch the console session (machine clients, static assets).
 fn is_sessionless(path: &str) -> bool {
-    ["/pkg/", "/scim/", "/healthz", "/readyz", "/favicon.svg"].iter().any(|p| path.starts_with(p))
+    ["/pkg/", "/scim/", "/healthz", "/readyz", crate::metrics::PATH, "/favicon.svg"]
+        .iter()
+        .any(|p| path.starts_with(p))
 }
 
 /// Pages for a visitor without a session: someone signed in goes to the console instead.

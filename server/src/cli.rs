@@ -40,6 +40,18 @@ enum Command {
         #[command(subcommand)]
         action: UserCommand,
     },
+    /// Copy the SQLite database to FILE while the server keeps serving (a consistent snapshot).
+    /// For PostgreSQL use `pg_dump` (see README).
+    Backup {
+        /// Where the copy goes; must not exist yet.
+        file: std::path::PathBuf,
+    },
+    /// Replace the SQLite database with the backup FILE, after checking it; the server must be
+    /// stopped. The database it replaces is kept beside it (`*.before-restore-<time>`).
+    Restore {
+        /// A file made by `scimpad backup`.
+        file: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -102,6 +114,15 @@ enum CliError {
     Stdin(std::io::Error),
     #[error("no active account signs in with {0}")]
     NoSuchAdmin(String),
+    #[error(transparent)]
+    Backup(#[from] domain::backup::BackupError),
+    #[error("the copy stopped unexpectedly: {0}")]
+    Interrupted(tokio::task::JoinError),
+    #[error(
+        "{0} is not a SQLite file: backup and restore copy the embedded database. For PostgreSQL use \
+         pg_dump --format=custom and pg_restore (see README)"
+    )]
+    NotSqlite(String),
 }
 
 impl Cli {
@@ -121,6 +142,18 @@ impl Cli {
         let config = self.config.validate(serving)?;
         telemetry::init(&config.raw.log, config.raw.log_format);
         let url = config.raw.database_url.clone();
+        match self.command {
+            Some(Command::Backup { file }) => return backup(&url, file).await,
+            Some(Command::Restore { file }) => return restore(&url, file).await,
+            _ => {}
+        }
+        // A restore must not swap the SQLite file under a running server (`domain::backup`).
+        let _serving = match (serving, domain::db::file_of(&url)) {
+            (true, Some(file)) if url.starts_with("sqlite:") => {
+                Some(domain::backup::DatabaseLock::take(&file)?)
+            }
+            _ => None,
+        };
         let db = domain::db::connect(&url)
             .await
             .map_err(|source| CliError::Database { url: domain::db::redact(&url), source })?;
@@ -133,6 +166,7 @@ impl Cli {
             Some(Command::Org { action }) => return org(&db, &config.public_url, action).await,
             Some(Command::ApiKey { action }) => return api_key(&db, action).await,
             Some(Command::User { action }) => return user(&db, action).await,
+            Some(Command::Backup { .. } | Command::Restore { .. }) => unreachable!("handled above"),
         }
         let addr = config.raw.bind;
         let public_url = config.public_url.clone();
@@ -140,15 +174,124 @@ impl Cli {
         let cleanup = tokio::spawn(delete_expired(state.clone()));
         let listener =
             tokio::net::TcpListener::bind(addr).await.map_err(|source| CliError::Bind { addr, source })?;
+        let metrics = match state.config.raw.metrics_bind {
+            Some(addr) => {
+                let listener = tokio::net::TcpListener::bind(addr)
+                    .await
+                    .map_err(|source| CliError::Bind { addr, source })?;
+                tracing::info!(%addr, "serving metrics at {}", crate::metrics::PATH);
+                let router = crate::metrics::router(state.clone());
+                Some(tokio::spawn(async move { axum::serve(listener, router).await }))
+            }
+            None => None,
+        };
         println!("Scimpad is running: open {public_url} (database {})", domain::db::redact(&url));
         tracing::info!(%addr, %public_url, "listening");
         let stop = drain(state.clone());
         let served = crate::serve(listener, build_router(state)).with_graceful_shutdown(stop).await;
         cleanup.abort();
+        if let Some(metrics) = metrics {
+            // Serves until the main listener has stopped (a scraper sees the drain), then its
+            // state clone goes, so the background tasks can finish.
+            metrics.abort();
+            let _ = metrics.await;
+        }
         background.finish().await;
         tracing::info!("stopped");
         served.map_err(CliError::Serve)
     }
+}
+
+/// The SQLite file `url` names, or why there is none.
+fn sqlite_file(url: &str) -> Result<std::path::PathBuf, CliError> {
+    domain::db::file_of(url)
+        .filter(|_| url.starts_with("sqlite:"))
+        .ok_or_else(|| CliError::NotSqlite(domain::db::redact(url)))
+}
+
+/// A progress bar of pages on stderr: drawn on a terminal, silent otherwise (indicatif hides it).
+fn page_bar(what: &'static str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+    let style = indicatif::ProgressStyle::with_template(
+        "{msg} [{bar:40}] {percent:>3}% {pos}/{len} pages, {eta} left",
+    )
+    .map(|s| s.progress_chars("=> "))
+    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar.set_message(what);
+    bar
+}
+
+/// Runs a copy on a blocking thread with a progress bar; its result and how long it took.
+async fn with_progress<T: Send + 'static>(
+    what: &'static str,
+    copy: impl FnOnce(&dyn Fn(domain::backup::Progress)) -> Result<T, domain::backup::BackupError>
+    + Send
+    + 'static,
+) -> Result<(T, Duration), CliError> {
+    let started = std::time::Instant::now();
+    let bar = page_bar(what);
+    let shown = bar.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        copy(&|p: domain::backup::Progress| {
+            shown.set_length(p.total);
+            shown.set_position(p.copied);
+        })
+    })
+    .await
+    .map_err(CliError::Interrupted)?;
+    bar.finish_and_clear();
+    Ok((result?, started.elapsed()))
+}
+
+/// `backup FILE`.
+async fn backup(url: &str, file: std::path::PathBuf) -> Result<(), CliError> {
+    let database = sqlite_file(url)?;
+    let target = file.clone();
+    let (copied, took) =
+        with_progress("Backing up", move |progress| domain::backup::backup(&database, &target, progress))
+            .await?;
+    let s = copied.summary;
+    println!(
+        "Backed up {} organisations, {} users, {} groups, {} memberships and {} API keys to {} ({:.1} MB) in {:.1} s; the copy passed SQLite's integrity check.",
+        s.organisations,
+        s.users,
+        s.groups,
+        s.memberships,
+        s.api_keys,
+        file.display(),
+        copied.bytes as f64 / 1e6,
+        took.as_secs_f64()
+    );
+    Ok(())
+}
+
+/// `restore FILE`.
+async fn restore(url: &str, file: std::path::PathBuf) -> Result<(), CliError> {
+    let database = sqlite_file(url)?;
+    let into = database.clone();
+    let ((s, kept), took) =
+        with_progress("Restoring", move |progress| domain::backup::restore(&file, &into, progress)).await?;
+    println!(
+        "Restored {} organisations, {} users, {} groups, {} memberships and {} API keys into {} in {:.1} s.",
+        s.organisations,
+        s.users,
+        s.groups,
+        s.memberships,
+        s.api_keys,
+        database.display(),
+        took.as_secs_f64()
+    );
+    if let Some(kept) = kept {
+        println!("The database it replaced is kept as {}.", kept.display());
+    }
+    if s.pending_migrations > 0 {
+        println!(
+            "The backup is from an older version: {} schema change(s) run when the server starts.",
+            s.pending_migrations
+        );
+    }
+    Ok(())
 }
 
 /// The first line of stdin, without its line ending: a password never goes on the command line

@@ -130,6 +130,18 @@ pub struct Config {
     #[arg(long, env = "SCIMPAD_SMTP_FROM")]
     pub smtp_from: Option<String>,
 
+    /// Serve Prometheus metrics at `http://<address>/metrics` on a listener of their own, e.g.
+    /// `127.0.0.1:9090` (no authentication: keep it on a private network). Unset (the default):
+    /// no metrics listener.
+    #[arg(long, env = "SCIMPAD_METRICS_BIND")]
+    pub metrics_bind: Option<SocketAddr>,
+
+    /// Serve Prometheus metrics at `/metrics` on the public listener too, to a scraper that sends
+    /// `Authorization: Bearer <this token>` (at least 32 characters). Unset (the default): the
+    /// public listener has no `/metrics`.
+    #[arg(long, env = "SCIMPAD_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+
     /// Where the built console assets live (`pkg/scimpad.{js,wasm,css}`).
     #[arg(long, env = "SCIMPAD_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
@@ -158,7 +170,12 @@ pub enum ConfigError {
     Dns(#[from] VerifierSetupError),
     #[error("email: {0}")]
     Mail(#[from] MailSetupError),
+    #[error("--metrics-token must be at least {MIN_METRICS_TOKEN} characters long")]
+    MetricsToken,
 }
+
+/// The shortest `--metrics-token` taken: a bearer secret must not be guessable.
+pub const MIN_METRICS_TOKEN: usize = 32;
 
 /// The configuration after validation.
 #[derive(Clone, Debug)]
@@ -194,6 +211,9 @@ impl Config {
             .map_err(|e| ConfigError::Log(self.log.clone(), e.to_string()))?;
         if require_site && !std::path::Path::new(&self.site_root).join("pkg/scimpad.js").is_file() {
             return Err(ConfigError::SiteRoot(self.site_root.clone()));
+        }
+        if self.metrics_token.as_ref().is_some_and(|t| t.trim().chars().count() < MIN_METRICS_TOKEN) {
+            return Err(ConfigError::MetricsToken);
         }
         let secrets = match &self.secret_key {
             Some(key) => SecretBox::from_base64(key)?,
@@ -258,6 +278,7 @@ mod tests {
         assert!(site.contains("build the console first"));
         assert!(err(&["--secret-key", "c2hvcnQ="]).contains("32 bytes"));
         assert!(err(&["--dns-resolver", "localhost"]).contains("not an ip:port address"));
+        assert!(err(&["--metrics-token", "short"]).contains("at least 32 characters"));
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod config;
 pub mod csrf;
 pub mod domain_recheck;
 pub mod health;
+pub mod metrics;
 pub mod nul_guard;
 pub mod request_target;
 pub mod router;

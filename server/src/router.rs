@@ -28,7 +28,7 @@ use tower_http::{catch_panic::CatchPanicLayer, compression::CompressionLayer};
 use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 
 use crate::{
-    auth, csrf, health, nul_guard, scim_api, scim_api::wire::ScimFailure, security_headers,
+    auth, csrf, health, metrics, nul_guard, scim_api, scim_api::wire::ScimFailure, security_headers,
     security_headers::SecurityHeaders, sso, state::AppState, telemetry,
 };
 
@@ -60,6 +60,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/healthz", get(health::healthz))
         .route(scim_api::limits_page::PATH, get(scim_api::limits_page::page))
         .route("/readyz", get(health::readyz))
+        .route(metrics::PATH, get(metrics::scrape_with_token))
         .nest(scim_api::BASE_PATH, scim_api::router(state.clone()))
         .merge(sso::router())
         .merge(state.assets.routes())

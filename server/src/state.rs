@@ -82,6 +82,9 @@ impl AppState {
     /// [`Background::finish`] after the server stops to store the last events and send the last
     /// email).
     pub fn start(db: DatabaseConnection, config: ValidConfig) -> (Self, Background) {
+        if config.raw.metrics_bind.is_some() || config.raw.metrics_token.is_some() {
+            crate::metrics::recorder();
+        }
         let assets = Assets::load(std::path::Path::new(&config.raw.site_root));
         let leptos = LeptosOptions::builder()
             .output_name("scimpad")

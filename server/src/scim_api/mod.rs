@@ -111,6 +111,7 @@ fn unauthorized() -> Response {
 /// 429 with `Retry-After` (RFC 6585 §4) and a SCIM error body, sent once the refusal has been
 /// held (`rate_limit::HOLD`).
 pub(crate) async fn too_many_requests(refusal: Refusal) -> Response {
+    metrics::counter!(crate::metrics::SCIM_THROTTLED).increment(1);
     tokio::time::sleep(refusal.hold).await;
     let detail = format!(
         "this organisation is sending more SCIM requests than its limit; retry after {} s",
@@ -222,6 +223,11 @@ async fn gate(State(state): State<AppState>, mut req: Request, next: Next) -> Re
     if response.status() == StatusCode::INTERNAL_SERVER_ERROR {
         tracing::error!(%method, %path, "SCIM request failed");
     }
+    let status = response.status().as_u16().to_string();
+    metrics::counter!(crate::metrics::SCIM_REQUESTS, "operation" => operation, "status" => status)
+        .increment(1);
+    metrics::histogram!(crate::metrics::SCIM_DURATION, "operation" => operation)
+        .record(started.elapsed().as_secs_f64());
     response
 }
 

@@ -21,8 +21,9 @@ pub mod saml;
 use app::routes;
 use axum::{
     Extension, Form, Router,
-    extract::{DefaultBodyLimit, Path, Query, State},
+    extract::{DefaultBodyLimit, Path, Query, Request, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
+    middleware::{Next, from_fn},
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
@@ -55,9 +56,40 @@ const ACS_BODY_LIMIT: usize = 256 * 1024;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route(routes::SSO_START, get(start))
-        .route(routes::OIDC_CALLBACK, get(oidc_callback))
+        .route(routes::OIDC_CALLBACK, get(oidc_callback).layer(from_fn(count_oidc_sign_ins)))
         .route(routes::SAML_METADATA, get(saml_metadata))
-        .route(routes::SAML_ACS, post(saml_acs).layer(DefaultBodyLimit::max(ACS_BODY_LIMIT)))
+        .route(
+            routes::SAML_ACS,
+            post(saml_acs).layer(DefaultBodyLimit::max(ACS_BODY_LIMIT)).layer(from_fn(count_saml_sign_ins)),
+        )
+}
+
+/// The counter of SSO refusals, labelled by `reason` ([`SsoFailure::reason`]).
+pub const REFUSALS_METRIC: &str = "scimpad_sso_refusals_total";
+
+/// Marks the answer of a failed SSO step, for the sign-in counters.
+#[derive(Clone, Copy, Debug)]
+struct Refused;
+
+/// Counts each SAML ACS answer as a sign-in (metrics): a session started, or refused.
+async fn count_saml_sign_ins(request: Request, next: Next) -> Response {
+    count_sign_ins(Protocol::Saml, next.run(request).await)
+}
+
+/// Counts each OIDC callback answer as a sign-in (metrics): a session started, or refused.
+async fn count_oidc_sign_ins(request: Request, next: Next) -> Response {
+    count_sign_ins(Protocol::Oidc, next.run(request).await)
+}
+
+fn count_sign_ins(protocol: Protocol, response: Response) -> Response {
+    let outcome = match response.extensions().get::<Refused>() {
+        Some(Refused) => "refused",
+        None if response.status().is_redirection() => "success",
+        // Only an extractor's rejection (a malformed form, say) answers otherwise.
+        None => "malformed",
+    };
+    domain::accounts::count_sign_in(protocol.as_str(), outcome);
+    response
 }
 
 /// Everything that ends a sign-in without a session.
@@ -85,8 +117,28 @@ enum SsoFailure {
     Domain(#[from] domain::DomainError),
 }
 
+impl SsoFailure {
+    /// Why, as a metric label: a small fixed set, never the IdP's own text.
+    fn reason(&self) -> &'static str {
+        match self {
+            SsoFailure::UnknownTarget(_) => "unknown_organisation",
+            SsoFailure::NotConfigured => "not_configured",
+            SsoFailure::StaleSignIn => "stale_sign_in",
+            SsoFailure::Refused(Refusal::NotProvisioned) => "not_provisioned",
+            SsoFailure::Refused(Refusal::Deactivated) => "deactivated",
+            SsoFailure::Refused(Refusal::WrongTenant) => "wrong_tenant",
+            SsoFailure::IdpSaidNo(_) => "idp_refused",
+            SsoFailure::Oidc(oidc::OidcError::Discovery { .. }) => "idp_unreachable",
+            SsoFailure::Oidc(_) | SsoFailure::Saml(_) => "unverified",
+            SsoFailure::Replayed => "replayed",
+            SsoFailure::SecretUnreadable | SsoFailure::Domain(_) => "server_error",
+        }
+    }
+}
+
 impl IntoResponse for SsoFailure {
     fn into_response(self) -> Response {
+        metrics::counter!(REFUSALS_METRIC, "reason" => self.reason()).increment(1);
         use StatusCode as S;
         let page = match &self {
             SsoFailure::UnknownTarget(who) => Page::new(
@@ -152,7 +204,9 @@ impl IntoResponse for SsoFailure {
         } else {
             tracing::warn!(error = %self, "SSO sign-in refused");
         }
-        page.into_response()
+        let mut response = page.into_response();
+        response.extensions_mut().insert(Refused);
+        response
     }
 }
 
