@@ -13,7 +13,7 @@ use domain::{
 use reqwest::Client;
 use serde_json::{Value, json};
 use support::{
-    ScimOrg, TestApp, create_user, location,
+    METRICS_TOKEN, ScimOrg, TestApp, create_user, location,
     oidc_op::{CLIENT_ID, CLIENT_SECRET, OidcOp, SigningKey, TENANT},
     sso_refusal, unique_user,
 };
@@ -34,7 +34,10 @@ struct Authorize {
 }
 
 async fn fixture() -> Fixture {
-    let app = TestApp::spawn().await;
+    fixture_with(TestApp::spawn().await).await
+}
+
+async fn fixture_with(app: TestApp) -> Fixture {
     let org = app.scim_org().await;
     let key = SigningKey::generate("key-1");
     let op = OidcOp::start(key.clone()).await;
@@ -117,7 +120,7 @@ fn person(oid: &'static str, upn: String) -> impl FnOnce(&mut Value) {
 
 #[tokio::test]
 async fn a_provisioned_person_signs_in_and_deprovisioning_locks_them_out() {
-    let f = fixture().await;
+    let f = fixture_with(TestApp::spawn_configured(false, &["--metrics-token", METRICS_TOKEN]).await).await;
     let upn = unique_user("alice");
     let alice = f.provision(&upn).await;
     let client = f.app.client();
@@ -167,6 +170,14 @@ async fn a_provisioned_person_signs_in_and_deprovisioning_locks_them_out() {
         ("sso_sign_in_refused", Some(alice.as_str()))
     );
     assert!(audited[1].3.contains("the person is deactivated"), "{}", audited[1].3);
+
+    // And on /metrics (at least these: other tests of this binary count beside them).
+    for (outcome, at_least) in [("success", 1.0), ("refused", 1.0)] {
+        let count =
+            f.app.counter("scimpad_sign_ins_total", &[("method", "oidc"), ("outcome", outcome)]).await;
+        assert!(count >= at_least, "{outcome}: {count}");
+    }
+    assert!(f.app.counter("scimpad_sso_refusals_total", &[("reason", "deactivated")]).await >= 1.0);
 }
 
 #[tokio::test]

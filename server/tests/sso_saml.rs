@@ -16,7 +16,7 @@ use domain::{
 use reqwest::Client;
 use serde_json::json;
 use support::{
-    ScimOrg, TestApp, create_user, location,
+    METRICS_TOKEN, ScimOrg, TestApp, create_user, location,
     saml_idp::{Claims, SamlIdp, TENANT},
     sso_refusal, unique_user,
 };
@@ -41,7 +41,10 @@ fn saml_input(certificates: String, enabled: bool) -> SamlInput {
 }
 
 async fn fixture() -> Fixture {
-    let app = TestApp::spawn().await;
+    fixture_with(TestApp::spawn().await).await
+}
+
+async fn fixture_with(app: TestApp) -> Fixture {
     let org = app.scim_org().await;
     let idp = SamlIdp::new();
     connections::save_saml(&app.db, &org.admin, saml_input(idp.cert_pem(), true)).await.unwrap();
@@ -213,7 +216,7 @@ async fn an_assertion_works_once() {
 
 #[tokio::test]
 async fn unprovisioned_foreign_and_deprovisioned_people_are_refused() {
-    let f = fixture().await;
+    let f = fixture_with(TestApp::spawn_configured(false, &["--metrics-token", METRICS_TOKEN]).await).await;
     let client = f.app.client();
     let stranger =
         f.post_acs(&client, &f.idp.response(&f.claims(&unique_user("eve"), "oid-eve")), None).await;
@@ -245,6 +248,16 @@ async fn unprovisioned_foreign_and_deprovisioned_people_are_refused() {
     assert_eq!(scim.delete(&format!("/Users/{frank}")).await.status, 204);
     let deleted = f.post_acs(&client, &f.idp.response(&f.claims(&upn, "oid-frank")), None).await;
     assert!(sso_refusal(deleted, 403).await.contains("has not given you access"));
+
+    // Counted on /metrics (at least these: other tests of this binary count beside them).
+    let signed_in = [("method", "saml"), ("outcome", "success")];
+    assert!(f.app.counter("scimpad_sign_ins_total", &signed_in).await >= 1.0);
+    let refused = [("method", "saml"), ("outcome", "refused")];
+    assert!(f.app.counter("scimpad_sign_ins_total", &refused).await >= 4.0);
+    for (reason, at_least) in [("not_provisioned", 2.0), ("wrong_tenant", 1.0), ("deactivated", 1.0)] {
+        let count = f.app.counter("scimpad_sso_refusals_total", &[("reason", reason)]).await;
+        assert!(count >= at_least, "{reason}: {count}");
+    }
 }
 
 #[tokio::test]

@@ -10,6 +10,8 @@ use domain::{sea_orm::DatabaseConnection, testing};
 use reqwest::{Client, Response, redirect::Policy};
 
 pub const PASSWORD: &str = "correct horse battery";
+/// The `--metrics-token` of apps whose tests read `/metrics` ([`TestApp::counter`]).
+pub const METRICS_TOKEN: &str = "metrics-token-of-the-integration-tests-0123";
 
 /// A running server.
 pub struct TestApp {
@@ -98,6 +100,24 @@ impl TestApp {
 
     pub fn at(&self, path: &str) -> String {
         format!("{}{path}", self.url)
+    }
+
+    /// The value of the counter `name` with `labels` on `/metrics` (the app must have been spawned
+    /// with `--metrics-token` [`METRICS_TOKEN`]); 0 when it has not been counted. The recorder is
+    /// the process's, so tests running beside this one count there too.
+    pub async fn counter(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
+        let body = self.client().get(self.at("/metrics")).bearer_auth(METRICS_TOKEN).send().await.unwrap();
+        assert_eq!(body.status(), 200);
+        let text = body.text().await.unwrap();
+        let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_owned()))).unwrap();
+        scrape
+            .samples
+            .iter()
+            .find(|s| s.metric == name && labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
+            .map_or(0.0, |s| match s.value {
+                prometheus_parse::Value::Counter(v) | prometheus_parse::Value::Untyped(v) => v,
+                _ => panic!("{name} is no counter"),
+            })
     }
 
     /// The person who signs in with `email`.
