@@ -1,8 +1,8 @@
 //! The URLs the server routes and the console shows people to paste elsewhere (the SCIM Tenant URL
 //! into Entra's provisioning settings, the SAML and OIDC URLs into Entra's app registration, the
-//! SSO start into the sign-in form), each defined once. The server's router mounts these very
-//! patterns and the console formats the same ones, so a moved route cannot leave the console
-//! telling Entra a stale URL; `server/tests/console_urls.rs` requests every URL the console shows.
+//! SSO start into the sign-in form) or links to (the CSV exports), each defined once. The server's
+//! router mounts these very patterns and the console formats the same ones, so a moved route cannot
+//! leave the console telling Entra a stale URL; `server/tests/console_urls.rs` requests every URL the console shows.
 //!
 //! Path patterns use axum's `{param}` syntax; the functions fill them in.
 
@@ -16,6 +16,15 @@ pub const OIDC_CALLBACK: &str = "/sso/oidc/callback";
 pub const SAML_METADATA: &str = "/sso/saml/{org}/metadata";
 /// An organisation's SAML Assertion Consumer Service (the Reply URL).
 pub const SAML_ACS: &str = "/sso/saml/{org}/acs";
+
+/// The Users page's CSV export: the users the page's filters [`USER_FILTERS`] select, all pages.
+pub const USERS_EXPORT: &str = "/export/users.csv";
+/// The Users page's filter parameters, which its export link carries.
+pub const USER_FILTERS: &[&str] = &["q", "status", "source", "role"];
+/// The provisioning log's CSV export: the events the page's filters [`LOG_FILTERS`] select.
+pub const LOG_EXPORT: &str = "/export/log.csv";
+/// The provisioning log's filter parameters, which its export link carries.
+pub const LOG_FILTERS: &[&str] = &["result", "operation", "resource", "key"];
 
 /// The SCIM Tenant URL of a server reached at `public_url`.
 pub fn tenant_url(public_url: &str) -> String {

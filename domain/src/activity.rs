@@ -80,7 +80,8 @@ impl LogFilter {
         })
     }
 
-    fn condition(&self, org_id: &OrgId) -> Condition {
+    /// The log rows of organisation `org_id` this filter selects.
+    pub(crate) fn condition(&self, org_id: &OrgId) -> Condition {
         let mut cond = Condition::all().add(event::Column::OrgId.eq(org_id));
         cond = match self.outcome {
             Some(Outcome::Success) => cond.add(event::Column::Status.lt(FIRST_ERROR_STATUS)),

@@ -18,21 +18,86 @@ use sea_orm::{
 use crate::{
     DomainError, DomainResult,
     accounts::{Actor, Role, Source},
+    activity::given,
     entities::{group, group_member, provisioning_event as event, user},
+    ids::OrgId,
 };
 
 /// Rows per console page.
 pub const PAGE_SIZE: u64 = 50;
 
-/// What the users table asks for.
+/// Which users the users table (and its CSV export) selects; `None` means any.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct UserQuery {
+pub struct UserFilter {
     /// Matches user name, display name or email (case-insensitive substring).
     pub search: Option<String>,
     /// `Some(true)` active only, `Some(false)` deactivated only.
     pub active: Option<bool>,
     pub source: Option<Source>,
     pub role: Option<Role>,
+}
+
+impl UserFilter {
+    /// A filter from the Users page's query parameters: `status` is `active`/`deactivated`,
+    /// `source` `scim`/`local`, `role` `admin`/`member`; blank means any, anything else is
+    /// refused with a message naming the parameter.
+    pub fn parse(
+        search: Option<&str>,
+        status: Option<&str>,
+        source: Option<&str>,
+        role: Option<&str>,
+    ) -> DomainResult<Self> {
+        use sea_orm::ActiveEnum;
+        let refused = |field: &'static str, v: &str, allowed: &str| {
+            DomainError::invalid(field, format!("\"{v}\" is not one of {allowed}."))
+        };
+        Ok(Self {
+            search: given(search).map(str::to_owned),
+            active: match given(status) {
+                None => None,
+                Some("active") => Some(true),
+                Some("deactivated") => Some(false),
+                Some(v) => return Err(refused("status", v, "active, deactivated")),
+            },
+            source: given(source)
+                .map(|v| {
+                    Source::try_from_value(&v.to_owned()).map_err(|_| refused("source", v, "scim, local"))
+                })
+                .transpose()?,
+            role: given(role)
+                .map(|v| Role::try_from_value(&v.to_owned()).map_err(|_| refused("role", v, "admin, member")))
+                .transpose()?,
+        })
+    }
+
+    /// The users of organisation `org_id` this filter selects.
+    pub(crate) fn condition(&self, org_id: &OrgId) -> Condition {
+        let mut cond = Condition::all().add(user::Column::OrgId.eq(org_id));
+        if let Some(s) = self.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            cond = cond.add(
+                Condition::any()
+                    .add(contains(user::Column::UserNameLower, s))
+                    .add(contains(user::Column::DisplayName, s))
+                    .add(contains(user::Column::EmailLower, s)),
+            );
+        }
+        if let Some(active) = self.active {
+            cond = cond.add(user::Column::Active.eq(active));
+        }
+        if let Some(source) = self.source {
+            cond = cond.add(user::Column::Source.eq(source));
+        }
+        if let Some(role) = self.role {
+            cond = cond.add(user::Column::Role.eq(role));
+        }
+        cond
+    }
+}
+
+/// What the users table asks for.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UserQuery {
+    pub filter: UserFilter,
     /// Column to sort by: `user_name` (default), `display_name`, `email`, `status`, `updated`.
     pub sort: Option<String>,
     pub descending: bool,
@@ -136,24 +201,7 @@ async fn membership_counts(
 /// A page of the organisation's users.
 pub async fn users(db: &DatabaseConnection, actor: &Actor, q: &UserQuery) -> DomainResult<Page<UserRow>> {
     actor.require_admin()?;
-    let mut cond = Condition::all().add(user::Column::OrgId.eq(&actor.org_id));
-    if let Some(s) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        cond = cond.add(
-            Condition::any()
-                .add(contains(user::Column::UserNameLower, s))
-                .add(contains(user::Column::DisplayName, s))
-                .add(contains(user::Column::EmailLower, s)),
-        );
-    }
-    if let Some(active) = q.active {
-        cond = cond.add(user::Column::Active.eq(active));
-    }
-    if let Some(source) = q.source {
-        cond = cond.add(user::Column::Source.eq(source));
-    }
-    if let Some(role) = q.role {
-        cond = cond.add(user::Column::Role.eq(role));
-    }
+    let cond = q.filter.condition(&actor.org_id);
     let total = user::Entity::find().filter(cond.clone()).count(db).await?;
     let order = if q.descending { Order::Desc } else { Order::Asc };
     let column = match q.sort.as_deref() {

@@ -18,6 +18,7 @@ pub mod email_confirmation;
 pub mod email_links;
 pub mod entities;
 pub mod error;
+pub mod export;
 pub mod group_commit;
 pub mod ids;
 pub mod invitations;

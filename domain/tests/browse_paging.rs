@@ -5,7 +5,7 @@
 use domain::{
     accounts::{self, Actor, SignUp},
     activity::{self, LogFilter},
-    browse::{self, PAGE_SIZE, UserQuery},
+    browse::{self, PAGE_SIZE, UserFilter, UserQuery},
     directory::{Projection, Scope, groups, users},
     sea_orm::DatabaseConnection,
     testing::{test_db, unique_email},
@@ -69,7 +69,11 @@ async fn any_u64_page_is_an_empty_page_with_the_right_totals() {
     for page in [u64::MAX, u64::MAX / PAGE_SIZE + 1, u64::MAX / PAGE_SIZE + 2] {
         let people = browse::users(&db, &ada, &query(page)).await.unwrap();
         assert_eq!((people.page, people.pages, people.total, people.rows.len()), (page, 1, 4, 0));
-        let searched = UserQuery { search: Some("p.".into()), descending: true, ..query(page) };
+        let searched = UserQuery {
+            filter: UserFilter { search: Some("p.".into()), ..UserFilter::default() },
+            descending: true,
+            ..query(page)
+        };
         assert_eq!(browse::users(&db, &ada, &searched).await.unwrap().rows.len(), 0);
 
         let list = browse::groups(&db, &ada, None, page).await.unwrap();

@@ -11,6 +11,7 @@ pub mod client_addr;
 pub mod config;
 pub mod csrf;
 pub mod domain_recheck;
+pub mod export;
 pub mod health;
 pub mod metrics;
 pub mod nul_guard;

@@ -3,8 +3,8 @@
 //! Outermost first: request id → trace span → request id on the response → security headers
 //! (`security_headers`) → compression → panic catcher →
 //! CSRF guard → session cookie → client address and user agent (`client_addr`) → authentication
-//! → NUL guard (`nul_guard`) → handlers (health, SCIM, SSO, console pages,
-//! server functions, assets). SCIM has its own bearer-token gate and never touches the session.
+//! → NUL guard (`nul_guard`) → handlers (health, SCIM, SSO, the console's CSV exports, console
+//! pages, server functions, assets). SCIM has its own bearer-token gate and never touches the session.
 //!
 //! A handler that panics must not drop the connection (Entra retries a dropped SCIM request as if
 //! nothing had been answered, a browser shows a network error): the panic is logged with the
@@ -28,7 +28,7 @@ use tower_http::{catch_panic::CatchPanicLayer, compression::CompressionLayer};
 use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 
 use crate::{
-    auth, csrf, health, metrics, nul_guard, scim_api, scim_api::wire::ScimFailure, security_headers,
+    auth, csrf, export, health, metrics, nul_guard, scim_api, scim_api::wire::ScimFailure, security_headers,
     security_headers::SecurityHeaders, sso, state::AppState, telemetry,
 };
 
@@ -52,7 +52,8 @@ fn console_routes() -> Vec<AxumRouteListing> {
     ROUTES.get_or_init(|| generate_route_list(app::App)).clone()
 }
 
-/// Every route: health, SCIM, SSO, console pages and server functions, and the asset fallback.
+/// Every route: health, SCIM, SSO, CSV exports, console pages and server functions, and the asset
+/// fallback.
 pub fn routes(state: &AppState) -> Router<AppState> {
     let context = state.app_context();
     let options = state.leptos.clone();
@@ -63,6 +64,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route(metrics::PATH, get(metrics::scrape_with_token))
         .nest(scim_api::BASE_PATH, scim_api::router(state.clone()))
         .merge(sso::router())
+        .merge(export::router())
         .merge(state.assets.routes())
         .leptos_routes_with_context(
             state,

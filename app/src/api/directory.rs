@@ -112,7 +112,8 @@ mod ssr {
 }
 
 /// A page of users: `q` searches names and emails; `status` is `active`/`deactivated`; `source`
-/// is `scim`/`local`; `role` is `admin`/`member`; `sort` a column with `dir` `asc`/`desc`.
+/// is `scim`/`local`; `role` is `admin`/`member` (any other value is refused, as the CSV export
+/// refuses it); `sort` a column with `dir` `asc`/`desc`.
 #[server(prefix = "/api", endpoint = "list_users")]
 pub async fn list_users(
     q: Option<String>,
@@ -123,22 +124,17 @@ pub async fn list_users(
     dir: Option<String>,
     page: Option<u64>,
 ) -> Result<Paged<UserRow>, AppError> {
-    use domain::{
-        accounts::{Role, Source},
-        sea_orm::ActiveEnum,
-    };
-
     use crate::server::{actor, app_context, into_app_error};
     let (ctx, actor) = (app_context()?, actor()?);
+    let filter = domain::browse::UserFilter::parse(
+        q.as_deref(),
+        status.as_deref(),
+        source.as_deref(),
+        role.as_deref(),
+    )
+    .map_err(into_app_error)?;
     let query = domain::browse::UserQuery {
-        search: q,
-        active: match status.as_deref() {
-            Some("active") => Some(true),
-            Some("deactivated") => Some(false),
-            _ => None,
-        },
-        source: source.and_then(|s| Source::try_from_value(&s).ok()),
-        role: role.and_then(|r| Role::try_from_value(&r).ok()),
+        filter,
         sort,
         descending: dir.as_deref() == Some("desc"),
         page: page.unwrap_or(1),

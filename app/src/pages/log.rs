@@ -1,7 +1,8 @@
 //! The provisioning log: every SCIM request Entra ID sends, newest first, above an activity chart
 //! of the last day and week. Filters and the page number live in the URL query string — the
 //! filter form is a GET form and the pager is made of links — so the back button, reloading and
-//! sharing a link all show the same rows, with or without JavaScript.
+//! sharing a link all show the same rows, with or without JavaScript; "Export CSV" downloads every
+//! row the filters select.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -10,11 +11,13 @@ use leptos_router::{components::Form, hooks::use_query_map, params::ParamsMap};
 use crate::{
     api::{LogEntry, LogPage, activity_chart, provisioning_log},
     components::{
+        export::ExportLink,
         filter::select,
         pager::{PAGE_PARAM, Pager},
         time,
     },
     error::AppError,
+    routes,
 };
 
 /// The log's filters and page, as read from the URL.
@@ -139,8 +142,12 @@ fn Rows(q: LogQuery, query: ParamsMap, page: LogPage) -> impl IntoView {
         };
     }
     let noun = if page.total == 1 { "request" } else { "requests" };
+    let what = format!("the {} {noun} these filters select", page.total);
     view! {
-        <p class="log-count" aria-live="polite">{format!("{} {noun}", page.total)}</p>
+        <div class="list-tools">
+            <p class="log-count" aria-live="polite">{format!("{} {noun}", page.total)}</p>
+            <ExportLink path=routes::LOG_EXPORT filters=routes::LOG_FILTERS query=query.clone() what test_id="export-log" />
+        </div>
         <ol class="log" data-testid="log">
             {page.entries.into_iter().map(|e| view! { <Row e /> }).collect_view()}
         </ol>

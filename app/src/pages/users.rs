@@ -1,6 +1,7 @@
 //! Users: the people in the organisation — provisioned by Entra over SCIM or local — as a
 //! server-paged table with search, status, source and role filters and sortable columns, all kept
-//! in the URL (shareable, back button works, usable before hydration); and one person's details,
+//! in the URL (shareable, back button works, usable before hydration), and a CSV export of every
+//! user the filters select; and one person's details,
 //! where an admin makes them an admin or a member after a confirmation that says what changes.
 
 use leptos::prelude::*;
@@ -13,10 +14,12 @@ use leptos_router::{
 use crate::{
     api::{SaveEntraAdminRole, SetUserRole, UserDetail, UserRow, entra_admin_role, get_user, list_users},
     components::{
+        export::ExportLink,
         form::{FormError, last_error},
         pager::{Pager, href_with},
         time::When,
     },
+    routes,
 };
 
 fn param(q: &leptos_router::params::ParamsMap, key: &str) -> Option<String> {
@@ -152,6 +155,15 @@ pub fn UsersPage() -> impl IntoView {
                         </p>
                     }.into_any(),
                     Ok(page) => view! {
+                        <div class="list-tools">
+                            <ExportLink
+                                path=routes::USERS_EXPORT
+                                filters=routes::USER_FILTERS
+                                query=query.get_untracked()
+                                what=format!("the {} {} these filters select", page.total, if page.total == 1 { "user" } else { "users" })
+                                test_id="export-users"
+                            />
+                        </div>
                         <div class="table-wrap">
                             <table class="data" data-testid="users">
                                 <caption class="sr-only">"Users"</caption>

@@ -15,14 +15,14 @@ use std::collections::HashMap;
 use scim::{ListQuery, ResourceKind, ScimType, SortOrder};
 use sea_orm::{
     ColumnTrait, Condition, EntityTrait, FromQueryResult, ModelTrait, Order, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait, Statement,
+    QuerySelect, QueryTrait,
     sea_query::{Alias, Expr},
 };
 
 use crate::{
     entities::directory_count,
     error::{DomainError, DomainResult},
-    store::{Row, Rows},
+    store::{Row, Rows, with_limit},
 };
 
 use super::{MAX_PAGE_SIZE, Projection, Scope, Stored, filter_sql, render_all};
@@ -77,15 +77,6 @@ fn sort_column(kind: ResourceKind, query: &ListQuery) -> DomainResult<&'static s
             ));
         }
     })
-}
-
-/// `statement` (a query without `LIMIT`) limited to `count` rows after `skip`, as literals.
-fn with_limit(mut statement: Statement, count: u64, skip: u64) -> Statement {
-    statement.sql.push_str(&format!(" LIMIT {count}"));
-    if skip > 0 {
-        statement.sql.push_str(&format!(" OFFSET {skip}"));
-    }
-    statement
 }
 
 /// The ListResponse `query` asks for among the scope's resources of `kind`.

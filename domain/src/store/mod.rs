@@ -65,6 +65,17 @@ pub trait Row: FromQueryResult + sqlite::FromSqlite + Send + 'static {}
 
 impl<T: FromQueryResult + sqlite::FromSqlite + Send + 'static> Row for T {}
 
+/// `statement` (a query without `LIMIT`) limited to `count` rows after `skip`, as literals: SQLite
+/// (3.47 and later) lets the planner read a bound `LIMIT`, and a statement whose plan read a
+/// parameter is prepared again on every execution.
+pub(crate) fn with_limit(mut statement: Statement, count: u64, skip: u64) -> Statement {
+    statement.sql.push_str(&format!(" LIMIT {count}"));
+    if skip > 0 {
+        statement.sql.push_str(&format!(" OFFSET {skip}"));
+    }
+    statement
+}
+
 /// Where a read's statements run.
 pub trait Rows: Send + Sync {
     /// The SQL dialect statements must be built for.

@@ -83,7 +83,7 @@ macro_rules! entity_rows {
     )+};
 }
 
-entity_rows!(api_key, directory_count, group, group_member, organization, user);
+entity_rows!(api_key, directory_count, group, group_member, organization, provisioning_event, user);
 
 /// A rusqlite error on the seam: unique and primary-key violations by SQLite's extended result
 /// code, anything else as a failure.
