@@ -75,3 +75,15 @@ test('a key needs a name', async ({ page }) => {
   await expect(page.getByTestId('error-name')).toContainText('Give the key a name');
   await expect(page.getByTestId('secret-dialog')).toBeHidden();
 });
+
+test("Entra's tutorial path: Profile Settings → API key leads an admin to the key and the Tenant URL", async ({ page }) => {
+  await signUp(page, uniqueEmail('tutorial'));
+  await open(page, '/settings/profile');
+  const pointer = page.getByTestId('profile-api-key');
+  await expect(pointer).toContainText('Secret Token');
+  await expect(pointer).toContainText('Tenant URL');
+  await pointer.getByTestId('profile-api-key-link').click();
+  await expect(page).toHaveURL(/\/settings\/api-keys$/);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('API keys');
+  await expect(page.getByTestId('tenant-url')).toHaveValue(`${baseURL}/scim/v2`);
+});

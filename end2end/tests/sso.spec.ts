@@ -82,6 +82,7 @@ test('OIDC: a provisioned person signs in; deprovisioning locks them out; strang
   await expect(alice.getByTestId('role')).toHaveText('Member');
   await expect(alice.getByTestId('managed-by-idp')).toBeVisible();
   await expect(alice.getByTestId('profile-form')).toHaveCount(0);
+  await expect(alice.getByTestId('profile-api-key')).toHaveCount(0); // API keys are admins'
 
   // A member: no admin navigation, and the admin pages and their server functions refuse her.
   await expect(alice.getByRole('link', { name: 'API keys' })).toHaveCount(0);

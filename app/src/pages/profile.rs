@@ -1,5 +1,8 @@
 //! Profile settings: the signed-in person's name, email, role, and password. Changing the
 //! password ends every other session of theirs.
+//!
+//! For admins it also leads to the API keys: Microsoft's Entra tutorial for ProdPad, which admins
+//! follow for apps like ours, says the key is under "Profile Settings → API key".
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -56,12 +59,34 @@ pub fn ProfilePage() -> impl IntoView {
                             </p>
                         </Show>
                     </section>
+                    <Show when=move || u.is_admin>
+                        <ApiKeyPointer />
+                    </Show>
                     <Show when=move || !u.managed_by_idp>
                         <EditProfile update change />
                     </Show>
                 })
             })}
         </Transition>
+    }
+}
+
+/// Where an admin following Entra's tutorial ("Profile Settings → API key") finds the key and the
+/// Tenant URL to paste beside it.
+#[component]
+fn ApiKeyPointer() -> impl IntoView {
+    view! {
+        <section class="card" aria-labelledby="api-key-heading" data-testid="profile-api-key">
+            <h2 id="api-key-heading">"API key"</h2>
+            <p>
+                "Microsoft Entra ID provisions your people with an API key as its "
+                <strong>"Secret Token"</strong> ", next to this server's " <strong>"Tenant URL"</strong>
+                ". Both are on the API keys page, where you create, copy, regenerate and revoke keys."
+            </p>
+            <a class="button primary narrow" href="/settings/api-keys" data-testid="profile-api-key-link">
+                "API keys and Tenant URL"
+            </a>
+        </section>
     }
 }
 
