@@ -149,9 +149,7 @@ impl Cli {
         }
         // A restore must not swap the SQLite file under a running server (`domain::backup`).
         let _serving = match (serving, domain::db::file_of(&url)) {
-            (true, Some(file)) if url.starts_with("sqlite:") => {
-                Some(domain::backup::DatabaseLock::take(&file)?)
-            }
+            (true, Some(file)) => Some(domain::backup::DatabaseLock::take(&file)?),
             _ => None,
         };
         let db = domain::db::connect(&url)
@@ -204,9 +202,8 @@ impl Cli {
 
 /// The SQLite file `url` names, or why there is none.
 fn sqlite_file(url: &str) -> Result<std::path::PathBuf, CliError> {
-    domain::db::file_of(url)
-        .filter(|_| url.starts_with("sqlite:"))
-        .ok_or_else(|| CliError::NotSqlite(domain::db::redact(url)))
+    // `file_of` names files of `sqlite:` URLs only.
+    domain::db::file_of(url).ok_or_else(|| CliError::NotSqlite(domain::db::redact(url)))
 }
 
 /// A progress bar of pages on stderr: drawn on a terminal, silent otherwise (indicatif hides it).
