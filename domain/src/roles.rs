@@ -162,6 +162,7 @@ pub async fn set_role(
     user::ActiveModel { role: Set(role), ..person.into() }.update(&txn).await?;
     audit::record(&txn, audit::Event::by(actor, Kind::RoleChanged, detail)).await?;
     txn.commit().await?;
+    crate::api_keys::forget_changed_keys(&actor.org_id);
     Ok(true)
 }
 
@@ -198,6 +199,7 @@ pub(crate) async fn follow_sso_roles(
         };
     audit::record(&txn, audit::Event::about(&person, Kind::RoleChanged, origin.clone(), detail)).await?;
     txn.commit().await?;
+    crate::api_keys::forget_changed_keys(&OrgId::new(&person.org_id));
     Ok(())
 }
 

@@ -19,6 +19,22 @@ pub async fn test_db() -> DatabaseConnection {
     crate::db::connect(&test_database_url()).await.expect("test database")
 }
 
+/// The verified-key cache of an instance serving `db`, once it is on (PostgreSQL: listening for
+/// key changes, within 10 s), so a test's lookups go through it; off on SQLite.
+pub async fn key_cache(db: &DatabaseConnection) -> crate::api_keys::KeyCache {
+    let keys = crate::api_keys::KeyCache::for_database(db);
+    if crate::db::backend(db) == sea_orm::DbBackend::Postgres {
+        for _ in 0..100 {
+            if keys.is_on() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert!(keys.is_on(), "the key cache does not listen for key changes");
+    }
+    keys
+}
+
 /// A client address of its own for a test's sign-ins: a random /64 of the documentation prefix
 /// (RFC 3849), so throttling counters never carry over between tests sharing a database.
 pub fn client() -> crate::origin::Client {

@@ -21,6 +21,7 @@ mod m20261202_000010_sso_domains;
 mod m20261202_000011_entra_roles;
 mod m20261202_000012_email_links;
 mod m20261203_000013_directory_count_shards;
+mod m20261203_000014_key_notifications;
 
 /// All migrations in the order they are applied.
 pub struct Migrator;
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000011_entra_roles::Migration),
             Box::new(m20261202_000012_email_links::Migration),
             Box::new(m20261203_000013_directory_count_shards::Migration),
+            Box::new(m20261203_000014_key_notifications::Migration),
         ]
     }
 }

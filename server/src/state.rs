@@ -10,6 +10,7 @@
 use std::sync::{Arc, atomic::AtomicBool};
 
 use domain::{
+    api_keys::KeyCache,
     group_commit::Writer,
     mail::{MailWorker, Outbox},
     provisioning_log::{self, LogSender, LogWriter},
@@ -47,6 +48,8 @@ pub struct Shared {
     pub provisioning_log: LogSender,
     /// The OIDC relying party and its per-issuer metadata cache.
     pub oidc: OidcRp,
+    /// The API keys this instance has verified (on PostgreSQL; see `domain::api_keys::cache`).
+    pub keys: KeyCache,
     /// Each organisation's SCIM request budget.
     pub scim_rate: OrgRateLimit,
     /// Where email goes out (off without `--smtp-url`).
@@ -118,6 +121,7 @@ impl AppState {
             None => (Outbox::off(&config.public_url), None),
         };
         let state = Self(Arc::new(Shared {
+            keys: KeyCache::for_database(&db),
             sessions: DbSessionStore::new(db.clone()),
             writer,
             read,

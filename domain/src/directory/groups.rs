@@ -10,7 +10,7 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySele
 use serde_json::{Value, json};
 
 use super::{
-    Projection, Scope, Write, Written, check_if_match, listing,
+    Projection, Scope, Write, Written, check_if_match, insert_alone, listing,
     memberships::{self, MemberDelta},
     render, render_unlinked,
     settings::{MemberReplace, member_replace_of},
@@ -104,19 +104,22 @@ pub async fn create(
         ..Default::default()
     };
     apply_columns(&mut model, resource, now)?;
+    if members.is_empty() {
+        // Entra's way: one statement, no transaction around it on PostgreSQL.
+        let model = insert_alone(w, model, DUPLICATE).await?;
+        let resource = render_unlinked(scope, KIND, &model, projection);
+        let summary = summary("created", &model.display_name, &MemberDelta::default());
+        return Ok(Written { resource, id: model.id, version: model.version, summary });
+    }
     let (scope, projection) = (scope.clone(), projection.clone());
     w.write(move |txn| {
         Box::pin(async move {
             let model = write(txn, Write::Insert, model, DUPLICATE).await?;
-            let (delta, resource) = if members.is_empty() {
-                (MemberDelta::default(), render_unlinked(&scope, KIND, &model, &projection))
-            } else {
-                let change = vec![scim::MemberChange::Add(members)];
-                let delta =
-                    memberships::apply(txn, &scope, &GroupId::new(&model.id), change, MemberReplace::Exact)
-                        .await?;
-                (delta, render(txn, &scope, KIND, &model, &projection).await?)
-            };
+            let change = vec![scim::MemberChange::Add(members)];
+            let delta =
+                memberships::apply(txn, &scope, &GroupId::new(&model.id), change, MemberReplace::Exact)
+                    .await?;
+            let resource = render(txn, &scope, KIND, &model, &projection).await?;
             let summary = summary("created", &model.display_name, &delta);
             Ok(Written { resource, id: model.id, version: model.version, summary })
         })

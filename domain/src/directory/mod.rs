@@ -15,13 +15,13 @@ pub use backend::{Directory, Target};
 use scim::AttrPath;
 /// The resource types the directory serves (its trait's methods take one).
 pub use scim::ResourceKind;
-use sea_orm::{ActiveModelTrait, EntityTrait, QueryTrait, TryIntoModel};
+use sea_orm::{ActiveModelTrait, DbBackend, EntityTrait, QueryTrait, Statement, TryIntoModel};
 use serde_json::{Value, json};
 
 use crate::{
     clock::to_rfc3339,
     error::{DomainError, DomainResult},
-    group_commit::BoxFuture,
+    group_commit::{BoxFuture, Writes},
     ids::OrgId,
     store::{Exec, ReadConn, Reader, Rows, StoreError},
 };
@@ -214,9 +214,26 @@ pub(crate) enum Write {
     Update,
 }
 
-/// Writes `model` — every field set — and returns it as stored, without reading it back (no
-/// `… RETURNING` of the row and its JSON). A broken uniqueness rule becomes 409 with `duplicate`
-/// as detail.
+/// The statement that writes `model` (every field set) on `backend`, and the row as it will be
+/// stored: no `… RETURNING` of the row and its JSON.
+fn statement_of<A>(
+    backend: DbBackend,
+    how: Write,
+    model: A,
+) -> DomainResult<(Statement, <A::Entity as EntityTrait>::Model)>
+where
+    A: ActiveModelTrait + TryIntoModel<<A::Entity as EntityTrait>::Model> + Clone + Send,
+{
+    let stored = model.clone().try_into_model()?;
+    let statement = match how {
+        Write::Insert => <A::Entity as EntityTrait>::insert(model).build(backend),
+        Write::Update => <A::Entity as EntityTrait>::update(model).validate()?.build(backend),
+    };
+    Ok((statement, stored))
+}
+
+/// Writes `model` — every field set — in `txn` and returns it as stored. A broken uniqueness rule
+/// becomes 409 with `duplicate` as detail.
 pub(crate) async fn write<A>(
     txn: &impl Exec,
     how: Write,
@@ -226,12 +243,24 @@ pub(crate) async fn write<A>(
 where
     A: ActiveModelTrait + TryIntoModel<<A::Entity as EntityTrait>::Model> + Clone + Send,
 {
-    let stored = model.clone().try_into_model()?;
-    let statement = match how {
-        Write::Insert => <A::Entity as EntityTrait>::insert(model).build(txn.backend()),
-        Write::Update => <A::Entity as EntityTrait>::update(model).validate()?.build(txn.backend()),
-    };
+    let (statement, stored) = statement_of(txn.backend(), how, model)?;
     txn.apply(statement).await.map_err(db_error(duplicate))?;
+    Ok(stored)
+}
+
+/// Inserts `model` — every field set — as a write of its own through `w` (one statement: no
+/// transaction around it on PostgreSQL, see [`Writes::write_statement`]) and returns it as
+/// stored. A broken uniqueness rule becomes 409 with `duplicate` as detail.
+pub(crate) async fn insert_alone<A>(
+    w: &impl Writes,
+    model: A,
+    duplicate: &str,
+) -> DomainResult<<A::Entity as EntityTrait>::Model>
+where
+    A: ActiveModelTrait + TryIntoModel<<A::Entity as EntityTrait>::Model> + Clone + Send,
+{
+    let (statement, stored) = statement_of(w.reader().backend(), Write::Insert, model)?;
+    w.write_statement(statement).await.map_err(db_error(duplicate))?;
     Ok(stored)
 }
 

@@ -22,8 +22,8 @@ use sea_orm::{
 use serde_json::{Value, json};
 
 use super::{
-    Projection, Scope, Write, Written, check_if_match, listing, render, render_unlinked, strip_server_fields,
-    write,
+    Projection, Scope, Write, Written, check_if_match, insert_alone, listing, render, render_unlinked,
+    strip_server_fields, write,
 };
 use crate::{
     accounts::{Role, Source},
@@ -244,17 +244,19 @@ pub async fn create(
         ..Default::default()
     };
     apply_columns(&mut model, cols, resource, now);
-    let org_id = scope.org_id.clone();
-    let model = w
-        .write(move |txn| {
-            Box::pin(async move {
-                if let Some(role) = entra_role_for(txn, &org_id, &entra_roles).await? {
-                    model.role = Set(role);
-                }
-                write(txn, Write::Insert, model, DUPLICATE).await
-            })
+    if !entra_roles.is_empty() {
+        // Read before the insert, not with it: the insert is then one statement (no transaction
+        // around it on PostgreSQL). An admin changing the mapping meanwhile is a race either way.
+        let org_id = scope.org_id.clone();
+        let role = super::read(&w.reader(), move |db| {
+            Box::pin(async move { Ok(entra_role_for(db, &org_id, &entra_roles).await?) })
         })
         .await?;
+        if let Some(role) = role {
+            model.role = Set(role);
+        }
+    }
+    let model = insert_alone(w, model, DUPLICATE).await?;
     if model.role == Role::Admin {
         summary.push_str(&role_note(Role::Admin));
     }
@@ -325,21 +327,26 @@ async fn modify(
     change: impl FnOnce(&user::Model) -> DomainResult<Change> + Send + 'static,
 ) -> DomainResult<Written> {
     let (in_scope, id, if_match) = (scope.clone(), id.to_owned(), if_match.map(str::to_owned));
-    let (model, summary) = w
+    let (model, summary, keys_changed) = w
         .write(move |txn| {
             Box::pin(async move {
                 let current = find(txn, &in_scope, &id, true).await?;
                 check_if_match(if_match.as_deref(), current.version)?;
                 match change(&current)? {
-                    Change::Unchanged(summary) => DomainResult::Ok((current, summary)),
+                    Change::Unchanged(summary) => DomainResult::Ok((current, summary, false)),
                     Change::To(resource, mut summary) => {
+                        let was_active_admin = is_active_admin(&current);
                         let model = store(txn, current, resource, &mut summary).await?;
-                        Ok((model, summary))
+                        let keys_changed = was_active_admin && !is_active_admin(&model);
+                        Ok((model, summary, keys_changed))
                     }
                 }
             })
         })
         .await?;
+    if keys_changed {
+        crate::api_keys::forget_changed_keys(&scope.org_id);
+    }
     let (scope, projection) = (scope.clone(), projection.clone());
     super::read(&w.reader(), move |db| {
         Box::pin(async move {
@@ -404,18 +411,23 @@ pub async fn delete(
     id: &str,
     if_match: Option<&str>,
 ) -> DomainResult<String> {
-    let (scope, id, if_match) = (scope.clone(), id.to_owned(), if_match.map(str::to_owned));
-    w.write(move |txn| {
-        Box::pin(async move {
-            let current = find(txn, &scope, &id, true).await?;
-            check_if_match(if_match.as_deref(), current.version)?;
-            keep_an_active_admin(txn, &current, Loss::Access).await?;
-            let deleting = user::Entity::delete_by_id(current.id.clone());
-            txn.apply(deleting.build(txn.backend())).await?;
-            Ok(format!("deleted user {}", current.user_name))
+    let (in_scope, id, if_match) = (scope.clone(), id.to_owned(), if_match.map(str::to_owned));
+    let (summary, keys_changed) = w
+        .write(move |txn| {
+            Box::pin(async move {
+                let current = find(txn, &in_scope, &id, true).await?;
+                check_if_match(if_match.as_deref(), current.version)?;
+                keep_an_active_admin(txn, &current, Loss::Access).await?;
+                let deleting = user::Entity::delete_by_id(current.id.clone());
+                txn.apply(deleting.build(txn.backend())).await?;
+                DomainResult::Ok((format!("deleted user {}", current.user_name), current.role == Role::Admin))
+            })
         })
-    })
-    .await
+        .await?;
+    if keys_changed {
+        crate::api_keys::forget_changed_keys(&scope.org_id);
+    }
+    Ok(summary)
 }
 
 /// `GET /Users` and `POST /Users/.search`: a filtered, sorted page (RFC 7644 §3.4.2).

@@ -175,6 +175,14 @@ pub enum Reader {
 }
 
 impl Reader {
+    /// The SQL dialect of the database it reads.
+    pub fn backend(&self) -> DbBackend {
+        match self {
+            Self::Shared(db) => db.get_database_backend(),
+            Self::Direct(_) => DbBackend::Sqlite,
+        }
+    }
+
     /// Runs the read `op` and returns what it returned: on the pool, in this task; on a SQLite
     /// file, on a reader thread. `Err` only when the reader threads have stopped.
     pub async fn run<T, F>(&self, op: F) -> Result<T, DbErr>

@@ -164,7 +164,7 @@ async fn gate(State(state): State<AppState>, mut req: Request, next: Next) -> Re
         .unwrap_or_else(|| path.clone());
     let token = bearer(&req).unwrap_or_default().to_owned();
     let (resource_type, path_id, operation) = classify(&method, &path);
-    let (org_id, key_id, response) = match api_keys::authenticate(&state.writer, &token).await {
+    let (org_id, key_id, response) = match api_keys::authenticate(&state.writer, &state.keys, &token).await {
         Ok(Ok(key)) => {
             // On the request's span, so every log line of this request names them.
             if let Some(RequestSpan(span)) = req.extensions().get::<RequestSpan>() {

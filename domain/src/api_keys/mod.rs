@@ -8,6 +8,10 @@
 //! one transaction, so the old key stops working the moment the new one exists. A key
 //! authenticates only while unrevoked, unexpired, and while its owner is an active admin.
 //! Creating, regenerating and revoking are recorded in the audit log in their own transaction.
+//! On PostgreSQL an instance keeps the keys it has verified ([`cache`]), invalidated on every
+//! instance by the database's notifications.
+
+pub mod cache;
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use rand::{Rng, RngCore, distributions::Alphanumeric, rngs::OsRng};
@@ -25,8 +29,10 @@ use crate::{
     entities::{api_key, user},
     group_commit::Writes,
     ids::{KeyId, OrgId, UserId},
-    store::{Exec, Rows},
+    store::Rows,
 };
+
+pub use cache::{KeyCache, forget_changed_keys};
 
 /// NEVER CHANGE: existing keys carry it, and secret scanners match on it.
 pub const KEY_PREFIX: &str = "scimpad_";
@@ -238,6 +244,7 @@ pub async fn revoke(db: &DatabaseConnection, actor: &Actor, key_id: &str) -> Dom
     let revoked: ApiKeyInfo = key.update(&txn).await?.into();
     audit::record(&txn, audit::Event::by(actor, Kind::ApiKeyRevoked, described(&revoked))).await?;
     txn.commit().await?;
+    forget_changed_keys(&actor.org_id);
     Ok(revoked)
 }
 
@@ -257,6 +264,7 @@ pub async fn regenerate(db: &DatabaseConnection, actor: &Actor, key_id: &str) ->
     let detail = format!("{}, replaced by {}; the old key stopped working", described(&old), new.info.prefix);
     audit::record(&txn, audit::Event::by(actor, Kind::ApiKeyRegenerated, detail)).await?;
     txn.commit().await?;
+    forget_changed_keys(&actor.org_id);
     Ok(new)
 }
 
@@ -300,17 +308,52 @@ pub async fn activity(
     Ok(out)
 }
 
-/// Checks a bearer token, reading through `w`'s reader (see `store`). On success records the use
-/// through `w`, at most once a minute per key.
-pub async fn authenticate(w: &impl Writes, token: &str) -> DomainResult<Result<KeyPrincipal, Refused>> {
-    let refuse = |reason, key: Option<&Presented>| {
-        let (org_id, key_id) = (key.map(|k| OrgId::new(&k.org_id)), key.map(|k| KeyId::new(&k.id)));
-        Ok(Err(Refused { reason, org_id, key_id }))
+/// Checks a bearer token, from `keys` when it holds the key, else reading through `w`'s reader
+/// (see `store`). On success records the use through `w`, at most once a minute per key.
+pub async fn authenticate(
+    w: &impl Writes,
+    keys: &KeyCache,
+    token: &str,
+) -> DomainResult<Result<KeyPrincipal, Refused>> {
+    let Some(public_id) = parse(token) else {
+        return Ok(Err(Refused { reason: KeyRefusal::Malformed, org_id: None, key_id: None }));
     };
-    let Some(public_id) = parse(token) else { return refuse(KeyRefusal::Malformed, None) };
-    // One query: the key and what decides about its owner (every SCIM request runs it). `all`,
-    // not `one`: the public id is unique, and `one` would bind a `LIMIT`, which makes SQLite
-    // prepare the statement again on every request.
+    let (cached, ticket) = keys.find(public_id);
+    let from_cache = cached.is_some();
+    let found = match cached {
+        Some(key) => Some(key),
+        None => read_key(w, public_id).await?,
+    };
+    let Some(key) = found else {
+        return Ok(Err(Refused { reason: KeyRefusal::Unknown, org_id: None, key_id: None }));
+    };
+    let now = now_ms();
+    if let Err(reason) = check(&key, token, now) {
+        let (org_id, key_id) = (Some(OrgId::new(&key.org_id)), Some(KeyId::new(&key.id)));
+        return Ok(Err(Refused { reason, org_id, key_id }));
+    }
+    if !from_cache {
+        keys.keep(public_id, &key, ticket);
+    }
+    if key.last_used_at.is_none_or(|at| now - at >= LAST_USED_RESOLUTION_MS) {
+        // Through the SCIM writer (on SQLite its group commit), in the key's organisation's lane.
+        let stamping = api_key::Entity::update_many()
+            .col_expr(api_key::Column::LastUsedAt, sea_orm::sea_query::Expr::value(now))
+            .filter(api_key::Column::Id.eq(key.id.clone()));
+        w.write_statement(stamping.build(w.reader().backend())).await?;
+        keys.used(public_id, now);
+    }
+    Ok(Ok(KeyPrincipal {
+        key_id: KeyId::new(key.id),
+        org_id: OrgId::new(key.org_id),
+        owner_id: UserId::new(key.owner_id),
+    }))
+}
+
+/// The key under `public_id` and what decides about its owner, in one statement. `all`, not
+/// `one`: the public id is unique, and `one` would bind a `LIMIT`, which makes SQLite prepare the
+/// statement again on every request.
+async fn read_key(w: &impl Writes, public_id: &str) -> DomainResult<Option<Presented>> {
     let lookup = api_key::Entity::find()
         .select_only()
         .columns([
@@ -330,44 +373,29 @@ pub async fn authenticate(w: &impl Writes, token: &str) -> DomainResult<Result<K
     let found = w
         .reader()
         .run(move |db| Box::pin(async move { db.rows::<Presented>(lookup.build(db.backend())).await }))
-        .await??
-        .into_iter()
-        .next();
-    let Some(key) = found else {
-        return refuse(KeyRefusal::Unknown, None);
-    };
+        .await??;
+    Ok(found.into_iter().next())
+}
+
+/// Whether `key` (the row presented as `token`) authenticates at `now`, and if not, why.
+fn check(key: &Presented, token: &str, now: i64) -> Result<(), KeyRefusal> {
     if !bool::from(digest(token).as_bytes().ct_eq(key.secret_hash.as_bytes())) {
-        return refuse(KeyRefusal::WrongSecret, Some(&key));
+        return Err(KeyRefusal::WrongSecret);
     }
-    let now = now_ms();
     if key.revoked_at.is_some() {
-        return refuse(KeyRefusal::Revoked, Some(&key));
+        return Err(KeyRefusal::Revoked);
     }
     if key.expires_at.is_some_and(|at| at <= now) {
-        return refuse(KeyRefusal::Expired, Some(&key));
+        return Err(KeyRefusal::Expired);
     }
     let owner_ok = key.owner_active == Some(true)
         && key.owner_org_id.as_deref() == Some(key.org_id.as_str())
         && key.owner_role == Some(Role::Admin.to_value());
-    if !owner_ok {
-        return refuse(KeyRefusal::OwnerNotAdmin, Some(&key));
-    }
-    if key.last_used_at.is_none_or(|at| now - at >= LAST_USED_RESOLUTION_MS) {
-        // Through the SCIM writer (on SQLite its group commit), in the key's organisation's lane.
-        let stamping = api_key::Entity::update_many()
-            .col_expr(api_key::Column::LastUsedAt, sea_orm::sea_query::Expr::value(now))
-            .filter(api_key::Column::Id.eq(key.id.clone()));
-        w.write(move |txn| Box::pin(async move { txn.apply(stamping.build(txn.backend())).await })).await?;
-    }
-    Ok(Ok(KeyPrincipal {
-        key_id: KeyId::new(key.id),
-        org_id: OrgId::new(key.org_id),
-        owner_id: UserId::new(key.owner_id),
-    }))
+    if owner_ok { Ok(()) } else { Err(KeyRefusal::OwnerNotAdmin) }
 }
 
 /// A presented key's row and what decides about its owner (absent when the owner is gone).
-#[derive(Debug, FromQueryResult)]
+#[derive(Clone, Debug, FromQueryResult)]
 struct Presented {
     id: String,
     org_id: String,
