@@ -139,6 +139,54 @@ async fn membership_changes_in_both_dialects() {
     assert!(member_ids(&scim, &group).await.is_empty());
 }
 
+/// A user's `groups` (RFC 7643 §4.1.2) as list pages show them: the lookup Entra makes, a deeper
+/// page, and a page without them; read in the page's one statement (`memberships::folded`).
+#[tokio::test]
+async fn list_pages_show_each_users_groups() {
+    let app = TestApp::spawn().await;
+    let scim = app.scim(&app.scim_org().await.key);
+    let (in_two, in_none) = (unique_user("two"), unique_user("none"));
+    let (a, b) = (create_user(&scim, &in_two).await, create_user(&scim, &in_none).await);
+    let (sales, staff) = (create_group(&scim, "Sales \"EU\"").await, create_group(&scim, "Staff").await);
+    for group in [&sales, &staff] {
+        patch(&scim, group, json!([{"op": "add", "path": "members", "value": [{"value": a}]}])).await;
+    }
+    let groups_of = |user: &Value| {
+        let mut shown: Vec<(String, String)> = user["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| {
+                assert_eq!(g["type"], "direct");
+                let value = g["value"].as_str().unwrap().to_owned();
+                assert!(g["$ref"].as_str().unwrap().ends_with(&format!("/Groups/{value}")), "{g}");
+                (value, g["display"].as_str().unwrap().to_owned())
+            })
+            .collect();
+        shown.sort();
+        shown
+    };
+    let mut expected = vec![(sales.clone(), "Sales \"EU\"".to_owned()), (staff.clone(), "Staff".to_owned())];
+    expected.sort();
+
+    let found = scim.find_user(&in_two).await;
+    assert_eq!(groups_of(&found[0]), expected, "the lookup by userName");
+    let found = scim.find_user(&in_none).await;
+    assert!(found[0].get("groups").is_none(), "no group, no attribute: {}", found[0]);
+
+    // Past the admin who signed up (the first user, by creation time): the deeper-page statement.
+    let page = scim.get("/Users?startIndex=2&count=2").await.body;
+    let (with, without) = (&page["Resources"][0], &page["Resources"][1]);
+    assert_eq!((&with["id"], &without["id"]), (&json!(a), &json!(b)), "{page}");
+    assert_eq!(groups_of(with), expected, "a deeper page");
+    assert!(without.get("groups").is_none());
+
+    let filter = urlencode(&format!("userName eq \"{in_two}\""));
+    let trimmed = scim.get(&format!("/Users?filter={filter}&excludedAttributes=groups")).await.body;
+    assert!(trimmed["Resources"][0].get("groups").is_none(), "{trimmed}");
+    assert_eq!(trimmed["Resources"][0]["userName"], in_two.as_str());
+}
+
 #[tokio::test]
 async fn only_users_of_the_same_organisation_are_ever_linked() {
     let app = TestApp::spawn().await;

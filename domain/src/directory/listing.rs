@@ -25,7 +25,9 @@ use crate::{
     store::{Row, Rows, with_limit},
 };
 
-use super::{MAX_PAGE_SIZE, Projection, Scope, Stored, filter_sql, render_all};
+use super::{
+    Linked, MAX_PAGE_SIZE, Projection, Scope, Stored, filter_sql, memberships, render_all, render_linked,
+};
 
 /// The page size when the client gives no `count`.
 pub const DEFAULT_PAGE_SIZE: u64 = 100;
@@ -94,8 +96,15 @@ where
 {
     let projection =
         Projection { attributes: query.attributes.clone(), excluded: query.excluded_attributes.clone() };
-    let page = page::<E>(db, scope, kind, query, org_column, id_column).await?;
-    let resources = render_all(db, scope, kind, &page.rows, &projection).await?;
+    let links = projection.returns(memberships::link_attribute(kind));
+    let page = page::<E>(db, scope, kind, query, links, org_column, id_column).await?;
+    let resources = match kind {
+        ResourceKind::User => render_linked(scope, kind, &page.rows, &projection)?,
+        ResourceKind::Group => {
+            let models: Vec<E::Model> = page.rows.into_iter().map(|row| row.model).collect();
+            render_all(db, scope, kind, &models, &projection).await?
+        }
+    };
     Ok(scim::list::list_response(page.total, query.start_index, resources))
 }
 
@@ -126,15 +135,17 @@ where
     Ok(kept.first().map_or(0, |c| u64::try_from(c.n).unwrap_or(0)))
 }
 
-/// The page `query` asks for among the scope's resources of `kind`.
+/// The page `query` asks for among the scope's resources of `kind`, each row with its memberships
+/// folded in when `links` (users only: see [`memberships::folded`]).
 async fn page<E>(
     db: &impl Rows,
     scope: &Scope,
     kind: ResourceKind,
     query: &ListQuery,
+    links: bool,
     org_column: E::Column,
     id_column: E::Column,
-) -> DomainResult<Page<E::Model>>
+) -> DomainResult<Page<Linked<E::Model>>>
 where
     E: EntityTrait,
     E::Model: Row,
@@ -144,6 +155,7 @@ where
         condition = condition.add(filter_sql::lower(filter, kind, db.backend())?);
     }
     let sort = sort_column(kind, query)?;
+    let folded = memberships::folded(kind, links, db.backend());
     let count = query.count.unwrap_or(DEFAULT_PAGE_SIZE).min(MAX_PAGE_SIZE);
     let skip = query.start_index.saturating_sub(1);
     let order = match query.sort_order {
@@ -157,8 +169,9 @@ where
     if skip == 0 && count > 0 {
         // The first page (every lookup Entra makes): read the rows directly, and count only when
         // the page is full; a partial first page is the whole result.
-        let statement = with_limit(sorted.build(db.backend()), count, 0);
-        let rows: Vec<E::Model> = db.rows(statement).await?;
+        let with_links = sorted.clone().expr_as(folded, memberships::FOLDED);
+        let statement = with_limit(with_links.build(db.backend()), count, 0);
+        let rows: Vec<Linked<E::Model>> = db.rows(statement).await?;
         let total = if (rows.len() as u64) < count {
             rows.len() as u64
         } else {
@@ -173,11 +186,11 @@ where
     let ids_query = sorted.select_only().column_as(id_column, "id").build(db.backend());
     let ids: Vec<IdRow> = db.rows(with_limit(ids_query, count, skip)).await?;
     let ids: Vec<String> = ids.into_iter().map(|row| row.id).collect();
-    let rows = E::find().filter(id_column.is_in(ids.clone())).build(db.backend());
-    let mut rows: Vec<E::Model> = db.rows(rows).await?;
+    let rows = E::find().expr_as(folded, memberships::FOLDED).filter(id_column.is_in(ids.clone()));
+    let mut rows: Vec<Linked<E::Model>> = db.rows(rows.build(db.backend())).await?;
     // Back into the page's order: a position per id, looked up once per row (linear).
     let order: HashMap<&str, usize> = ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
-    rows.sort_by_cached_key(|m| match m.get(id_column) {
+    rows.sort_by_cached_key(|row| match row.model.get(id_column) {
         sea_orm::Value::String(Some(id)) => order.get(id.as_str()).copied(),
         _ => None,
     });

@@ -9,8 +9,9 @@ use std::collections::{HashMap, HashSet};
 
 use scim::{MemberChange, ResourceKind};
 use sea_orm::{
-    ColumnTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QuerySelect, QueryTrait, RelationTrait,
-    sea_query::OnConflict,
+    ColumnTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, JoinType, QueryFilter, QuerySelect,
+    QueryTrait, RelationTrait,
+    sea_query::{Expr, OnConflict, SimpleExpr},
 };
 use serde_json::{Value, json};
 
@@ -212,6 +213,34 @@ struct MemberOf {
     user_id: String,
 }
 crate::from_sqlite!(MemberOf { group_id, user_id });
+
+/// The name of the column [`folded`] adds to a row.
+pub(crate) const FOLDED: &str = "folded_links";
+
+/// What a page's statement selects as [`FOLDED`] beside each row of `kind`: a user's groups as a
+/// JSON array of `[id, displayName]` pairs when `wanted` (a correlated subquery on
+/// `group_members(user_id)`, so a lookup is one statement, not two), else `NULL`. A group's
+/// members are not folded: a group can hold tens of thousands, read by [`members_of`] in chunks.
+pub(crate) fn folded(kind: ResourceKind, wanted: bool, backend: DbBackend) -> SimpleExpr {
+    let aggregate = match backend {
+        DbBackend::Postgres => "json_agg(json_build_array(gm.group_id, g.display_name))::text",
+        _ => "json_group_array(json_array(gm.group_id, g.display_name))",
+    };
+    if kind != ResourceKind::User || !wanted {
+        return Expr::cust("NULL");
+    }
+    Expr::cust(format!(
+        "(SELECT {aggregate} FROM group_members gm JOIN groups g ON g.id = gm.group_id \
+         WHERE gm.user_id = users.id AND g.org_id = users.org_id)"
+    ))
+}
+
+/// The links a [`folded`] column holds (none when it is `NULL`: no group, or none wanted).
+pub(crate) fn unfold(folded: Option<&str>) -> DomainResult<Vec<Link>> {
+    let Some(json) = folded else { return Ok(Vec::new()) };
+    let links = serde_json::from_str(json).map_err(|e| DbErr::Custom(format!("folded links: {e}")))?;
+    Ok(links)
+}
 
 /// The groups each of `user_ids` belongs to.
 pub(crate) async fn groups_of(

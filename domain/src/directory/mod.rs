@@ -15,7 +15,10 @@ pub use backend::{Directory, Target};
 use scim::AttrPath;
 /// The resource types the directory serves (its trait's methods take one).
 pub use scim::ResourceKind;
-use sea_orm::{ActiveModelTrait, DbBackend, EntityTrait, QueryTrait, Statement, TryIntoModel};
+use sea_orm::{
+    ActiveModelTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, QueryResult, QueryTrait, Statement,
+    TryIntoModel,
+};
 use serde_json::{Value, json};
 
 use crate::{
@@ -23,7 +26,10 @@ use crate::{
     error::{DomainError, DomainResult},
     group_commit::{BoxFuture, Writes},
     ids::OrgId,
-    store::{Exec, ReadConn, Reader, Rows, StoreError},
+    store::{
+        Exec, ReadConn, Reader, Rows, StoreError, StoreResult,
+        sqlite::{FromSqlite, field},
+    },
 };
 
 /// The organisation a request acts on and the SCIM base URL its resources live under.
@@ -160,23 +166,66 @@ pub(crate) async fn render_all<M: Stored>(
     models: &[M],
     projection: &Projection,
 ) -> DomainResult<Vec<Value>> {
-    let with_links = projection.returns(memberships::link_attribute(kind));
-    let links = if with_links {
+    let links = if projection.returns(memberships::link_attribute(kind)) {
         let ids: Vec<String> = models.iter().map(|m| m.id().to_owned()).collect();
-        memberships::links_of(db, scope, kind, &ids).await?
+        Some(memberships::links_of(db, scope, kind, &ids).await?)
     } else {
-        Default::default()
+        None
     };
     Ok(models
         .iter()
-        .map(|m| {
-            let mut resource = with_meta(m.resource().clone(), kind, scope, m.id(), m.stamps());
-            if with_links {
-                memberships::set_links(&mut resource, kind, links.get(m.id()), scope);
-            }
-            projection.apply(&resource, kind)
-        })
+        .map(|m| shown(scope, kind, m, links.as_ref().map(|l| l.get(m.id())), projection))
         .collect())
+}
+
+/// A row read with its memberships folded in (see [`memberships::folded`]).
+pub(crate) struct Linked<M> {
+    pub model: M,
+    pub folded: Option<String>,
+}
+
+impl<M: FromQueryResult> FromQueryResult for Linked<M> {
+    fn from_query_result(row: &QueryResult, pre: &str) -> Result<Self, DbErr> {
+        Ok(Self { model: M::from_query_result(row, pre)?, folded: row.try_get(pre, memberships::FOLDED)? })
+    }
+}
+
+impl<M: FromSqlite> FromSqlite for Linked<M> {
+    fn from_sqlite(row: &rusqlite::Row<'_>) -> StoreResult<Self> {
+        Ok(Self { model: M::from_sqlite(row)?, folded: field(row, memberships::FOLDED)? })
+    }
+}
+
+/// Rows read with their memberships folded in, as returned (see [`render_all`]).
+pub(crate) fn render_linked<M: Stored>(
+    scope: &Scope,
+    kind: ResourceKind,
+    rows: &[Linked<M>],
+    projection: &Projection,
+) -> DomainResult<Vec<Value>> {
+    let with_links = projection.returns(memberships::link_attribute(kind));
+    rows.iter()
+        .map(|row| {
+            let links = with_links.then(|| memberships::unfold(row.folded.as_deref())).transpose()?;
+            Ok(shown(scope, kind, &row.model, links.as_ref().map(Some), projection))
+        })
+        .collect()
+}
+
+/// `model` as returned: `id`, `meta`, the memberships in `links` when given (the outer `None`: the
+/// projection leaves them out), then the projection.
+fn shown<M: Stored>(
+    scope: &Scope,
+    kind: ResourceKind,
+    model: &M,
+    links: Option<Option<&Vec<memberships::Link>>>,
+    projection: &Projection,
+) -> Value {
+    let mut resource = with_meta(model.resource().clone(), kind, scope, model.id(), model.stamps());
+    if let Some(links) = links {
+        memberships::set_links(&mut resource, kind, links, scope);
+    }
+    projection.apply(&resource, kind)
 }
 
 /// A resource that has no memberships yet (just created, none named), as returned: no query.
