@@ -22,8 +22,8 @@ use sea_orm::{
 use serde_json::{Value, json};
 
 use super::{
-    Projection, Scope, Write, Written, check_if_match, insert_alone, listing, render, render_unlinked,
-    strip_server_fields, write,
+    Linked, Projection, Scope, Write, Written, check_if_match, insert_alone, listing, memberships,
+    render_linked, render_unlinked, strip_server_fields, write,
 };
 use crate::{
     accounts::{Role, Source},
@@ -107,15 +107,30 @@ fn prepare(body: &Value) -> DomainResult<(Value, Columns)> {
     Ok((resource, cols))
 }
 
-async fn find(db: &impl Rows, scope: &Scope, id: &str, lock: bool) -> DomainResult<user::Model> {
-    let mut query = user::Entity::find_by_id(id.to_owned()).filter(user::Column::OrgId.eq(&scope.org_id));
+/// User `id` of the scope, locked for the write when `lock`, with their groups folded in when
+/// `groups` (one statement either way; see `memberships::folded`).
+async fn find(
+    db: &impl Rows,
+    scope: &Scope,
+    id: &str,
+    lock: bool,
+    groups: bool,
+) -> DomainResult<Linked<user::Model>> {
+    let mut query = user::Entity::find_by_id(id.to_owned())
+        .expr_as(memberships::folded(KIND, groups, db.backend()), memberships::FOLDED)
+        .filter(user::Column::OrgId.eq(&scope.org_id));
     if lock {
         query = query.lock_exclusive();
     }
     // Not `one`: the id is the key, and `one` would bind a `LIMIT` (see `listing`).
-    let found: Vec<user::Model> = db.rows(query.build(db.backend())).await?;
+    let found: Vec<Linked<user::Model>> = db.rows(query.build(db.backend())).await?;
     let found = found.into_iter().next();
     found.ok_or(DomainError::NotFound)
+}
+
+/// `row` as returned (see `render_linked`).
+fn shown(scope: &Scope, row: Linked<user::Model>, projection: &Projection) -> DomainResult<Value> {
+    Ok(render_linked(scope, KIND, std::slice::from_ref(&row), projection)?.pop().unwrap_or_default())
 }
 
 async fn end_sessions(db: &impl Exec, user_id: &str) -> DomainResult<()> {
@@ -267,9 +282,9 @@ pub async fn create(
 
 /// `GET /Users/{id}`.
 pub async fn get(db: &impl Rows, scope: &Scope, id: &str, projection: &Projection) -> DomainResult<Written> {
-    let model = find(db, scope, id, false).await?;
-    let resource = render(db, scope, KIND, &model, projection).await?;
-    Ok(Written { resource, id: model.id, version: model.version, summary: String::new() })
+    let row = find(db, scope, id, false, projection.returns(memberships::link_attribute(KIND))).await?;
+    let (id, version) = (row.model.id.clone(), row.model.version);
+    Ok(Written { resource: shown(scope, row, projection)?, id, version, summary: String::new() })
 }
 
 /// Stores `resource` as the new state of `current` (in `txn`); returns the row as stored.
@@ -315,9 +330,9 @@ enum Change {
     Unchanged(String),
 }
 
-/// Locks user `id`, checks `If-Match`, stores what `change` makes of it — all in one write — and
-/// returns the result, rendered after the commit on the reader so the group-commit writer spends
-/// no time on it.
+/// Locks user `id` (reading their groups with them, when the response shows them), checks
+/// `If-Match`, stores what `change` makes of it — all in one write — and returns the result,
+/// rendered after the commit.
 async fn modify(
     w: &impl Writes,
     scope: &Scope,
@@ -327,34 +342,30 @@ async fn modify(
     change: impl FnOnce(&user::Model) -> DomainResult<Change> + Send + 'static,
 ) -> DomainResult<Written> {
     let (in_scope, id, if_match) = (scope.clone(), id.to_owned(), if_match.map(str::to_owned));
-    let (model, summary, keys_changed) = w
+    let groups = projection.returns(memberships::link_attribute(KIND));
+    let (row, summary, keys_changed) = w
         .write(move |txn| {
             Box::pin(async move {
-                let current = find(txn, &in_scope, &id, true).await?;
+                let Linked { model: current, folded } = find(txn, &in_scope, &id, true, groups).await?;
                 check_if_match(if_match.as_deref(), current.version)?;
-                match change(&current)? {
-                    Change::Unchanged(summary) => DomainResult::Ok((current, summary, false)),
+                let (model, summary, keys_changed) = match change(&current)? {
+                    Change::Unchanged(summary) => (current, summary, false),
                     Change::To(resource, mut summary) => {
                         let was_active_admin = is_active_admin(&current);
                         let model = store(txn, current, resource, &mut summary).await?;
                         let keys_changed = was_active_admin && !is_active_admin(&model);
-                        Ok((model, summary, keys_changed))
+                        (model, summary, keys_changed)
                     }
-                }
+                };
+                DomainResult::Ok((Linked { model, folded }, summary, keys_changed))
             })
         })
         .await?;
     if keys_changed {
         crate::api_keys::forget_changed_keys(&scope.org_id);
     }
-    let (scope, projection) = (scope.clone(), projection.clone());
-    super::read(&w.reader(), move |db| {
-        Box::pin(async move {
-            let resource = render(db, &scope, KIND, &model, &projection).await?;
-            Ok(Written { resource, id: model.id, version: model.version, summary })
-        })
-    })
-    .await
+    let (id, version) = (row.model.id.clone(), row.model.version);
+    Ok(Written { resource: shown(scope, row, projection)?, id, version, summary })
 }
 
 /// `PUT /Users/{id}`: replaces every writable attribute (RFC 7644 §3.5.1).
@@ -415,7 +426,7 @@ pub async fn delete(
     let (summary, keys_changed) = w
         .write(move |txn| {
             Box::pin(async move {
-                let current = find(txn, &in_scope, &id, true).await?;
+                let current = find(txn, &in_scope, &id, true, false).await?.model;
                 check_if_match(if_match.as_deref(), current.version)?;
                 keep_an_active_admin(txn, &current, Loss::Access).await?;
                 let deleting = user::Entity::delete_by_id(current.id.clone());
