@@ -6,4 +6,5 @@ pub mod filter;
 pub mod form;
 pub mod layout;
 pub mod pager;
+pub mod table;
 pub mod time;

@@ -10,6 +10,7 @@ use crate::{
     components::{
         copy::CopyField,
         form::{Field, FormError},
+        table::TableBox,
         time::When,
     },
     error::AppError,
@@ -177,7 +178,7 @@ fn KeyTable(keys: Vec<ApiKeyRow>, confirm: RwSignal<Option<Confirm>>) -> impl In
         })
         .collect_view();
     view! {
-        <div class="table-wrap">
+        <TableBox label="API keys">
             <table class="data" data-testid="keys">
                 <caption class="sr-only">"API keys"</caption>
                 <thead>
@@ -193,7 +194,7 @@ fn KeyTable(keys: Vec<ApiKeyRow>, confirm: RwSignal<Option<Confirm>>) -> impl In
                 </thead>
                 <tbody>{rows}</tbody>
             </table>
-        </div>
+        </TableBox>
     }
     .into_any()
 }

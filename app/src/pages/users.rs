@@ -17,6 +17,7 @@ use crate::{
         export::ExportLink,
         form::{FormError, last_error},
         pager::{Pager, href_with},
+        table::TableBox,
         time::When,
     },
     routes,
@@ -164,7 +165,7 @@ pub fn UsersPage() -> impl IntoView {
                                 test_id="export-users"
                             />
                         </div>
-                        <div class="table-wrap">
+                        <TableBox label="Users">
                             <table class="data" data-testid="users">
                                 <caption class="sr-only">"Users"</caption>
                                 <thead><tr>
@@ -179,7 +180,7 @@ pub fn UsersPage() -> impl IntoView {
                                 </tr></thead>
                                 <tbody>{user_rows(page.rows)}</tbody>
                             </table>
-                        </div>
+                        </TableBox>
                         <Pager path="/users" query=query.get_untracked() page=page.page page_size=page.page_size total=page.total />
                     }.into_any(),
                     Err(e) => view! { <p class="banner error" role="alert">{e.to_string()}</p> }.into_any(),
