@@ -1,6 +1,7 @@
 //! Pieces shared by several pages.
 
 pub mod copy;
+pub mod dialog;
 pub mod export;
 pub mod filter;
 pub mod form;
