@@ -1,8 +1,13 @@
 //! The signed-in console's frame: top bar, navigation, sign-out, the banner of an unconfirmed
 //! email address, and the page outlet.
 //! The server redirects to /signin before this renders when there is no session.
+//!
+//! The navigation is a sidebar on wide screens and, on small ones, a menu behind the top bar's
+//! "Menu" button: the same `<nav>`, a native popover (so it opens, and Escape or a tap outside
+//! closes it, before the page has hydrated), which the stylesheet shows as the sidebar when
+//! there is room.
 
-use leptos::prelude::*;
+use leptos::{ev::MouseEvent, html, prelude::*, wasm_bindgen::JsCast, web_sys};
 use leptos_router::components::{A, Outlet};
 
 use crate::{
@@ -33,15 +38,39 @@ fn links(items: &'static [(&'static str, &'static str, bool)], admin: bool) -> i
         .collect_view()
 }
 
+/// The skip link's jump, done here once the app runs: the router would otherwise take the click
+/// as a navigation and leave focus where it was.
+fn skip_to_main(ev: MouseEvent) {
+    let main = document().get_element_by_id("main").and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+    if let Some(main) = main {
+        ev.prevent_default();
+        let _ = main.focus();
+    }
+}
+
 /// The console frame around every signed-in page.
 #[component]
 pub fn ConsoleLayout() -> impl IntoView {
     let me = Resource::new(|| (), |_| current_user());
     let sign_out = ServerAction::<SignOut>::new();
+    let nav = NodeRef::<html::Nav>::new();
+    // The page changes without a reload, so the small screens' menu closes itself on a link.
+    let close_menu = move |ev: MouseEvent| {
+        let link = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .and_then(|e| e.closest("a").ok()?);
+        if let (Some(_), Some(nav)) = (link, nav.get_untracked()) {
+            let _ = nav.hide_popover();
+        }
+    };
     view! {
-        <a class="skip-link" href="#main">"Skip to content"</a>
+        <a class="skip-link" href="#main" on:click=skip_to_main>"Skip to content"</a>
         <div class="console">
             <header class="topbar">
+                <button type="button" class="button secondary menu-button" popovertarget="console-nav" data-testid="menu">
+                    <span aria-hidden="true">"☰ "</span>"Menu"
+                </button>
                 <a class="brand" href="/">"Scimpad"</a>
                 <Suspense fallback=|| view! { <span class="who">"…"</span> }>
                     {move || Suspend::new(async move {
@@ -57,7 +86,7 @@ pub fn ConsoleLayout() -> impl IntoView {
                     <button type="submit" class="button secondary" data-testid="sign-out">"Sign out"</button>
                 </ActionForm>
             </header>
-            <nav class="sidebar" aria-label="Console">
+            <nav class="sidebar" id="console-nav" popover="auto" aria-label="Console" node_ref=nav on:click=close_menu>
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
                         let admin = me.await.map(|u| u.is_admin).unwrap_or(false);

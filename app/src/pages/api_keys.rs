@@ -9,7 +9,9 @@ use crate::{
     api::{ApiKeyRow, CreateApiKey, NewApiKey, RegenerateApiKey, RevokeApiKey, list_api_keys},
     components::{
         copy::CopyField,
+        dialog::{Escape, Modal},
         form::{Field, FormError},
+        table::TableBox,
         time::When,
     },
     error::AppError,
@@ -177,7 +179,7 @@ fn KeyTable(keys: Vec<ApiKeyRow>, confirm: RwSignal<Option<Confirm>>) -> impl In
         })
         .collect_view();
     view! {
-        <div class="table-wrap">
+        <TableBox label="API keys">
             <table class="data" data-testid="keys">
                 <caption class="sr-only">"API keys"</caption>
                 <thead>
@@ -193,7 +195,7 @@ fn KeyTable(keys: Vec<ApiKeyRow>, confirm: RwSignal<Option<Confirm>>) -> impl In
                 </thead>
                 <tbody>{rows}</tbody>
             </table>
-        </div>
+        </TableBox>
     }
     .into_any()
 }
@@ -205,76 +207,82 @@ fn ConfirmPanel(
     regenerate: ServerAction<RegenerateApiKey>,
     revoke: ServerAction<RevokeApiKey>,
 ) -> impl IntoView {
-    move || {
-        confirm.get().map(|c| {
-            let (title, text, id, button, is_regen) = match c {
-                Confirm::Regenerate(id, name) => (
-                    format!("Regenerate \"{name}\"?"),
-                    "The current key stops working immediately. Entra's provisioning fails until you paste the \
-                     new key into Admin Credentials → Secret Token and click Test Connection.",
-                    id,
-                    "Regenerate key",
-                    true,
-                ),
-                Confirm::Revoke(id, name) => (
-                    format!("Revoke \"{name}\"?"),
-                    "The key stops working immediately and cannot be restored. Anything still using it, such as \
-                     an Entra provisioning job, gets 401 errors.",
-                    id,
-                    "Revoke key",
-                    false,
-                ),
-            };
-            let form = if is_regen {
-                view! {
-                    <ActionForm action=regenerate>
-                        <input type="hidden" name="id" value=id />
-                        <button type="submit" class="button danger" data-testid="confirm">{button}</button>
-                    </ActionForm>
-                }
-                .into_any()
-            } else {
-                view! {
-                    <ActionForm action=revoke>
-                        <input type="hidden" name="id" value=id />
-                        <button type="submit" class="button danger" data-testid="confirm">{button}</button>
-                    </ActionForm>
-                }
-                .into_any()
-            };
-            view! {
-                <section class="card confirm" role="alertdialog" aria-labelledby="confirm-title" data-testid="confirm-panel">
-                    <h2 id="confirm-title">{title}</h2>
-                    <p>{text}</p>
-                    <div class="button-row">
-                        {form}
-                        <button type="button" class="button secondary" on:click=move |_| confirm.set(None)>"Cancel"</button>
-                    </div>
-                </section>
+    let cancel = Callback::new(move |()| confirm.set(None));
+    let title = move || match confirm.get() {
+        Some(Confirm::Regenerate(_, name)) => format!("Regenerate \"{name}\"?"),
+        Some(Confirm::Revoke(_, name)) => format!("Revoke \"{name}\"?"),
+        None => String::new(),
+    };
+    let text = move || match confirm.get() {
+        Some(Confirm::Regenerate(..)) => {
+            "The current key stops working immediately. Entra's provisioning fails until you paste the new \
+             key into Admin Credentials → Secret Token and click Test Connection."
+        }
+        Some(Confirm::Revoke(..)) => {
+            "The key stops working immediately and cannot be restored. Anything still using it, such as an \
+             Entra provisioning job, gets 401 errors."
+        }
+        None => "",
+    };
+    let form = move || {
+        confirm.get().map(|c| match c {
+            Confirm::Regenerate(id, _) => view! {
+                <ActionForm action=regenerate>
+                    <input type="hidden" name="id" value=id />
+                    <button type="submit" class="button danger" data-testid="confirm">"Regenerate key"</button>
+                </ActionForm>
             }
+            .into_any(),
+            Confirm::Revoke(id, _) => view! {
+                <ActionForm action=revoke>
+                    <input type="hidden" name="id" value=id />
+                    <button type="submit" class="button danger" data-testid="confirm">"Revoke key"</button>
+                </ActionForm>
+            }
+            .into_any(),
         })
+    };
+    view! {
+        <Modal
+            open=Signal::derive(move || confirm.with(Option::is_some))
+            labelledby="confirm-title"
+            role="alertdialog"
+            escape=Escape::Closes(cancel)
+            testid="confirm-panel"
+        >
+            <h2 id="confirm-title">{title}</h2>
+            <p>{text}</p>
+            <div class="button-row">
+                {form}
+                <button type="button" class="button secondary" autofocus=true on:click=move |_| cancel.run(())>"Cancel"</button>
+            </div>
+        </Modal>
     }
 }
 
-/// Shows a new key's secret once.
+/// Why Escape leaves the new key's dialog open.
+const SHOWN_ONCE: &str = "Copy the key first: it is shown only once, so Escape does not close this dialog. \
+     Choose \u{201c}I have copied it\u{201d} when it is safe in Entra or your password manager.";
+
+/// Shows a new key's secret once. Escape does not close it (a key dismissed by accident is lost).
 #[component]
 fn SecretDialog(revealed: RwSignal<Option<NewApiKey>>) -> impl IntoView {
-    move || {
-        revealed.get().map(|key| {
-            view! {
-                <div class="modal-backdrop">
-                    <section class="modal" role="dialog" aria-modal="true" aria-labelledby="secret-title" data-testid="secret-dialog">
-                        <h2 id="secret-title">{format!("Your new key \"{}\"", key.name)}</h2>
-                        <p class="banner warning">
-                            <strong>"Copy it now: you won't see it again."</strong>
-                            " Paste it into Entra's Admin Credentials as the Secret Token."
-                        </p>
-                        <CopyField label="Secret Token" value=key.secret.clone() testid="secret" />
-                        <button type="button" class="button primary" data-testid="secret-done"
-                            on:click=move |_| revealed.set(None)>"I have copied it"</button>
-                    </section>
-                </div>
-            }
-        })
+    let title = move || revealed.with(|k| k.as_ref().map(|k| format!("Your new key \"{}\"", k.name)));
+    view! {
+        <Modal
+            open=Signal::derive(move || revealed.with(Option::is_some))
+            labelledby="secret-title"
+            escape=Escape::Refused(SHOWN_ONCE)
+            testid="secret-dialog"
+        >
+            <h2 id="secret-title">{title}</h2>
+            <p class="banner warning">
+                <strong>"Copy it now: you won't see it again."</strong>
+                " Paste it into Entra's Admin Credentials as the Secret Token."
+            </p>
+            {move || revealed.get().map(|key| view! { <CopyField label="Secret Token" value=key.secret testid="secret" /> })}
+            <button type="button" class="button primary" data-testid="secret-done"
+                on:click=move |_| revealed.set(None)>"I have copied it"</button>
+        </Modal>
     }
 }

@@ -13,6 +13,7 @@ use crate::{
     components::{
         filter::select,
         pager::{PAGE_PARAM, Pager},
+        table::TableBox,
         time,
     },
     error::AppError,
@@ -110,14 +111,14 @@ fn Rows(q: AuditQuery, query: ParamsMap, page: AuditPage) -> impl IntoView {
     let noun = if page.total == 1 { "event" } else { "events" };
     view! {
         <p class="log-count" aria-live="polite">{format!("{} {noun}", page.total)}</p>
-        <div class="table-wrap">
+        <TableBox label="Audit log">
             <table class="data" data-testid="audit">
                 <thead>
                     <tr><th scope="col">"Time"</th><th scope="col">"Event"</th><th scope="col">"Who"</th><th scope="col">"From"</th><th scope="col">"Details"</th></tr>
                 </thead>
                 <tbody>{page.entries.into_iter().map(|e| view! { <Row e /> }).collect_view()}</tbody>
             </table>
-        </div>
+        </TableBox>
         <Pager path=PATH query page=page.page page_size=page.page_size total=page.total />
     }
     .into_any()

@@ -18,6 +18,7 @@ use crate::{
     components::{
         form::{FormError, last_error},
         pager::Pager,
+        table::TableBox,
         time::When,
     },
 };
@@ -54,7 +55,7 @@ pub fn GroupsPage() -> impl IntoView {
                         </p>
                     }.into_any(),
                     Ok(page) => view! {
-                        <div class="table-wrap">
+                        <TableBox label="Groups">
                             <table class="data" data-testid="groups">
                                 <caption class="sr-only">"Groups"</caption>
                                 <thead><tr>
@@ -72,7 +73,7 @@ pub fn GroupsPage() -> impl IntoView {
                                     </tr>
                                 }).collect_view()}</tbody>
                             </table>
-                        </div>
+                        </TableBox>
                         <Pager path="/groups" query=query.get_untracked() page=page.page page_size=page.page_size total=page.total />
                     }.into_any(),
                     Err(e) => view! { <p class="banner error" role="alert">{e.to_string()}</p> }.into_any(),

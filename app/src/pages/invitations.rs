@@ -8,6 +8,7 @@ use crate::{
     api::{InviteAdmin, RevokeInvitation, list_invitations, mail_enabled},
     components::{
         form::{Field, FormError, last_error},
+        table::TableBox,
         time::When,
     },
     dto::InvitationRow,
@@ -68,7 +69,7 @@ fn Invitations() -> impl IntoView {
                 match list.await {
                     Ok(rows) if rows.is_empty() => view! { <p class="muted" data-testid="no-invitations">"No open invitations."</p> }.into_any(),
                     Ok(rows) => view! {
-                        <div class="table-wrap">
+                        <TableBox label="Invitations">
                             <table class="data" data-testid="invitations">
                                 <caption class="sr-only">"Invitations"</caption>
                                 <thead><tr>
@@ -81,7 +82,7 @@ fn Invitations() -> impl IntoView {
                                 </tr></thead>
                                 <tbody>{rows.into_iter().map(|row| invitation_row(row, revoke)).collect_view()}</tbody>
                             </table>
-                        </div>
+                        </TableBox>
                     }.into_any(),
                     Err(e) => view! { <p class="banner error" role="alert">{e.to_string()}</p> }.into_any(),
                 }

@@ -14,9 +14,11 @@ use leptos_router::{
 use crate::{
     api::{SaveEntraAdminRole, SetUserRole, UserDetail, UserRow, entra_admin_role, get_user, list_users},
     components::{
+        dialog::{Escape, Modal},
         export::ExportLink,
         form::{FormError, last_error},
         pager::{Pager, href_with},
+        table::TableBox,
         time::When,
     },
     routes,
@@ -164,7 +166,7 @@ pub fn UsersPage() -> impl IntoView {
                                 test_id="export-users"
                             />
                         </div>
-                        <div class="table-wrap">
+                        <TableBox label="Users">
                             <table class="data" data-testid="users">
                                 <caption class="sr-only">"Users"</caption>
                                 <thead><tr>
@@ -179,7 +181,7 @@ pub fn UsersPage() -> impl IntoView {
                                 </tr></thead>
                                 <tbody>{user_rows(page.rows)}</tbody>
                             </table>
-                        </div>
+                        </TableBox>
                         <Pager path="/users" query=query.get_untracked() page=page.page page_size=page.page_size total=page.total />
                     }.into_any(),
                     Err(e) => view! { <p class="banner error" role="alert">{e.to_string()}</p> }.into_any(),
@@ -288,11 +290,13 @@ fn RoleControl(user: UserDetail, action: ServerAction<SetUserRole>) -> impl Into
     let consequence = role_consequence(&user, to_admin);
     let id = user.row.id.clone();
     let error = move || action.value().get().and_then(|r| r.err());
+    // Done either way: a refusal shows beside the button.
     Effect::new(move |_| {
-        if let Some(Ok(())) = action.value().get() {
+        if action.value().with(Option::is_some) {
             confirming.set(false);
         }
     });
+    let cancel = Callback::new(move |()| confirming.set(false));
     view! {
         <section class="card" aria-labelledby="role-heading">
             <h2 id="role-heading">"Role"</h2>
@@ -314,23 +318,18 @@ fn RoleControl(user: UserDetail, action: ServerAction<SetUserRole>) -> impl Into
                 }.into_any()
             }}
             {move || error().map(|e| view! { <p class="banner error" role="alert" data-testid="role-error">{e.to_string()}</p> })}
-            {move || {
-                let (title, consequence, id) = (title.clone(), consequence.clone(), id.clone());
-                confirming.get().then(move || view! {
-                <section class="card confirm" role="alertdialog" aria-labelledby="role-confirm-title" data-testid="role-confirm">
-                    <h3 id="role-confirm-title">{title.clone()}</h3>
-                    <p>{consequence}</p>
-                    <div class="button-row">
-                        <ActionForm action>
-                            <input type="hidden" name="id" value=id />
-                            <input type="hidden" name="role" value=target />
-                            <button type="submit" class="button danger" data-testid="confirm-role">{title}</button>
-                        </ActionForm>
-                        <button type="button" class="button secondary" on:click=move |_| confirming.set(false)>"Cancel"</button>
-                    </div>
-                </section>
-                })
-            }}
+            <Modal open=confirming labelledby="role-confirm-title" role="alertdialog" escape=Escape::Closes(cancel) testid="role-confirm">
+                <h2 id="role-confirm-title">{title.clone()}</h2>
+                <p>{consequence}</p>
+                <div class="button-row">
+                    <ActionForm action>
+                        <input type="hidden" name="id" value=id />
+                        <input type="hidden" name="role" value=target />
+                        <button type="submit" class="button danger" data-testid="confirm-role">{title}</button>
+                    </ActionForm>
+                    <button type="button" class="button secondary" autofocus=true on:click=move |_| cancel.run(())>"Cancel"</button>
+                </div>
+            </Modal>
         </section>
     }
 }
