@@ -3,20 +3,14 @@
 // Enter and Escape; dialogs take focus, keep Tab inside, close with Escape and give focus back
 // to what opened them — except the new key's dialog, which Escape does not close, and which
 // says why.
-import type { BrowserContext } from '@playwright/test';
 import { Page, expect, open, test } from './helpers';
-import { Seeded, seedOrganisation } from './page-checks';
+import { Seeded, Session, seededSession } from './page-checks';
 
-type Session = Awaited<ReturnType<BrowserContext['storageState']>>;
 let seeded: Seeded;
 let session: Session;
 
 test.beforeAll(async ({ browser }) => {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  seeded = await seedOrganisation(page, context.request);
-  session = await context.storageState();
-  await context.close();
+  ({ seeded, session } = await seededSession(browser));
 });
 
 /** A page signed in as the seeded admin, failing the test on any error it reports. */

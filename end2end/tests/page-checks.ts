@@ -3,7 +3,7 @@
 // values (the kind that push a layout sideways).
 import AxeBuilder from '@axe-core/playwright';
 import { PATCH_OP, Page, createKey, entraUser, expect, open, scim, signUp, uniqueEmail } from './helpers';
-import type { APIRequestContext } from '@playwright/test';
+import type { APIRequestContext, Browser, BrowserContext } from '@playwright/test';
 
 /** The widths of a phone, a tablet and a laptop, in CSS pixels. */
 export const WIDTHS = [390, 768, 1280] as const;
@@ -110,4 +110,18 @@ export async function seedOrganisation(page: Page, request: APIRequestContext): 
   await page.getByTestId('add-domain').click();
   await expect(page.getByTestId('domain-claim')).toHaveCount(1);
   return { email, secret, userId: ids[0], groupId };
+}
+
+/** A signed-in browser state, to open pages as the seeded admin. */
+export type Session = Awaited<ReturnType<BrowserContext['storageState']>>;
+
+/** Seeds an organisation (see `seedOrganisation`) in a browser context of its own: its data and
+ * its admin's signed-in session, for a spec's `beforeAll`. */
+export async function seededSession(browser: Browser): Promise<{ seeded: Seeded; session: Session }> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const seeded = await seedOrganisation(page, context.request);
+  const session = await context.storageState();
+  await context.close();
+  return { seeded, session };
 }

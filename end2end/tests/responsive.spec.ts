@@ -8,21 +8,16 @@
 // axe runs all its rules in the light palette and colour contrast in the dark one (the palettes
 // differ in nothing else), at 390 and 1280 px: the small screens' layout and the wide one, which
 // 768 px shares. (Half a second a run, mostly injecting axe: not at every width.)
-import type { BrowserContext, TestInfo } from '@playwright/test';
+import type { TestInfo } from '@playwright/test';
 import { mailBaseURL } from '../playwright.config';
 import { Page, expect, open, test } from './helpers';
-import { Seeded, WIDTHS, expandAll, expectAxeClean, expectFits, seedOrganisation } from './page-checks';
+import { Seeded, Session, WIDTHS, expandAll, expectAxeClean, expectFits, seededSession } from './page-checks';
 
-type Session = Awaited<ReturnType<BrowserContext['storageState']>>;
 let seeded: Seeded;
 let session: Session;
 
 test.beforeAll(async ({ browser }) => {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  seeded = await seedOrganisation(page, context.request);
-  session = await context.storageState();
-  await context.close();
+  ({ seeded, session } = await seededSession(browser));
 });
 
 /** Something to check on a page, open at the given widths. */
