@@ -1,9 +1,9 @@
 // Issue 16: every console page at a phone's, a tablet's and a laptop's width (390, 768 and
 // 1280 px), in the light and the dark palette: the page never scrolls sideways and nothing
 // reaches past the window, axe-core finds no violation, and a full-page screenshot of each is
-// kept with the test's results (end2end/test-results/<test>/<page>-<width>-<scheme>.png, not
-// committed baselines) for a reviewer to look at. Dialogs and the small screens' menu are
-// checked open.
+// kept with the test's results (not committed baselines) for a reviewer to look at:
+// end2end/test-results/<sqlite|postgres>/<test>/<page>-<width>-<scheme>.png. Dialogs and the
+// small screens' menu are checked open.
 //
 // axe runs all its rules in the light palette and colour contrast in the dark one (the palettes
 // differ in nothing else), at 390 and 1280 px: the small screens' layout and the wide one, which

@@ -59,7 +59,8 @@ pub fn e2e(built: &Built, database_url: &str) -> Result<(), String> {
 }
 
 /// Runs the Playwright `specs` (all when empty) against `built`, with the server on
-/// `database_url` and `env` added.
+/// `database_url` and `env` added. Its results (screenshots, traces of failures) go to
+/// `end2end/test-results/<sqlite|postgres>/`, so the PostgreSQL pass keeps the SQLite pass's.
 pub fn playwright(
     built: &Built,
     database_url: &str,
@@ -69,7 +70,8 @@ pub fn playwright(
     setup::chromium()?;
     setup::npm_packages()?;
     let mut run = Command::new("npx");
-    run.args(["playwright", "test"])
+    let store = if database_url.starts_with("postgres") { "postgres" } else { "sqlite" };
+    run.args(["playwright", "test", "--output", &format!("test-results/{store}")])
         .args(specs)
         .current_dir(root().join("end2end"))
         .env("SERVER_BIN", &built.server_bin)
