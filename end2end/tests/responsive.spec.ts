@@ -50,29 +50,23 @@ const newKeyDialog: State = {
   },
 };
 
-const revokeDialog: State = {
-  name: 'the revoke confirmation',
-  enter: async (page) => {
-    await page.getByTestId('revoke').first().click();
-    await expect(page.getByTestId('confirm-panel')).toBeVisible();
-  },
-  leave: async (page) => {
-    await page.keyboard.press('Escape');
-    await expect(page.getByTestId('confirm-panel')).toBeHidden();
-  },
-};
+/** A confirmation dialog that the first `opener` button opens and Escape closes. */
+function confirmation(name: string, opener: string, dialog: string): State {
+  return {
+    name,
+    enter: async (page) => {
+      await page.getByTestId(opener).first().click();
+      await expect(page.getByTestId(dialog)).toBeVisible();
+    },
+    leave: async (page) => {
+      await page.keyboard.press('Escape');
+      await expect(page.getByTestId(dialog)).toBeHidden();
+    },
+  };
+}
 
-const roleDialog: State = {
-  name: 'the role confirmation',
-  enter: async (page) => {
-    await page.getByTestId('change-role').click();
-    await expect(page.getByTestId('role-confirm')).toBeVisible();
-  },
-  leave: async (page) => {
-    await page.keyboard.press('Escape');
-    await expect(page.getByTestId('role-confirm')).toBeHidden();
-  },
-};
+const revokeDialog = confirmation('the revoke confirmation', 'revoke', 'confirm-panel');
+const roleDialog = confirmation('the role confirmation', 'change-role', 'role-confirm');
 
 const menu: State = {
   name: 'the menu',

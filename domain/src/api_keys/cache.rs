@@ -66,6 +66,9 @@ struct LocalChanges {
 const RECENT: usize = 256;
 
 static LOCAL: Mutex<LocalChanges> = Mutex::new(LocalChanges { seq: 0, recent: VecDeque::new() });
+/// `LOCAL`'s sequence number, read without its lock: every SCIM request checks it, and it hardly
+/// ever changes.
+static LOCAL_SEQ: AtomicU64 = AtomicU64::new(0);
 
 /// Tells every cache of this process that organisation `org_id`'s keys may have changed: called
 /// after the change committed (a key revoked or regenerated, an admin demoted, deactivated or
@@ -78,6 +81,7 @@ pub fn forget_changed_keys(org_id: &OrgId) {
         local.recent.pop_front();
     }
     local.recent.push_back((seq, org_id.clone()));
+    LOCAL_SEQ.store(seq, Ordering::Release);
 }
 
 /// An instance's cache of verified keys (see the module's header): off unless it listens.
@@ -120,7 +124,7 @@ impl KeyCache {
     /// runs until the cache (every clone) is dropped or the pool closes.
     pub fn listening(pool: PgPool) -> Self {
         let inner = Arc::new(Inner {
-            local_seen: AtomicU64::new(LOCAL.lock().unwrap_or_else(|e| e.into_inner()).seq),
+            local_seen: AtomicU64::new(LOCAL_SEQ.load(Ordering::Acquire)),
             ..Default::default()
         });
         tokio::spawn(listen(pool, Arc::downgrade(&inner)));
@@ -190,10 +194,10 @@ impl Inner {
 
     fn apply_local_changes(&self) {
         let seen = self.local_seen.load(Ordering::Acquire);
-        let local = LOCAL.lock().unwrap_or_else(|e| e.into_inner());
-        if local.seq == seen {
+        if LOCAL_SEQ.load(Ordering::Acquire) == seen {
             return;
         }
+        let local = LOCAL.lock().unwrap_or_else(|e| e.into_inner());
         let missed = local.recent.front().is_none_or(|(first, _)| *first > seen + 1);
         if missed {
             self.forget(None);
@@ -262,7 +266,7 @@ mod tests {
     fn on() -> KeyCache {
         let cache = KeyCache {
             inner: Some(Arc::new(Inner {
-                local_seen: AtomicU64::new(LOCAL.lock().unwrap().seq),
+                local_seen: AtomicU64::new(LOCAL_SEQ.load(Ordering::Acquire)),
                 ..Default::default()
             })),
         };

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use super::{
     Projection, Scope, Write, Written, check_if_match, insert_alone, listing,
     memberships::{self, MemberDelta},
-    render, render_unlinked,
+    render_group, render_unlinked,
     settings::{MemberReplace, member_replace_of},
     strip_server_fields, write,
 };
@@ -119,7 +119,7 @@ pub async fn create(
             let delta =
                 memberships::apply(txn, &scope, &GroupId::new(&model.id), change, MemberReplace::Exact)
                     .await?;
-            let resource = render(txn, &scope, KIND, &model, &projection).await?;
+            let resource = render_group(txn, &scope, &model, &projection).await?;
             let summary = summary("created", &model.display_name, &delta);
             Ok(Written { resource, id: model.id, version: model.version, summary })
         })
@@ -130,7 +130,7 @@ pub async fn create(
 /// `GET /Groups/{id}` (with `excludedAttributes=members`, no membership query at all).
 pub async fn get(db: &impl Rows, scope: &Scope, id: &str, projection: &Projection) -> DomainResult<Written> {
     let model = find(db, scope, id, false).await?;
-    let resource = render(db, scope, KIND, &model, projection).await?;
+    let resource = render_group(db, scope, &model, projection).await?;
     Ok(Written { resource, id: model.id, version: model.version, summary: String::new() })
 }
 
@@ -156,7 +156,7 @@ pub async fn replace(
                 memberships::apply(txn, &scope, &GroupId::new(&current.id), change, MemberReplace::Exact)
                     .await?;
             let model = bump(txn, current, Some(resource)).await?;
-            let resource = render(txn, &scope, KIND, &model, &projection).await?;
+            let resource = render_group(txn, &scope, &model, &projection).await?;
             let summary = summary("replaced", &model.display_name, &delta);
             Ok(Written { resource, id: model.id, version: model.version, summary })
         })
@@ -206,7 +206,7 @@ pub async fn patch(
                 }
                 (changed, _) => bump(txn, current, changed.then_some(resource)).await?,
             };
-            let resource = render(txn, &scope, KIND, &model, &projection).await?;
+            let resource = render_group(txn, &scope, &model, &projection).await?;
             Ok(Written { resource, id: model.id, version: model.version, summary: text })
         })
     })

@@ -26,7 +26,7 @@ use crate::{
 };
 
 use super::{
-    Linked, MAX_PAGE_SIZE, Projection, Scope, Stored, filter_sql, memberships, render_all, render_linked,
+    Linked, MAX_PAGE_SIZE, Projection, Scope, Stored, filter_sql, memberships, render_groups, render_linked,
 };
 
 /// The page size when the client gives no `count`.
@@ -102,7 +102,7 @@ where
         ResourceKind::User => render_linked(scope, kind, &page.rows, &projection)?,
         ResourceKind::Group => {
             let models: Vec<E::Model> = page.rows.into_iter().map(|row| row.model).collect();
-            render_all(db, scope, kind, &models, &projection).await?
+            render_groups(db, scope, &models, &projection).await?
         }
     };
     Ok(scim::list::list_response(page.total, query.start_index, resources))

@@ -9,8 +9,7 @@ use std::collections::{HashMap, HashSet};
 
 use scim::{MemberChange, ResourceKind};
 use sea_orm::{
-    ColumnTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, JoinType, QueryFilter, QuerySelect,
-    QueryTrait, RelationTrait,
+    ColumnTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, QueryFilter, QuerySelect, QueryTrait,
     sea_query::{Expr, OnConflict, SimpleExpr},
 };
 use serde_json::{Value, json};
@@ -18,7 +17,7 @@ use serde_json::{Value, json};
 use super::{Scope, settings::MemberReplace};
 use crate::{
     clock::now_ms,
-    entities::{group, group_member, user},
+    entities::{group_member, user},
     error::DomainResult,
     ids::{GroupId, UserId},
     store::{Exec, Rows},
@@ -197,15 +196,6 @@ pub(crate) async fn apply(
     Ok(delta)
 }
 
-/// A membership as read with its group's name (rows are read by column name; see `store`).
-#[derive(FromQueryResult)]
-struct GroupOf {
-    user_id: String,
-    group_id: String,
-    display_name: String,
-}
-crate::from_sqlite!(GroupOf { user_id, group_id, display_name });
-
 /// A membership: which user is in which group.
 #[derive(FromQueryResult)]
 struct MemberOf {
@@ -222,13 +212,13 @@ pub(crate) const FOLDED: &str = "folded_links";
 /// `group_members(user_id)`, so a lookup is one statement, not two), else `NULL`. A group's
 /// members are not folded: a group can hold tens of thousands, read by [`members_of`] in chunks.
 pub(crate) fn folded(kind: ResourceKind, wanted: bool, backend: DbBackend) -> SimpleExpr {
+    if kind != ResourceKind::User || !wanted {
+        return Expr::cust("NULL");
+    }
     let aggregate = match backend {
         DbBackend::Postgres => "json_agg(json_build_array(gm.group_id, g.display_name))::text",
         _ => "json_group_array(json_array(gm.group_id, g.display_name))",
     };
-    if kind != ResourceKind::User || !wanted {
-        return Expr::cust("NULL");
-    }
     Expr::cust(format!(
         "(SELECT {aggregate} FROM group_members gm JOIN groups g ON g.id = gm.group_id \
          WHERE gm.user_id = users.id AND g.org_id = users.org_id)"
@@ -240,31 +230,6 @@ pub(crate) fn unfold(folded: Option<&str>) -> DomainResult<Vec<Link>> {
     let Some(json) = folded else { return Ok(Vec::new()) };
     let links = serde_json::from_str(json).map_err(|e| DbErr::Custom(format!("folded links: {e}")))?;
     Ok(links)
-}
-
-/// The groups each of `user_ids` belongs to.
-pub(crate) async fn groups_of(
-    db: &impl Rows,
-    scope: &Scope,
-    user_ids: &[String],
-) -> DomainResult<HashMap<String, Vec<Link>>> {
-    let mut out: HashMap<String, Vec<Link>> = HashMap::new();
-    for chunk in user_ids.chunks(CHUNK) {
-        let rows = group_member::Entity::find()
-            .select_only()
-            .column(group_member::Column::UserId)
-            .column(group_member::Column::GroupId)
-            .column(group::Column::DisplayName)
-            .join(JoinType::InnerJoin, group_member::Relation::Group.def())
-            .filter(group::Column::OrgId.eq(&scope.org_id))
-            .filter(group_member::Column::UserId.is_in(chunk.iter().cloned()))
-            .build(db.backend());
-        let rows: Vec<GroupOf> = db.rows(rows).await?;
-        for row in rows {
-            out.entry(row.user_id).or_default().push((row.group_id, Some(row.display_name)));
-        }
-    }
-    Ok(out)
 }
 
 /// The members of each of `group_ids`. Only ids: `members.display` is optional (RFC 7643 §4.2) and
@@ -313,19 +278,6 @@ pub(crate) fn link_attribute(kind: ResourceKind) -> &'static str {
     match kind {
         ResourceKind::User => "groups",
         ResourceKind::Group => "members",
-    }
-}
-
-/// The memberships of each of `ids` (resources of `kind`).
-pub(crate) async fn links_of(
-    db: &impl Rows,
-    scope: &Scope,
-    kind: ResourceKind,
-    ids: &[String],
-) -> DomainResult<HashMap<String, Vec<Link>>> {
-    match kind {
-        ResourceKind::User => groups_of(db, scope, ids).await,
-        ResourceKind::Group => members_of(db, ids).await,
     }
 }
 

@@ -157,18 +157,19 @@ macro_rules! stored {
 stored!(crate::entities::user::Model);
 stored!(crate::entities::group::Model);
 
-/// Resources as returned: `id`, `meta`, memberships (one query for all of them, skipped when the
-/// projection leaves them out), then the projection.
-pub(crate) async fn render_all<M: Stored>(
+/// Groups as returned: `id`, `meta`, `members` (read for all of them at once, in chunks; skipped
+/// when the projection leaves them out), then the projection. Users carry their groups in their
+/// rows instead ([`render_linked`]).
+pub(crate) async fn render_groups<M: Stored>(
     db: &impl Rows,
     scope: &Scope,
-    kind: ResourceKind,
     models: &[M],
     projection: &Projection,
 ) -> DomainResult<Vec<Value>> {
+    let kind = ResourceKind::Group;
     let links = if projection.returns(memberships::link_attribute(kind)) {
         let ids: Vec<String> = models.iter().map(|m| m.id().to_owned()).collect();
-        Some(memberships::links_of(db, scope, kind, &ids).await?)
+        Some(memberships::members_of(db, &ids).await?)
     } else {
         None
     };
@@ -196,7 +197,7 @@ impl<M: FromSqlite> FromSqlite for Linked<M> {
     }
 }
 
-/// Rows read with their memberships folded in, as returned (see [`render_all`]).
+/// Rows read with their memberships folded in, as returned (see [`render_groups`]).
 pub(crate) fn render_linked<M: Stored>(
     scope: &Scope,
     kind: ResourceKind,
@@ -242,15 +243,14 @@ pub(crate) fn render_unlinked<M: Stored>(
     projection.apply(&resource, kind)
 }
 
-/// One resource as returned (see [`render_all`]).
-pub(crate) async fn render<M: Stored>(
+/// One group as returned (see [`render_groups`]).
+pub(crate) async fn render_group<M: Stored>(
     db: &impl Rows,
     scope: &Scope,
-    kind: ResourceKind,
     model: &M,
     projection: &Projection,
 ) -> DomainResult<Value> {
-    let mut all = render_all(db, scope, kind, std::slice::from_ref(model), projection).await?;
+    let mut all = render_groups(db, scope, std::slice::from_ref(model), projection).await?;
     Ok(all.pop().unwrap_or_default())
 }
 
