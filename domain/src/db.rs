@@ -22,7 +22,7 @@ use std::{
 
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
     SqliteTransactionMode, TransactionOptions, TransactionTrait,
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
 };
@@ -62,7 +62,7 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         )));
     }
     let db = Database::connect(options).await?;
-    Migrator::up(&db, None).await?;
+    migrate(&db).await?;
     if let Some(file) = &file {
         // Fresh `-wal`/`-shm` files already are 0600 (SQLite creates them with the database
         // file's permissions); ones left by an earlier version or another tool may not be.
@@ -73,6 +73,24 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         }
     }
     Ok(db)
+}
+
+/// The key of the PostgreSQL advisory lock that serialises schema upgrades ("SCIMPAD1").
+const MIGRATION_LOCK: i64 = 0x5343_494D_5041_4431;
+
+/// Brings the schema up to date, in one transaction that no other instance's upgrade can run
+/// beside. Several instances started at once on one empty PostgreSQL database would otherwise all
+/// create the same tables, and all but one exit with a duplicate-type error: each takes the
+/// advisory lock first (released by the commit, or by the end of the session if the process dies),
+/// and the next finds nothing pending. On SQLite `BEGIN IMMEDIATE` is the lock. The whole upgrade
+/// commits or nothing does, so a failed upgrade leaves the schema the previous version ran on.
+async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    let txn = begin_write(db).await?;
+    if backend(db) == DbBackend::Postgres {
+        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")).await?;
+    }
+    Migrator::up(&txn, None).await?;
+    txn.commit().await
 }
 
 /// The reader for the database `db` was opened on (`url`): on a SQLite file, reader threads with

@@ -19,6 +19,52 @@ pub async fn test_db() -> DatabaseConnection {
     crate::db::connect(&test_database_url()).await.expect("test database")
 }
 
+/// A database of its own for a migration test, not yet migrated: a fresh SQLite file, or a new
+/// schema of the PostgreSQL database at `TEST_DATABASE_URL` (the test role may not create
+/// databases; a schema on the connection's `search_path` isolates as well).
+pub struct EmptyDatabase {
+    pub url: String,
+    schema: Option<String>,
+}
+
+impl EmptyDatabase {
+    pub async fn new() -> Self {
+        let url = test_database_url();
+        if !url.starts_with("postgres") {
+            return Self { url, schema: None };
+        }
+        let schema = format!("migration_{}", uuid::Uuid::new_v4().simple());
+        let admin = sea_orm::Database::connect(&url).await.expect("test database");
+        sea_orm::ConnectionTrait::execute_unprepared(&admin, &format!("CREATE SCHEMA {schema}"))
+            .await
+            .expect("a schema of its own");
+        let separator = if url.contains('?') { '&' } else { '?' };
+        let url = format!("{url}{separator}options[search_path]={schema}");
+        let own = sea_orm::Database::connect(&url).await.expect("test database");
+        let current = sea_orm::ConnectionTrait::query_one_raw(
+            &own,
+            sea_orm::Statement::from_string(sea_orm::DbBackend::Postgres, "SELECT current_schema()::text"),
+        )
+        .await
+        .expect("current schema")
+        .expect("a row");
+        let current: String = current.try_get_by_index(0).expect("current schema");
+        assert_eq!(current, schema, "connections to {url} use their own schema");
+        own.close().await.expect("close");
+        Self { url, schema: Some(schema) }
+    }
+
+    /// Drops the PostgreSQL schema and everything in it (nothing to do for a SQLite file).
+    pub async fn drop(self) {
+        if let Some(schema) = self.schema {
+            let admin = sea_orm::Database::connect(&test_database_url()).await.expect("test database");
+            sea_orm::ConnectionTrait::execute_unprepared(&admin, &format!("DROP SCHEMA {schema} CASCADE"))
+                .await
+                .expect("drop the test's schema");
+        }
+    }
+}
+
 /// The verified-key cache of an instance serving `db`, once it is on (PostgreSQL: listening for
 /// key changes, within 10 s), so a test's lookups go through it; off on SQLite.
 pub async fn key_cache(db: &DatabaseConnection) -> crate::api_keys::KeyCache {

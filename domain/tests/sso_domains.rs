@@ -484,24 +484,10 @@ async fn verified_domains_are_rechecked_and_stop_routing_after_three_misses_in_a
     assert!(verified(&verify(&db, &dns, &ada, dropped).await.unwrap()));
 }
 
-/// The URL of a database of its own for a migration test: a fresh SQLite file, or a new schema of
-/// the PostgreSQL database at TEST_DATABASE_URL (returned to be dropped afterwards).
-async fn empty_database() -> (String, Option<String>) {
-    let url = testing::test_database_url();
-    if !url.starts_with("postgres") {
-        return (url, None);
-    }
-    let schema = format!("migration_{}", uuid::Uuid::new_v4().simple());
-    let admin = Database::connect(&url).await.unwrap();
-    admin.execute_unprepared(&format!("CREATE SCHEMA {schema}")).await.unwrap();
-    let separator = if url.contains('?') { '&' } else { '?' };
-    (format!("{url}{separator}options[search_path]={schema}"), Some(schema))
-}
-
 #[tokio::test]
 async fn domains_saved_before_the_upgrade_become_pending_claims() {
-    let (url, schema) = empty_database().await;
-    let db = Database::connect(&url).await.unwrap();
+    let empty = testing::EmptyDatabase::new().await;
+    let db = Database::connect(&empty.url).await.unwrap();
     // Every migration before verified domains: what an existing installation has.
     let before =
         migrations::Migrator::migrations().iter().position(|m| m.name().ends_with("_sso_domains")).unwrap();
@@ -530,7 +516,6 @@ async fn domains_saved_before_the_upgrade_become_pending_claims() {
         .await
         .unwrap();
 
-    if let Some(schema) = schema {
-        db.execute_unprepared(&format!("DROP SCHEMA {schema} CASCADE")).await.unwrap();
-    }
+    db.close().await.unwrap();
+    empty.drop().await;
 }
