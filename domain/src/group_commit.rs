@@ -35,7 +35,10 @@ use std::{
     collections::{HashMap, VecDeque},
     future::Future,
     pin::Pin,
-    sync::Arc,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
 };
 
 use sea_orm::{DatabaseConnection, DbErr, Statement};
@@ -150,6 +153,11 @@ impl Writer {
     /// (both end when the last `Writer` clone is dropped), and the WAL checkpointer; elsewhere
     /// writes run as transactions on `db`. Reads go to `read` (see [`crate::db::readers`]).
     pub fn start(db: DatabaseConnection, read: Reader, url: &str) -> Result<Self, DbErr> {
+        Self::start_with(db, read, url, WAL_RESTART_FRAMES)
+    }
+
+    /// [`Writer::start`], the WAL started over past `wal_limit` frames.
+    fn start_with(db: DatabaseConnection, read: Reader, url: &str, wal_limit: i64) -> Result<Self, DbErr> {
         let file = (crate::db::backend(&db) == sea_orm::DbBackend::Sqlite)
             .then(|| crate::db::file_of(url))
             .flatten();
@@ -158,13 +166,15 @@ impl Writer {
         let conn = opened.map_err(|e| DbErr::Custom(format!("cannot open the SQLite writer: {e}")))?;
         let checkpointer = checkpoint_connection(&file)?;
         let (batches, to_thread) = std::sync::mpsc::channel();
+        let wal = WalRestart::new(wal_limit);
+        let restarts = wal.clone();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || write_batches(&conn, &to_thread))
+            .spawn(move || write_batches(&conn, &to_thread, &restarts))
             .map_err(|e| DbErr::Custom(format!("cannot start the SQLite writer thread: {e}")))?;
         let (tx, rx) = mpsc::channel(QUEUE);
         tokio::spawn(run(db.clone(), rx, batches));
-        tokio::spawn(checkpoints(checkpointer, tx.downgrade()));
+        tokio::spawn(checkpoints(checkpointer, tx.downgrade(), wal));
         Ok(Self { db, grouped: Some(tx), read, lane: None })
     }
 
@@ -348,7 +358,7 @@ async fn hand_over(db: DatabaseConnection, thread: std::sync::mpsc::Sender<Batch
 
 /// The writer thread: commits each batch it is handed, until the writer task ends. A batch
 /// whose write panics is rolled back and abandoned (its callers hear so); the thread goes on.
-fn write_batches(conn: &SqliteConn, batches: &std::sync::mpsc::Receiver<Batch>) {
+fn write_batches(conn: &SqliteConn, batches: &std::sync::mpsc::Receiver<Batch>, wal: &WalRestart) {
     while let Ok(Batch { jobs, done }) = batches.recv() {
         let committed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| commit_batch(conn, jobs)));
         if committed.is_err() {
@@ -357,6 +367,14 @@ fn write_batches(conn: &SqliteConn, batches: &std::sync::mpsc::Receiver<Batch>) 
                 && let Err(e) = conn.batch("ROLLBACK")
             {
                 tracing::error!(error = %e, "rolling back the abandoned batch failed");
+            }
+        }
+        // Still in the write turn, after the batch's callers have their answers.
+        if wal.wanted.swap(false, Ordering::Relaxed) {
+            match conn.restart_wal(WAL_RESTART_PATIENCE) {
+                Ok(true) => metrics::counter!(WAL_RESTART_METRIC).increment(1),
+                Ok(false) => tracing::debug!("a reader outlasted the WAL restart; trying again later"),
+                Err(e) => tracing::warn!(error = %e, "WAL restart failed"),
             }
         }
         let _ = done.send(());
@@ -398,6 +416,32 @@ fn commit_batch(conn: &SqliteConn, jobs: Vec<Work>) {
 
 /// How often the WAL is copied back into the database file.
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+/// WAL frames (pages; 64 MiB of 4 KiB pages, as `journal_size_limit`) above which the writer
+/// starts the WAL over.
+const WAL_RESTART_FRAMES: i64 = 16_384;
+/// How long the writer waits, at most, for readers still in the WAL when it starts it over.
+const WAL_RESTART_PATIENCE: std::time::Duration = std::time::Duration::from_millis(100);
+const WAL_RESTART_METRIC: &str = "scimpad_sqlite_wal_restarts_total";
+
+/// Between the checkpointer, which sees the WAL grow, and the writer thread, which starts it
+/// over. A passive checkpoint copies frames back but cannot restart the WAL: SQLite restarts it
+/// only at a commit that finds every frame copied, and while writes never pause, a commit always
+/// finds newer ones. The WAL then grows without end (17 GB in 10 minutes of creates toward a
+/// million users, with 1.2 GB of data). So when it passes `limit` frames, the writer, between two
+/// batches and still holding the write turn, checkpoints the rest and waits briefly for the
+/// readers in it (`SqliteConn::restart_wal`); its next commit writes from the WAL's start, and
+/// `journal_size_limit` cuts the file back.
+#[derive(Clone)]
+struct WalRestart {
+    wanted: Arc<AtomicBool>,
+    limit: i64,
+}
+
+impl WalRestart {
+    fn new(limit: i64) -> Self {
+        Self { wanted: Arc::new(AtomicBool::new(false)), limit }
+    }
+}
 
 /// The checkpointer's own connection to the SQLite file at `path`.
 fn checkpoint_connection(path: &std::path::Path) -> Result<rusqlite::Connection, DbErr> {
@@ -409,8 +453,10 @@ fn checkpoint_connection(path: &std::path::Path) -> Result<rusqlite::Connection,
 /// of its own, while the writer goes on committing: done inside a commit (SQLite's default, every
 /// 1,000 pages; `db::connect` turns it off) it would hold up every write of the batch. `PASSIVE`
 /// never waits for readers or writers and writes no rows; SQLite starts the WAL over at the next
-/// commit once everything in it has been copied. Ends with the writer (`writer` is its queue).
-async fn checkpoints(conn: rusqlite::Connection, writer: mpsc::WeakSender<Job>) {
+/// commit once everything in it has been copied; when writes never pause, that moment never comes,
+/// and past `wal.limit` frames the writer is asked to start it over ([`WalRestart`]). Ends with
+/// the writer (`writer` is its queue).
+async fn checkpoints(conn: rusqlite::Connection, writer: mpsc::WeakSender<Job>, wal: WalRestart) {
     let conn = Arc::new(std::sync::Mutex::new(conn));
     let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -422,11 +468,16 @@ async fn checkpoints(conn: rusqlite::Connection, writer: mpsc::WeakSender<Job>) 
         let conn = conn.clone();
         let done = tokio::task::spawn_blocking(move || {
             let conn = conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)")
+            // (busy, frames in the WAL, frames copied back)
+            conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| row.get::<_, i64>(1))
         })
         .await;
         match done {
-            Ok(Ok(())) => {}
+            Ok(Ok(frames)) => {
+                if frames >= wal.limit {
+                    wal.wanted.store(true, Ordering::Relaxed);
+                }
+            }
             Ok(Err(e)) => tracing::warn!(error = %e, "WAL checkpoint failed; retrying in a second"),
             Err(e) => tracing::warn!(error = %e, "WAL checkpoint did not finish; retrying in a second"),
         }
@@ -525,6 +576,68 @@ mod tests {
             assert!(std::time::Instant::now() < deadline, "the checkpointer copied nothing back");
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
+        drop((writer, db));
+    }
+
+    /// Frames in the WAL of the SQLite file at `path`, sampled every 50 ms for `samples` times
+    /// (on a thread and a connection of its own; a passive checkpoint reports the count).
+    fn watch_wal(path: std::path::PathBuf, samples: usize) -> std::thread::JoinHandle<Vec<i64>> {
+        std::thread::spawn(move || {
+            let conn = rusqlite::Connection::open(path).unwrap();
+            (0..samples)
+                .map(|_| {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| row.get::<_, i64>(1)).unwrap()
+                })
+                .collect()
+        })
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn under_writes_that_never_pause_the_wal_still_starts_over() {
+        let path = std::env::temp_dir().join(format!("scimpad-wal-{}.db", uuid::Uuid::new_v4()));
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        let db = crate::db::connect(&url).await.unwrap();
+        db.execute_unprepared("CREATE TABLE wal (k INTEGER PRIMARY KEY, v BLOB)").await.unwrap();
+        let limit = 256;
+        let writer =
+            Writer::start_with(db.clone(), crate::db::readers(&db, &url).unwrap(), &url, limit).unwrap();
+        // Eight writers back to back, 16 KiB (4 pages) a write: the WAL never stops growing.
+        let stop = Arc::new(AtomicBool::new(false));
+        let writers: Vec<_> = (0..8)
+            .map(|_| {
+                let (writer, stop) = (writer.clone(), stop.clone());
+                tokio::spawn(async move {
+                    let mut written = 0u64;
+                    while !stop.load(Ordering::Relaxed) {
+                        written += writer
+                            .write(sql("INSERT INTO wal (v) VALUES (zeroblob(16384))".into()))
+                            .await
+                            .unwrap();
+                    }
+                    written
+                })
+            })
+            .collect();
+        let frames = tokio::task::spawn_blocking({
+            let watch = watch_wal(path.clone(), 80);
+            move || watch.join().unwrap()
+        })
+        .await
+        .unwrap();
+        stop.store(true, Ordering::Relaxed);
+        let mut written = 0;
+        for w in writers {
+            written += w.await.unwrap();
+        }
+
+        let largest = frames.iter().copied().max().unwrap();
+        assert!(written > limit as u64, "the writes filled the WAL several times: {written} rows");
+        assert!(
+            frames.windows(2).any(|pair| pair[1] < pair[0]),
+            "the WAL started over while writes went on: {frames:?}"
+        );
+        assert!((largest as u64) < written * 4, "the WAL never held every write: {largest} frames");
         drop((writer, db));
     }
 

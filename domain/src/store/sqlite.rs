@@ -158,6 +158,19 @@ impl SqliteConn {
         self.conn().execute_batch(sql).map_err(failure)
     }
 
+    /// Copies what is left of the WAL into the database file and waits, at most `patience`, for
+    /// the readers still using it, so the next commit starts the WAL over (`PRAGMA
+    /// wal_checkpoint(RESTART)`; the writer thread's, between batches). Whether it got there:
+    /// `false` when a reader outlasted `patience` (nothing is lost; the WAL keeps growing until a
+    /// later try).
+    pub(crate) fn restart_wal(&self, patience: Duration) -> StoreResult<bool> {
+        let conn = self.conn();
+        conn.busy_timeout(patience).map_err(failure)?;
+        let busy = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |row| row.get::<_, i64>(0));
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(failure)?;
+        Ok(busy.map_err(failure)? == 0)
+    }
+
     /// Whether a transaction is open: SQLite ends one by itself on some errors (disk full, I/O).
     pub(crate) fn in_transaction(&self) -> bool {
         !self.conn().is_autocommit()
