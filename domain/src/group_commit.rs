@@ -63,6 +63,8 @@ const BATCH: usize = 128;
 
 /// The histogram of writes per committed batch.
 pub const BATCH_METRIC: &str = "scimpad_group_commit_batch_writes";
+/// Times the writer started the WAL over (see `WalRestart`).
+pub const WAL_RESTART_METRIC: &str = "scimpad_sqlite_wal_restarts_total";
 /// The histogram of how long a write waits from its queueing to its batch's commit, in seconds.
 pub const WAIT_METRIC: &str = "scimpad_group_commit_wait_seconds";
 
@@ -421,7 +423,6 @@ const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 const WAL_RESTART_FRAMES: i64 = 16_384;
 /// How long the writer waits, at most, for readers still in the WAL when it starts it over.
 const WAL_RESTART_PATIENCE: std::time::Duration = std::time::Duration::from_millis(100);
-const WAL_RESTART_METRIC: &str = "scimpad_sqlite_wal_restarts_total";
 
 /// Between the checkpointer, which sees the WAL grow, and the writer thread, which starts it
 /// over. A passive checkpoint copies frames back but cannot restart the WAL: SQLite restarts it

@@ -94,7 +94,14 @@ test('SCIM requests show up in the log, the chart and the dashboard', async ({ p
   await expect(rows.nth(2)).not.toHaveClass(/error/);
   await expect(page.getByTestId('pager-status')).toHaveText('Showing 1–6 of 6');
 
-  // The chart: bars for successes and errors, and the same numbers in words.
+  // The chart: bars for successes and errors, and the same numbers in words. The chart and the
+  // rows are separate reads of one page, so a page rendered as the last log batch committed can
+  // show the rows with it and the chart without it; the next load shows both.
+  await expect.poll(async () => {
+    await page.goto('/log');
+    return page.getByTestId('chart-hourly').locator('desc').textContent();
+  }).toContain('6 requests, 2 failed.');
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
   for (const id of ['chart-hourly', 'chart-daily']) {
     const chart = page.getByTestId(id);
     await expect(chart.locator('rect.bar-ok').first()).toBeAttached();

@@ -101,6 +101,10 @@ fn describe() {
         provisioning_log::DROPPED_METRIC,
         "Provisioning-log events dropped: the queue was full or its writer had stopped"
     );
+    describe_counter!(
+        group_commit::WAL_RESTART_METRIC,
+        "Times SQLite's writer started the WAL over because writes never paused long enough for it to"
+    );
     describe_counter!(domain::accounts::SIGN_INS_METRIC, "Console sign-ins, by method and outcome");
     describe_counter!(crate::sso::REFUSALS_METRIC, "SSO sign-ins refused, by reason");
     describe_gauge!(SESSIONS, "Unexpired sessions of signed-in people");
