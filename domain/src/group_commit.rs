@@ -444,6 +444,13 @@ impl WalRestart {
     }
 }
 
+/// A `PASSIVE` checkpoint on `conn`: copies what it can of the WAL back, waiting for nobody;
+/// how many frames the WAL holds.
+fn passive_checkpoint(conn: &rusqlite::Connection) -> rusqlite::Result<i64> {
+    // (busy, frames in the WAL, frames copied back)
+    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| row.get::<_, i64>(1))
+}
+
 /// The checkpointer's own connection to the SQLite file at `path`.
 fn checkpoint_connection(path: &std::path::Path) -> Result<rusqlite::Connection, DbErr> {
     rusqlite::Connection::open(path)
@@ -468,9 +475,7 @@ async fn checkpoints(conn: rusqlite::Connection, writer: mpsc::WeakSender<Job>, 
         }
         let conn = conn.clone();
         let done = tokio::task::spawn_blocking(move || {
-            let conn = conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            // (busy, frames in the WAL, frames copied back)
-            conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| row.get::<_, i64>(1))
+            passive_checkpoint(&conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
         })
         .await;
         match done {
@@ -581,14 +586,14 @@ mod tests {
     }
 
     /// Frames in the WAL of the SQLite file at `path`, sampled every 50 ms for `samples` times
-    /// (on a thread and a connection of its own; a passive checkpoint reports the count).
+    /// (on a thread and a connection of its own).
     fn watch_wal(path: std::path::PathBuf, samples: usize) -> std::thread::JoinHandle<Vec<i64>> {
         std::thread::spawn(move || {
             let conn = rusqlite::Connection::open(path).unwrap();
             (0..samples)
                 .map(|_| {
                     std::thread::sleep(std::time::Duration::from_millis(50));
-                    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| row.get::<_, i64>(1)).unwrap()
+                    passive_checkpoint(&conn).unwrap()
                 })
                 .collect()
         })
