@@ -149,7 +149,7 @@ impl Report {
                 );
             }
         }
-        for row in self.rows.iter().filter(|r| r.phase.starts_with("console SSR")) {
+        for row in self.rows.iter().filter(|r| r.phase.starts_with("console SSR /users")) {
             let p50 = row.percentile_ms(50.0);
             println!(
                 "  {:<44} p50 {p50:.1} ms, p99 {:.1} ms  (target p50 ≤ 20 ms): {}",

@@ -1,7 +1,9 @@
 //! The console's views of the directory: searchable, filterable, sortable pages of users and
 //! groups with membership counts, and one person's or group's details. Admins only. Every page is
-//! one indexed count plus one page query plus one grouped count for the page's rows, so it stays
-//! fast with 100,000 users.
+//! one count plus one page query plus one grouped count for the page's rows. An unfiltered list's
+//! count is the one the triggers keep (`directory::kept_count`), not a scan, and a page in the
+//! second half of its order is read from the end (`paging::Window`), so at a million users no page
+//! steps over more than half of them.
 //!
 //! Page numbers come from the URL, so any `u64` arrives: a page past the last one is an empty page
 //! ("nothing here", the pager links back to the last page) and costs no row query; offsets never
@@ -19,8 +21,10 @@ use crate::{
     DomainError, DomainResult,
     accounts::{Actor, Role, Source},
     activity::given,
+    directory::{ResourceKind, kept_count},
     entities::{group, group_member, provisioning_event as event, user},
     ids::OrgId,
+    paging::{self, Window, page_offset},
 };
 
 /// Rows per console page.
@@ -138,12 +142,6 @@ pub(crate) fn contains(
     Func::lower(Expr::col(column)).like(LikeExpr::new(format!("%{escaped}%")).escape('\\'))
 }
 
-/// Where page `page` (1-based; 0 reads as 1) of `page_size` rows starts among `total` matches, or
-/// `None` when it starts past the last match (or past `u64::MAX`): then there is nothing to read.
-pub fn page_offset(page: u64, page_size: u64, total: u64) -> Option<u64> {
-    page.max(1).saturating_sub(1).checked_mul(page_size).filter(|offset| *offset < total)
-}
-
 /// Page `page` (1-based) of `page_size` rows of `E` matching `cond`, newest first by `(at, id)`,
 /// and how many rows match in all: the logs' paging (provisioning log, audit log).
 pub(crate) async fn newest_first<E>(
@@ -159,14 +157,9 @@ where
 {
     let total = E::find().filter(cond.clone()).count(db).await?;
     let Some(offset) = page_offset(page, page_size, total) else { return Ok((Vec::new(), total)) };
-    let rows = E::find()
-        .filter(cond)
-        .order_by_desc(at)
-        .order_by_desc(id)
-        .offset(offset)
-        .limit(page_size)
-        .all(db)
-        .await?;
+    let Some(window) = Window::of(offset, page_size, total) else { return Ok((Vec::new(), total)) };
+    let rows =
+        paging::read(db, E::find().filter(cond), [(at, Order::Desc), (id, Order::Desc)], window).await?;
     // Rows committed between the count and the read (a log batch landing) are shown, so the
     // total counts them too: never "Showing 1–6 of 1".
     let total = total.max(offset + rows.len() as u64);
@@ -202,7 +195,11 @@ async fn membership_counts(
 pub async fn users(db: &DatabaseConnection, actor: &Actor, q: &UserQuery) -> DomainResult<Page<UserRow>> {
     actor.require_admin()?;
     let cond = q.filter.condition(&actor.org_id);
-    let total = user::Entity::find().filter(cond.clone()).count(db).await?;
+    let total = if q.filter == UserFilter::default() {
+        kept_count(db, &actor.org_id, ResourceKind::User).await?
+    } else {
+        user::Entity::find().filter(cond.clone()).count(db).await?
+    };
     let order = if q.descending { Order::Desc } else { Order::Asc };
     let column = match q.sort.as_deref() {
         Some("display_name") => user::Column::DisplayName,
@@ -212,16 +209,10 @@ pub async fn users(db: &DatabaseConnection, actor: &Actor, q: &UserQuery) -> Dom
         _ => user::Column::UserNameLower,
     };
     let page = q.page.max(1);
-    let users = match page_offset(page, PAGE_SIZE, total) {
-        Some(offset) => {
-            user::Entity::find()
-                .filter(cond)
-                .order_by(column, order.clone())
-                .order_by(user::Column::Id, order)
-                .offset(offset)
-                .limit(PAGE_SIZE)
-                .all(db)
-                .await?
+    let users = match Window::page(page, PAGE_SIZE, total) {
+        Some(window) => {
+            let order = [(column, order.clone()), (user::Column::Id, order)];
+            paging::read(db, user::Entity::find().filter(cond), order, window).await?
         }
         None => Vec::new(),
     };
@@ -247,17 +238,16 @@ pub async fn groups(
     if let Some(s) = search.map(str::trim).filter(|s| !s.is_empty()) {
         cond = cond.add(contains(group::Column::DisplayNameLower, s));
     }
-    let total = group::Entity::find().filter(cond.clone()).count(db).await?;
+    let total = if search.is_some_and(|s| !s.trim().is_empty()) {
+        group::Entity::find().filter(cond.clone()).count(db).await?
+    } else {
+        kept_count(db, &actor.org_id, ResourceKind::Group).await?
+    };
     let page = page.max(1);
-    let groups = match page_offset(page, PAGE_SIZE, total) {
-        Some(offset) => {
-            group::Entity::find()
-                .filter(cond)
-                .order_by_asc(group::Column::DisplayNameLower)
-                .offset(offset)
-                .limit(PAGE_SIZE)
-                .all(db)
-                .await?
+    let groups = match Window::page(page, PAGE_SIZE, total) {
+        Some(window) => {
+            let order = [(group::Column::DisplayNameLower, Order::Asc), (group::Column::Id, Order::Asc)];
+            paging::read(db, group::Entity::find().filter(cond), order, window).await?
         }
         None => Vec::new(),
     };
@@ -327,9 +317,10 @@ pub async fn group(db: &DatabaseConnection, actor: &Actor, id: &str, page: u64) 
         .filter(group_member::Column::GroupId.eq(&group.id));
     let total = members.clone().count(db).await?;
     let page = page.max(1);
-    let rows = match page_offset(page, PAGE_SIZE, total) {
-        Some(offset) => {
-            members.order_by_asc(user::Column::UserNameLower).offset(offset).limit(PAGE_SIZE).all(db).await?
+    let rows = match Window::page(page, PAGE_SIZE, total) {
+        Some(window) => {
+            let order = [(user::Column::UserNameLower, Order::Asc), (user::Column::Id, Order::Asc)];
+            paging::read(db, members, order, window).await?
         }
         None => Vec::new(),
     };
@@ -351,27 +342,4 @@ pub async fn last_active_admin<'a>(
     }
     let mut admins = crate::directory::users::active_admin_ids(db, &actor.org_id).await?;
     Ok(if admins.len() == 1 { admins.pop() } else { None })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::page_offset;
-
-    #[test]
-    fn offsets_of_pages_that_exist() {
-        assert_eq!(page_offset(1, 50, 120), Some(0));
-        assert_eq!(page_offset(0, 50, 120), Some(0), "page 0 reads as page 1");
-        assert_eq!(page_offset(2, 50, 120), Some(50));
-        assert_eq!(page_offset(3, 50, 120), Some(100), "the last, partial page");
-    }
-
-    #[test]
-    fn pages_past_the_end_read_nothing_and_never_overflow() {
-        assert_eq!(page_offset(4, 50, 120), None);
-        assert_eq!(page_offset(3, 50, 100), None);
-        assert_eq!(page_offset(1, 50, 0), None, "no matches: no row query");
-        assert_eq!(page_offset(u64::MAX, 50, 120), None);
-        assert_eq!(page_offset(u64::MAX, 50, u64::MAX), None, "(page - 1) × 50 overflows");
-        assert_eq!(page_offset(u64::MAX / 50 + 1, 50, u64::MAX), Some(u64::MAX / 50 * 50));
-    }
 }

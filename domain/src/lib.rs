@@ -24,6 +24,7 @@ pub mod ids;
 pub mod invitations;
 pub mod mail;
 pub mod origin;
+pub mod paging;
 pub mod password;
 pub mod password_reset;
 pub mod provisioning_log;

@@ -102,6 +102,43 @@ async fn pages_sorts_and_projections() {
     assert_eq!((root.status, root.body["totalResults"].clone()), (200, json!(1)));
 }
 
+/// Walks a list three at a time; pages in the list's second half are read from its end, and the
+/// walk must still meet every user once, in the order of the whole list.
+#[tokio::test]
+async fn every_page_from_either_end_lists_each_user_once_in_order() {
+    let app = TestApp::spawn().await;
+    let scim = app.scim(&app.scim_org().await.key);
+    for i in 0..11 {
+        create_user(&scim, &format!("walk{i:02}.{}", unique_user("u"))).await;
+    }
+    let filter = urlencode("userName sw \"walk\"");
+    // `active` is the same for everyone: the order is then the id's alone.
+    for (query, total) in [
+        ("sortBy=userName".to_owned(), 12),
+        (format!("sortBy=userName&filter={filter}"), 11),
+        ("sortBy=active".to_owned(), 12),
+        (format!("sortBy=active&filter={filter}"), 11),
+    ] {
+        for order in ["ascending", "descending"] {
+            let whole = scim.get(&format!("/Users?{query}&sortOrder={order}&count=100")).await.body;
+            let ids = |page: &Value| -> Vec<String> {
+                let resources = page["Resources"].as_array().unwrap();
+                resources.iter().map(|u| u["id"].as_str().unwrap().to_owned()).collect()
+            };
+            let expected = ids(&whole);
+            assert_eq!(expected.len(), total, "{query}");
+            let mut walked = Vec::new();
+            for start in (1..=total).step_by(3) {
+                let page =
+                    scim.get(&format!("/Users?{query}&sortOrder={order}&startIndex={start}&count=3")).await;
+                assert_eq!((page.status, page.body["totalResults"].clone()), (200, json!(total)), "{query}");
+                walked.extend(ids(&page.body));
+            }
+            assert_eq!(walked, expected, "{query} {order}");
+        }
+    }
+}
+
 #[tokio::test]
 async fn bad_input_gets_4xx_scim_errors_never_5xx() {
     let app = TestApp::spawn().await;

@@ -12,6 +12,7 @@ pub mod settings;
 pub mod users;
 
 pub use backend::{Directory, Target};
+pub(crate) use listing::kept_count;
 use scim::AttrPath;
 /// The resource types the directory serves (its trait's methods take one).
 pub use scim::ResourceKind;
