@@ -29,6 +29,14 @@ use super::{ReadConn, ReadOp, StoreError, StoreResult, columns::Kind};
 const READERS: usize = 4;
 /// Prepared statements kept per connection (the SCIM reads use a few dozen distinct ones).
 const STATEMENT_CACHE: usize = 128;
+/// Statements with more parameters than this are prepared for their one use, not cached. A cached
+/// statement holds its compiled program and parameter cells, about 100 bytes a parameter (665 KB
+/// for 500 rows of 14 columns), until [`STATEMENT_CACHE`] others push it out, and a statement's
+/// text varies with what it carries (log events, a PATCH's members, a page's ids, a filter's
+/// values): before this bound and `store::fixed_runs`, the benchmark's writer thread held 64 MiB
+/// of such statements at a million users (issue 14, item 5). With it a connection's cache holds at
+/// most about 1.6 MB, and what repeats stays cached: single-row writes, lookups, a page's ids.
+const CACHED_PARAMETERS: usize = 128;
 /// How long a statement waits for a lock. Readers wait for none; the writer's `BEGIN IMMEDIATE`
 /// finds the lock free (it holds the write turn, see `group_commit`) unless another process
 /// writes to the file.
@@ -135,22 +143,39 @@ impl SqliteConn {
 
     /// The rows `statement` selects.
     pub fn rows<M: FromSqlite>(&self, statement: &Statement) -> StoreResult<Vec<M>> {
-        let conn = self.conn();
-        let mut prepared = conn.prepare_cached(&statement.sql).map_err(failure)?;
-        let mut rows = prepared.query(rusqlite::params_from_iter(params(statement)?)).map_err(failure)?;
-        let mut out = Vec::new();
-        while let Some(row) = rows.next().map_err(failure)? {
-            out.push(M::from_sqlite(row)?);
-        }
-        Ok(out)
+        self.prepared(statement, |prepared, params| {
+            let mut rows = prepared.query(rusqlite::params_from_iter(params)).map_err(failure)?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next().map_err(failure)? {
+                out.push(M::from_sqlite(row)?);
+            }
+            Ok(out)
+        })
     }
 
     /// Runs the write `statement`; how many rows it changed.
     pub fn execute(&self, statement: &Statement) -> StoreResult<u64> {
+        self.prepared(statement, |prepared, params| {
+            let changed = prepared.execute(rusqlite::params_from_iter(params)).map_err(failure)?;
+            Ok(changed as u64)
+        })
+    }
+
+    /// `run` with `statement` prepared and its parameters: from the statement cache when it
+    /// [`is_cached`], else prepared for this one use.
+    fn prepared<T>(
+        &self,
+        statement: &Statement,
+        run: impl FnOnce(&mut rusqlite::Statement<'_>, Vec<Cell>) -> StoreResult<T>,
+    ) -> StoreResult<T> {
+        let params = params(statement)?;
         let conn = self.conn();
-        let mut prepared = conn.prepare_cached(&statement.sql).map_err(failure)?;
-        let changed = prepared.execute(rusqlite::params_from_iter(params(statement)?)).map_err(failure)?;
-        Ok(changed as u64)
+        if is_cached(&params) {
+            let mut cached = conn.prepare_cached(&statement.sql).map_err(failure)?;
+            run(&mut cached, params)
+        } else {
+            run(&mut conn.prepare(&statement.sql).map_err(failure)?, params)
+        }
     }
 
     /// Runs `sql`, statements without parameters (transaction control).
@@ -175,6 +200,12 @@ impl SqliteConn {
     pub(crate) fn in_transaction(&self) -> bool {
         !self.conn().is_autocommit()
     }
+}
+
+/// Whether a statement with `params` is kept in its connection's statement cache: one whose shape
+/// repeats (at most [`CACHED_PARAMETERS`] parameters).
+fn is_cached(params: &[Cell]) -> bool {
+    params.len() <= CACHED_PARAMETERS
 }
 
 /// A statement's parameters as SQLite values.

@@ -158,3 +158,41 @@ async fn unique_violations_are_told_apart_by_sqlites_result_code() {
     assert!(matches!(run("INSERT INTO nowhere VALUES (1)"), Err(StoreError::Failed(_))));
     assert_eq!(run("UPDATE probe SET u = 'z'").unwrap(), 1);
 }
+
+/// A statement with many parameters (a batch of rows, a page's ids) is prepared for its one use;
+/// one with few is cached. Both kinds give the same answers, used once or again.
+#[tokio::test]
+async fn statements_of_every_size_run_cached_or_not() {
+    let (_db, path, _reader) = sqlite_file().await;
+    let conn = SqliteConn::open(&path, Access::ReadWrite).unwrap();
+    conn.batch("CREATE TABLE probe (first TEXT PRIMARY KEY, second TEXT)").unwrap();
+    let with = |sql: String, values: Vec<String>| {
+        Statement::from_sql_and_values(DbBackend::Sqlite, sql, values.into_iter().map(Value::from))
+    };
+    let insert = |from: usize, rows: usize| {
+        let tuples = vec!["(?, ?)"; rows].join(", ");
+        let values = (from..from + rows).flat_map(|k| [format!("k{k}"), format!("v{k}")]).collect();
+        with(format!("INSERT INTO probe (first, second) VALUES {tuples}"), values)
+    };
+    let select = |keys: Vec<String>| {
+        let marks = vec!["?"; keys.len()].join(", ");
+        with(format!("SELECT first, second FROM probe WHERE first IN ({marks}) ORDER BY second"), keys)
+    };
+
+    for (from, rows) in [(0, 1), (1, 64), (65, 65), (130, 500), (630, 500)] {
+        let statement = insert(from, rows);
+        assert_eq!(is_cached(&params(&statement).unwrap()), 2 * rows <= CACHED_PARAMETERS);
+        assert_eq!(conn.execute(&statement).unwrap(), rows as u64);
+    }
+    for keys in [1, CACHED_PARAMETERS, CACHED_PARAMETERS + 1, 1000] {
+        for again in [0, 1] {
+            let wanted: Vec<String> = (again..keys + again).map(|k| format!("k{k}")).collect();
+            let found: Vec<Pair> = conn.rows(&select(wanted.clone())).unwrap();
+            let mut found: Vec<String> = found.into_iter().map(|p| p.first).collect();
+            found.sort();
+            let mut wanted = wanted;
+            wanted.sort();
+            assert_eq!(found, wanted, "{keys} keys");
+        }
+    }
+}
