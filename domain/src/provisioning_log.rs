@@ -22,7 +22,7 @@ use crate::{
     entities::{provisioning_event as event, provisioning_hourly as hourly},
     group_commit::{Writer, Writes},
     ids::{KeyId, OrgId},
-    store::{Exec, StoreResult},
+    store::{Exec, StoreResult, fixed_runs},
 };
 
 /// Events waiting for the writer at most; beyond that new events are dropped (and counted in
@@ -221,8 +221,10 @@ async fn insert(txn: &impl Exec, events: &[Event]) -> StoreResult<()> {
         );
         txn.apply(rollup.build(txn.backend())).await?;
     }
-    let events = event::Entity::insert_many(events.iter().cloned().map(event::ActiveModel::from));
-    txn.apply(events.build(txn.backend())).await?;
+    for run in fixed_runs(events) {
+        let rows = event::Entity::insert_many(run.iter().cloned().map(event::ActiveModel::from));
+        txn.apply(rows.build(txn.backend())).await?;
+    }
     Ok(())
 }
 

@@ -20,11 +20,8 @@ use crate::{
     entities::{group_member, user},
     error::DomainResult,
     ids::{GroupId, UserId},
-    store::{Exec, Rows},
+    store::{Exec, Rows, fixed_runs},
 };
-
-/// Ids per statement: far below SQLite's and PostgreSQL's parameter limits.
-const CHUNK: usize = 500;
 
 /// A linked resource as shown inside another: its id and display name.
 pub(crate) type Link = (String, Option<String>);
@@ -90,7 +87,7 @@ async fn ids_of(db: &impl Rows, select: sea_orm::Select<impl EntityTrait>) -> Do
 /// The subset of `ids` that are users of the scope's organisation.
 async fn existing_users(db: &impl Rows, scope: &Scope, ids: &[String]) -> DomainResult<Vec<UserId>> {
     let mut found = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(CHUNK) {
+    for chunk in fixed_runs(ids) {
         let users = user::Entity::find()
             .select_only()
             .column_as(user::Column::Id, "id")
@@ -104,7 +101,7 @@ async fn existing_users(db: &impl Rows, scope: &Scope, ids: &[String]) -> Domain
 async fn add(db: &impl Exec, group_id: &GroupId, users: &[UserId]) -> DomainResult<u64> {
     let now = now_ms();
     let mut added = 0;
-    for chunk in users.chunks(CHUNK) {
+    for chunk in fixed_runs(users) {
         let rows = chunk.iter().map(|uid| group_member::ActiveModel {
             group_id: sea_orm::Set(group_id.to_string()),
             user_id: sea_orm::Set(uid.to_string()),
@@ -123,7 +120,7 @@ async fn add(db: &impl Exec, group_id: &GroupId, users: &[UserId]) -> DomainResu
 /// Removes the members named by `users` (ids as requested: an id that is no member changes nothing).
 async fn remove(db: &impl Exec, group_id: &GroupId, users: &[String]) -> DomainResult<u64> {
     let mut removed = 0;
-    for chunk in users.chunks(CHUNK) {
+    for chunk in fixed_runs(users) {
         let removing = group_member::Entity::delete_many()
             .filter(group_member::Column::GroupId.eq(group_id))
             .filter(group_member::Column::UserId.is_in(chunk.iter().cloned()));
@@ -239,7 +236,7 @@ pub(crate) async fn members_of(
     group_ids: &[String],
 ) -> DomainResult<HashMap<String, Vec<Link>>> {
     let mut out: HashMap<String, Vec<Link>> = HashMap::new();
-    for chunk in group_ids.chunks(CHUNK) {
+    for chunk in fixed_runs(group_ids) {
         let rows = group_member::Entity::find()
             .select_only()
             .column(group_member::Column::GroupId)

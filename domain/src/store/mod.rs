@@ -19,7 +19,10 @@
 //! filter (a `json_each` scan over 100,000 users takes a reader thread, not the runtime).
 
 mod columns;
+mod runs;
 pub mod sqlite;
+
+pub(crate) use runs::fixed_runs;
 
 use std::future::Future;
 
