@@ -61,8 +61,7 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
             redact(url)
         )));
     }
-    let db = Database::connect(options).await?;
-    migrate(&db).await?;
+    let db = open_and_migrate(options).await?;
     if let Some(file) = &file {
         // Fresh `-wal`/`-shm` files already are 0600 (SQLite creates them with the database
         // file's permissions); ones left by an earlier version or another tool may not be.
@@ -73,6 +72,49 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         }
     }
     Ok(db)
+}
+
+/// How many times a start that SQLite refused at once is tried again, and the pause before each.
+const BUSY_RETRIES: u32 = 20;
+const BUSY_PAUSE: Duration = Duration::from_millis(50);
+
+/// Opens the pool and brings the schema up to date. SQLite answers "database is locked" at once,
+/// without waiting out the busy timeout, where waiting could deadlock: a connection that read the
+/// file asks to write (here `PRAGMA journal_mode = WAL` on a new file) while another connection
+/// writes (another instance's migrations). Its documented remedy is to start over, so such a
+/// start is tried again, a bounded number of times; any other error ends it.
+async fn open_and_migrate(options: ConnectOptions) -> Result<DatabaseConnection, DbErr> {
+    let mut retries = 0;
+    loop {
+        let started = match Database::connect(options.clone()).await {
+            Ok(db) => migrate(&db).await.map(|()| db),
+            Err(e) => Err(e),
+        };
+        match started {
+            Err(e) if retries < BUSY_RETRIES && is_sqlite_busy(&e) => {
+                retries += 1;
+                tokio::time::sleep(BUSY_PAUSE * retries.min(4)).await;
+            }
+            started => return started,
+        }
+    }
+}
+
+/// Whether `e` is SQLite's `SQLITE_BUSY`, in any of its extended forms.
+fn is_sqlite_busy(e: &DbErr) -> bool {
+    use sea_orm::sqlx::error::DatabaseError;
+    const SQLITE_BUSY: i64 = 5;
+    let database = match e {
+        DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e))
+        | DbErr::Exec(sea_orm::RuntimeErr::SqlxError(e))
+        | DbErr::Query(sea_orm::RuntimeErr::SqlxError(e)) => e.as_database_error(),
+        _ => None,
+    };
+    database
+        .and_then(|d| d.try_downcast_ref::<sea_orm::sqlx::sqlite::SqliteError>())
+        .and_then(|d| d.code())
+        .and_then(|code| code.parse::<i64>().ok())
+        .is_some_and(|code| code & 0xff == SQLITE_BUSY)
 }
 
 /// The key of the PostgreSQL advisory lock that serialises schema upgrades ("SCIMPAD1").
