@@ -235,13 +235,12 @@ pub async fn groups(
 ) -> DomainResult<Page<GroupRow>> {
     actor.require_admin()?;
     let mut cond = Condition::all().add(group::Column::OrgId.eq(&actor.org_id));
-    if let Some(s) = search.map(str::trim).filter(|s| !s.is_empty()) {
-        cond = cond.add(contains(group::Column::DisplayNameLower, s));
-    }
-    let total = if search.is_some_and(|s| !s.trim().is_empty()) {
-        group::Entity::find().filter(cond.clone()).count(db).await?
-    } else {
-        kept_count(db, &actor.org_id, ResourceKind::Group).await?
+    let total = match search.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) => {
+            cond = cond.add(contains(group::Column::DisplayNameLower, s));
+            group::Entity::find().filter(cond.clone()).count(db).await?
+        }
+        None => kept_count(db, &actor.org_id, ResourceKind::Group).await?,
     };
     let page = page.max(1);
     let groups = match Window::page(page, PAGE_SIZE, total) {

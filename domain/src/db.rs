@@ -86,10 +86,12 @@ const BUSY_PAUSE: Duration = Duration::from_millis(50);
 async fn open_and_migrate(options: ConnectOptions) -> Result<DatabaseConnection, DbErr> {
     let mut retries = 0;
     loop {
-        let started = match Database::connect(options.clone()).await {
-            Ok(db) => migrate(&db).await.map(|()| db),
-            Err(e) => Err(e),
-        };
+        let started = async {
+            let db = Database::connect(options.clone()).await?;
+            migrate(&db).await?;
+            Ok(db)
+        }
+        .await;
         match started {
             Err(e) if retries < BUSY_RETRIES && is_sqlite_busy(&e) => {
                 retries += 1;
