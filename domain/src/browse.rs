@@ -211,8 +211,13 @@ pub async fn users(db: &DatabaseConnection, actor: &Actor, q: &UserQuery) -> Dom
     let page = q.page.max(1);
     let users = match Window::page(page, PAGE_SIZE, total) {
         Some(window) => {
-            let order = [(column, order.clone()), (user::Column::Id, order)];
-            paging::read(db, user::Entity::find().filter(cond), order, window).await?
+            // A userName is unique in its organisation, so it orders a page alone, straight off
+            // its unique index; a tie-break on the id made PostgreSQL sort behind that index.
+            let mut by = vec![(column, order.clone())];
+            if !matches!(column, user::Column::UserNameLower) {
+                by.push((user::Column::Id, order));
+            }
+            paging::read(db, user::Entity::find().filter(cond), by, window).await?
         }
         None => Vec::new(),
     };

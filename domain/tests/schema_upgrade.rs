@@ -4,7 +4,7 @@
 
 use domain::{
     db,
-    sea_orm::{ConnectionTrait, Statement},
+    sea_orm::{ConnectionTrait, DbBackend, Statement},
     testing::EmptyDatabase,
 };
 use migrations::MigratorTrait;
@@ -48,5 +48,37 @@ async fn instances_starting_at_once_on_an_empty_database_all_come_up() {
     for instance in instances {
         instance.close().await.unwrap();
     }
+    empty.drop().await;
+}
+
+/// The console walks its Users pages in userName order for the ids alone (`paging::read`): on
+/// PostgreSQL the unique userName index holds the id besides its keys, so that walk reads no table
+/// row; on SQLite every index entry carries the rowid instead. Either way the index stays unique.
+#[tokio::test]
+async fn the_user_name_index_is_unique_and_on_postgresql_holds_the_id() {
+    let empty = EmptyDatabase::new().await;
+    let db = db::connect(&empty.url).await.unwrap();
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => {
+            "SELECT (i.indisunique::int::text || ' ' || pg_get_indexdef(i.indexrelid)) AS d FROM pg_index i \
+             WHERE i.indexrelid = 'ux_users_org_user_name'::regclass"
+        }
+        _ => "SELECT sql AS d FROM sqlite_master WHERE name = 'ux_users_org_user_name'",
+    };
+    let row =
+        db.query_one_raw(Statement::from_string(backend, sql)).await.unwrap().expect("the index exists");
+    let definition: String = row.try_get("", "d").unwrap();
+    match backend {
+        DbBackend::Postgres => assert!(
+            definition.starts_with("1 ") && definition.ends_with("(org_id, user_name_lower) INCLUDE (id)"),
+            "{definition}"
+        ),
+        _ => assert!(
+            definition.contains("UNIQUE INDEX") && definition.contains("user_name_lower"),
+            "{definition}"
+        ),
+    }
+    drop(db);
     empty.drop().await;
 }

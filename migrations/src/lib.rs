@@ -22,6 +22,7 @@ mod m20261202_000011_entra_roles;
 mod m20261202_000012_email_links;
 mod m20261203_000013_directory_count_shards;
 mod m20261203_000014_key_notifications;
+mod m20261204_000015_user_name_index_holds_id;
 
 /// All migrations in the order they are applied.
 pub struct Migrator;
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000012_email_links::Migration),
             Box::new(m20261203_000013_directory_count_shards::Migration),
             Box::new(m20261203_000014_key_notifications::Migration),
+            Box::new(m20261204_000015_user_name_index_holds_id::Migration),
         ]
     }
 }
