@@ -4,7 +4,7 @@
 //! second copy of the dependency graph is compiled (a workspace-wide `cargo test` would unify the
 //! console's `ssr` and `hydrate` features).
 
-use std::process::Command;
+use std::{fs, path::PathBuf, process::Command};
 
 use crate::{
     build::{self, Built},
@@ -102,7 +102,11 @@ pub fn all() -> Result<(), String> {
     let built = build::build(false)?;
 
     eprintln!("xtask: == tests on SQLite ==");
-    cmd::run(cargo_owned(with_host_packages(&["test"])).env_remove("TEST_DATABASE_URL"))?;
+    let scratch = Scratch::new("sqlite")?;
+    cmd::run(
+        cargo_owned(with_host_packages(&["test"])).env_remove("TEST_DATABASE_URL").env("TMPDIR", &scratch.0),
+    )?;
+    drop(scratch);
 
     eprintln!("xtask: == SCIM conformance (scim2-tester) ==");
     conformance::run(&built)?;
@@ -110,10 +114,13 @@ pub fn all() -> Result<(), String> {
     eprintln!("xtask: == tests on PostgreSQL ==");
     let pg = setup::postgres("scimpad_test")?;
     cmd::run(Command::new(&built.server_bin).args(["--database-url", &pg, "migrate"]))?;
+    let scratch = Scratch::new("postgres")?;
     cmd::run(
         cargo(&["test", "-p", "domain", "-p", "server", "--features", "app/ssr"])
-            .env("TEST_DATABASE_URL", &pg),
+            .env("TEST_DATABASE_URL", &pg)
+            .env("TMPDIR", &scratch.0),
     )?;
+    drop(scratch);
 
     eprintln!("xtask: == browser tests (Chromium) on SQLite ==");
     e2e(&built, &sqlite_e2e_url())?;
@@ -122,4 +129,25 @@ pub fn all() -> Result<(), String> {
     e2e(&built, &pg_e2e)?;
     eprintln!("xtask: all checks passed");
     Ok(())
+}
+
+/// The `TMPDIR` of one `cargo test` run, removed with it (passed or not): each test's SQLite file
+/// and the other temporaries go there, instead of piling up in `/tmp` run after run (a full run
+/// left about a thousand files there).
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(run: &str) -> Result<Self, String> {
+        let dir = target_dir().join("test-tmp").join(run);
+        // A run killed before it could clean up left its files: they go now.
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        Ok(Self(dir))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
 }
