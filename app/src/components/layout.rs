@@ -14,6 +14,7 @@ use crate::{
     api::{ResendConfirmation, SignOut, current_user},
     components::form::{FormError, last_error},
     dto::AddressStatus,
+    resource,
 };
 
 /// Navigation entries: (href, label, admins only).
@@ -51,7 +52,7 @@ fn skip_to_main(ev: MouseEvent) {
 /// The console frame around every signed-in page.
 #[component]
 pub fn ConsoleLayout() -> impl IntoView {
-    let me = Resource::new(|| (), |_| current_user());
+    let me = resource::new(|| (), |_| current_user());
     let sign_out = ServerAction::<SignOut>::new();
     let nav = NodeRef::<html::Nav>::new();
     // The page changes without a reload, so the small screens' menu closes itself on a link.

@@ -15,6 +15,7 @@ use crate::{
         time::When,
     },
     error::AppError,
+    resource,
 };
 
 /// Which destructive action is awaiting confirmation, for which key.
@@ -30,7 +31,7 @@ pub fn ApiKeysPage() -> impl IntoView {
     let create = ServerAction::<CreateApiKey>::new();
     let regenerate = ServerAction::<RegenerateApiKey>::new();
     let revoke = ServerAction::<RevokeApiKey>::new();
-    let keys = Resource::new(
+    let keys = resource::new(
         move || (create.version().get(), regenerate.version().get(), revoke.version().get()),
         |_| list_api_keys(),
     );

@@ -17,6 +17,7 @@ use crate::{
         time,
     },
     error::AppError,
+    resource,
 };
 
 /// The page's path.
@@ -50,7 +51,7 @@ impl AuditQuery {
 pub fn AuditLogPage() -> impl IntoView {
     let query = use_query_map();
     // Blocking, as the provisioning log: rows are rendered in place, so no JavaScript is needed.
-    let log = Resource::new_blocking(
+    let log = resource::blocking(
         move || AuditQuery::from_params(&query.get()),
         |q| audit_log(q.kind, q.actor, q.page),
     );

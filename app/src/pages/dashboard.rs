@@ -8,15 +8,16 @@ use leptos_meta::Title;
 use crate::{
     api::{Overview, current_user, dashboard_overview},
     components::time::When,
+    resource,
 };
 
 /// Greets the signed-in person and, for admins, shows how provisioning is going.
 #[component]
 pub fn DashboardPage() -> impl IntoView {
-    let me = Resource::new(|| (), |_| current_user());
+    let me = resource::new(|| (), |_| current_user());
     // Members have no provisioning to manage: ask only for an admin's overview, so a member's
     // home page is a plain 200 rather than a refused request.
-    let overview = Resource::new(
+    let overview = resource::new(
         || (),
         move |_| async move {
             match me.await {

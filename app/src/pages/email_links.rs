@@ -13,6 +13,7 @@ use crate::{
         reset_link,
     },
     components::form::{Field, FormError, last_error},
+    resource,
 };
 
 /// The token of the link that opened this page.
@@ -53,7 +54,7 @@ fn AuthCard(title: &'static str, children: Children) -> impl IntoView {
 pub fn ForgotPasswordPage() -> impl IntoView {
     let action = ServerAction::<RequestPasswordReset>::new();
     let error = last_error(action);
-    let enabled = Resource::new(|| (), |_| mail_enabled());
+    let enabled = resource::new(|| (), |_| mail_enabled());
     let sent = move || matches!(action.value().get(), Some(Ok(())));
     view! {
         <AuthCard title="Reset your password">
@@ -101,7 +102,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
     let token = link_token();
     let action = ServerAction::<ResetPassword>::new();
     let error = last_error(action);
-    let link = Resource::new(move || token.get(), reset_link);
+    let link = resource::new(move || token.get(), reset_link);
     view! {
         <AuthCard title="Choose a new password">
             <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
@@ -163,7 +164,7 @@ pub fn InvitationPage() -> impl IntoView {
     let token = link_token();
     let action = ServerAction::<AcceptInvitation>::new();
     let error = last_error(action);
-    let offer = Resource::new(move || token.get(), open_invitation);
+    let offer = resource::new(move || token.get(), open_invitation);
     view! {
         <AuthCard title="Accept your invitation">
             <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>

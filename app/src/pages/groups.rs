@@ -21,6 +21,7 @@ use crate::{
         table::TableBox,
         time::When,
     },
+    resource,
 };
 
 fn param(q: &leptos_router::params::ParamsMap, key: &str) -> Option<String> {
@@ -31,7 +32,7 @@ fn param(q: &leptos_router::params::ParamsMap, key: &str) -> Option<String> {
 #[component]
 pub fn GroupsPage() -> impl IntoView {
     let query = use_query_map();
-    let groups = Resource::new(
+    let groups = resource::new(
         move || query.get(),
         |q| list_groups(param(&q, "q"), param(&q, "page").and_then(|p| p.parse().ok())),
     );
@@ -103,7 +104,7 @@ const MEMBER_REPLACE_CHOICES: [(MemberReplaceMode, &str, &str); 2] = [
 #[component]
 fn MemberReplaceCard() -> impl IntoView {
     let save = ServerAction::<SaveMemberReplace>::new();
-    let setting = Resource::new(move || save.version().get(), |_| member_replace_setting());
+    let setting = resource::new(move || save.version().get(), |_| member_replace_setting());
     let error = last_error(save);
     let saved = move || matches!(save.value().get(), Some(Ok(())));
     view! {
@@ -151,7 +152,7 @@ fn MemberReplaceCard() -> impl IntoView {
 pub fn GroupDetailPage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
-    let group = Resource::new(
+    let group = resource::new(
         move || (params.with(|p| p.get("id").unwrap_or_default()), query.with(|q| param(q, "page"))),
         |(id, page)| get_group(id, page.and_then(|p| p.parse().ok())),
     );

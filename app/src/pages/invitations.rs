@@ -12,12 +12,13 @@ use crate::{
         time::When,
     },
     dto::InvitationRow,
+    resource,
 };
 
 /// The Users page's card for inviting password admins.
 #[component]
 pub fn InviteAdminsCard() -> impl IntoView {
-    let enabled = Resource::new(|| (), |_| mail_enabled());
+    let enabled = resource::new(|| (), |_| mail_enabled());
     view! {
         <details class="card" data-testid="invitations-card">
             <summary>"Password admins: invite an admin who signs in with a password, for when single sign-on is down"</summary>
@@ -47,7 +48,7 @@ fn Invitations() -> impl IntoView {
     let error = last_error(invite);
     let revoke_error = last_error(revoke);
     let list =
-        Resource::new(move || (invite.version().get(), revoke.version().get()), |_| list_invitations());
+        resource::new(move || (invite.version().get(), revoke.version().get()), |_| list_invitations());
     let sent = move || matches!(invite.value().get(), Some(Ok(())));
     view! {
         <p>

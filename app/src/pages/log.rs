@@ -17,7 +17,7 @@ use crate::{
         time,
     },
     error::AppError,
-    routes,
+    resource, routes,
 };
 
 /// The log's filters and page, as read from the URL.
@@ -54,11 +54,11 @@ pub fn ProvisioningLogPage() -> impl IntoView {
     // Blocking: the server renders the rows in place rather than streaming them out of order
     // (which needs JavaScript to swap them in), so the GET filter form and the pager links also
     // work without JavaScript.
-    let log = Resource::new_blocking(
+    let log = resource::blocking(
         move || LogQuery::from_params(&query.get()),
         |q| provisioning_log(q.result, q.operation, q.resource, q.key, q.page),
     );
-    let chart = Resource::new_blocking(|| (), |_| activity_chart());
+    let chart = resource::blocking(|| (), |_| activity_chart());
     view! {
         <Title text="Provisioning log" />
         <h1>"Provisioning log"</h1>

@@ -11,6 +11,7 @@ use crate::{
     api::{ChangePassword, UpdateProfile, current_user},
     components::form::{Field, FormError},
     dto::AddressStatus,
+    resource,
 };
 
 /// What the profile says next to the email.
@@ -27,7 +28,7 @@ fn address_note(address: AddressStatus) -> &'static str {
 pub fn ProfilePage() -> impl IntoView {
     let update = ServerAction::<UpdateProfile>::new();
     let change = ServerAction::<ChangePassword>::new();
-    let me = Resource::new(move || update.version().get(), |_| current_user());
+    let me = resource::new(move || update.version().get(), |_| current_user());
     view! {
         <Title text="Profile" />
         <h1>"Profile"</h1>

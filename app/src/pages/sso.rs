@@ -19,6 +19,7 @@ use crate::{
         time::{When, short},
     },
     error::AppError,
+    resource,
 };
 
 /// The actions of the policy card's domain list.
@@ -37,7 +38,7 @@ pub fn SsoSettingsPage() -> impl IntoView {
     let policy = ServerAction::<SaveSsoPolicy>::new();
     let domains =
         DomainActions { add: ServerAction::new(), verify: ServerAction::new(), remove: ServerAction::new() };
-    let settings = Resource::new(
+    let settings = resource::new(
         move || {
             (
                 (saml.version().get(), oidc.version().get(), policy.version().get()),

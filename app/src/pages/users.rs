@@ -21,7 +21,7 @@ use crate::{
         table::TableBox,
         time::When,
     },
-    routes,
+    resource, routes,
 };
 
 fn param(q: &leptos_router::params::ParamsMap, key: &str) -> Option<String> {
@@ -118,7 +118,7 @@ fn query_select(
 #[component]
 pub fn UsersPage() -> impl IntoView {
     let query = use_query_map();
-    let users = Resource::new(
+    let users = resource::new(
         move || query.get(),
         |q| {
             list_users(
@@ -196,7 +196,7 @@ pub fn UsersPage() -> impl IntoView {
 pub fn UserDetailPage() -> impl IntoView {
     let params = use_params_map();
     let set_role = ServerAction::<SetUserRole>::new();
-    let user = Resource::new(
+    let user = resource::new(
         move || (params.with(|p| p.get("id").unwrap_or_default()), set_role.version().get()),
         |(id, _)| get_user(id),
     );
@@ -340,7 +340,7 @@ fn RoleControl(user: UserDetail, action: ServerAction<SetUserRole>) -> impl Into
 #[component]
 fn EntraRoleCard() -> impl IntoView {
     let save = ServerAction::<SaveEntraAdminRole>::new();
-    let setting = Resource::new(move || save.version().get(), |_| entra_admin_role());
+    let setting = resource::new(move || save.version().get(), |_| entra_admin_role());
     let error = last_error(save);
     let saved = move || matches!(save.value().get(), Some(Ok(())));
     view! {
