@@ -8,6 +8,10 @@ use std::{path::Path, time::Duration};
 
 use serde_json::{Value, json};
 
+/// The label of console rows whose pages are read by offset (a page number alone), whose cost
+/// grows with the depth: they are stated without the 20 ms target of the pager's pages.
+pub const BY_OFFSET: &str = "random page number (by offset)";
+
 /// One line of the report.
 pub struct Row {
     phase: String,
@@ -151,11 +155,15 @@ impl Report {
         }
         for row in self.rows.iter().filter(|r| r.phase.starts_with("console SSR /users")) {
             let p50 = row.percentile_ms(50.0);
+            let verdict = if row.phase.ends_with(BY_OFFSET) {
+                "no target: a page number alone is read by offset, its cost grows with the depth".to_owned()
+            } else {
+                format!("target p50 ≤ 20 ms: {}", met(p50 <= 20.0))
+            };
             println!(
-                "  {:<44} p50 {p50:.1} ms, p99 {:.1} ms  (target p50 ≤ 20 ms): {}",
+                "  {:<44} p50 {p50:.1} ms, p99 {:.1} ms  ({verdict})",
                 row.phase,
-                row.percentile_ms(99.0),
-                met(p50 <= 20.0)
+                row.percentile_ms(99.0)
             );
         }
         let checkpoints: Vec<&Row> =

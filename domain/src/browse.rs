@@ -8,6 +8,13 @@
 //! Page numbers come from the URL, so any `u64` arrives: a page past the last one is an empty page
 //! ("nothing here", the pager links back to the last page) and costs no row query; offsets never
 //! overflow.
+//!
+//! The Users page in its default order (by user name) is paged by key as well: "Next" names the
+//! last person shown and "Previous" the first ([`Anchor`]), and the page is read from that person's
+//! user name on, straight off the unique `(org_id, user_name_lower)` index — 50 index entries
+//! whatever the depth, where an offset steps over every row before the page (at a million users a
+//! random page took 25–35 ms that way). The page number still travels with the anchor, for the
+//! "Showing 501–550" status; a page number alone (typed into the URL) is read by offset.
 
 use std::collections::HashMap;
 
@@ -107,6 +114,18 @@ pub struct UserQuery {
     pub descending: bool,
     /// 1-based page.
     pub page: u64,
+    /// The person on the neighbouring page this page is read from; only the user-name order uses
+    /// it (its column is unique, so the person's user name alone says where the page starts).
+    pub anchor: Option<Anchor>,
+}
+
+/// Where a page of the Users list starts, by key: a person's SCIM id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Anchor {
+    /// The page starts after this person ("Next" from the page that ends with them).
+    After(String),
+    /// The page ends before this person ("Previous" from the page that starts with them).
+    Before(String),
 }
 
 /// One page of rows and the number of matches.
@@ -209,8 +228,15 @@ pub async fn users(db: &DatabaseConnection, actor: &Actor, q: &UserQuery) -> Dom
         _ => user::Column::UserNameLower,
     };
     let page = q.page.max(1);
-    let users = match Window::page(page, PAGE_SIZE, total) {
-        Some(window) => {
+    let keyed = match (&q.anchor, column) {
+        (Some(anchor), user::Column::UserNameLower) => {
+            from_anchor(db, &actor.org_id, cond.clone(), anchor, order.clone()).await?
+        }
+        _ => None,
+    };
+    let users = match (keyed, Window::page(page, PAGE_SIZE, total)) {
+        (Some(users), _) => users,
+        (None, Some(window)) => {
             // A userName is unique in its organisation, so it orders a page alone, straight off
             // its unique index; a tie-break on the id made PostgreSQL sort behind that index.
             let mut by = vec![(column, order.clone())];
@@ -219,7 +245,7 @@ pub async fn users(db: &DatabaseConnection, actor: &Actor, q: &UserQuery) -> Dom
             }
             paging::read(db, user::Entity::find().filter(cond), by, window).await?
         }
-        None => Vec::new(),
+        (None, None) => Vec::new(),
     };
     let counts =
         membership_counts(db, group_member::Column::UserId, users.iter().map(|u| u.id.clone()).collect())
@@ -229,6 +255,49 @@ pub async fn users(db: &DatabaseConnection, actor: &Actor, q: &UserQuery) -> Dom
         .map(|u| UserRow { groups: counts.get(&u.id).copied().unwrap_or(0), user: u })
         .collect();
     Ok(page_of(rows, total, page))
+}
+
+/// The page of users matching `cond` that starts after (or ends before) `anchor` in user-name
+/// order `order`: a seek on the unique `(org_id, user_name_lower)` index. `None` when the anchor
+/// is not one of the organisation's people (deleted since the link was made, or made up) or no
+/// row lies beyond it: the page is then read by its number.
+async fn from_anchor(
+    db: &DatabaseConnection,
+    org_id: &OrgId,
+    cond: Condition,
+    anchor: &Anchor,
+    order: Order,
+) -> DomainResult<Option<Vec<user::Model>>> {
+    let (id, forward) = match anchor {
+        Anchor::After(id) => (id, true),
+        Anchor::Before(id) => (id, false),
+    };
+    let name: Option<String> = user::Entity::find_by_id(id.clone())
+        .select_only()
+        .column(user::Column::UserNameLower)
+        .filter(user::Column::OrgId.eq(org_id))
+        .into_tuple()
+        .one(db)
+        .await?;
+    let Some(name) = name else { return Ok(None) };
+    let ascending = matches!(order, Order::Asc);
+    // Later in the page's order: greater when ascending; read backwards for "Previous".
+    let beyond = if ascending == forward {
+        user::Column::UserNameLower.gt(name)
+    } else {
+        user::Column::UserNameLower.lt(name)
+    };
+    let direction = if ascending == forward { Order::Asc } else { Order::Desc };
+    let mut rows = user::Entity::find()
+        .filter(cond.add(beyond))
+        .order_by(user::Column::UserNameLower, direction)
+        .limit(PAGE_SIZE)
+        .all(db)
+        .await?;
+    if !forward {
+        rows.reverse();
+    }
+    Ok((!rows.is_empty()).then_some(rows))
 }
 
 /// A page of the organisation's groups, optionally searched by name, by name.

@@ -5,7 +5,7 @@
 use domain::{
     accounts::{self, Actor, SignUp},
     activity::{self, LogFilter},
-    browse::{self, PAGE_SIZE, UserFilter, UserQuery},
+    browse::{self, Anchor, PAGE_SIZE, UserFilter, UserQuery},
     directory::{Projection, Scope, groups, users},
     sea_orm::DatabaseConnection,
     testing::{test_db, unique_email},
@@ -75,6 +75,7 @@ async fn every_page_from_either_end_lists_each_person_once_in_order() {
                     sort: sort.map(str::to_owned),
                     descending,
                     page,
+                    anchor: None,
                 };
                 let mut walked = Vec::new();
                 let mut page = 1;
@@ -134,4 +135,76 @@ async fn any_u64_page_is_an_empty_page_with_the_right_totals() {
     // And the pages that exist still read.
     assert_eq!(browse::group(&db, &ada, &group, 1).await.unwrap().members.rows.len(), 3);
     assert_eq!(activity::log_page(&db, &ada, &LogFilter::default(), 1).await.unwrap().events.len(), 1);
+}
+
+/// "Next" and "Previous" read by key (the person at the edge of the page shown) in either
+/// direction, and meet the same pages the page numbers do; an anchor that is not one of the
+/// organisation's people, or one past which nothing lies, falls back to the page number.
+#[tokio::test]
+async fn next_and_previous_by_key_meet_the_numbered_pages() {
+    let db = test_db().await;
+    let people = 2 * PAGE_SIZE as usize + 7;
+    let (ada, _) = directory(&db, people).await;
+    let (other, _) = directory(&db, 1).await;
+    let stranger = browse::users(&db, &other, &query(1)).await.unwrap().rows[0].user.id.clone();
+    let ids = |page: &browse::Page<browse::UserRow>| {
+        page.rows.iter().map(|r| r.user.id.clone()).collect::<Vec<_>>()
+    };
+    for descending in [false, true] {
+        let at = |page, anchor| UserQuery { descending, page, anchor, ..UserQuery::default() };
+        let numbered: Vec<_> = numbered_pages(&db, &ada, descending).await;
+        // Forward from page 1 by "Next", then back by "Previous".
+        let mut page = browse::users(&db, &ada, &at(1, None)).await.unwrap();
+        let mut forward = vec![ids(&page)];
+        while page.page < page.pages {
+            let last = page.rows.last().unwrap().user.id.clone();
+            page = browse::users(&db, &ada, &at(page.page + 1, Some(Anchor::After(last)))).await.unwrap();
+            forward.push(ids(&page));
+        }
+        assert_eq!(forward, numbered, "Next by key, descending: {descending}");
+        let mut back = vec![ids(&page)];
+        while page.page > 1 {
+            let first = page.rows[0].user.id.clone();
+            page = browse::users(&db, &ada, &at(page.page - 1, Some(Anchor::Before(first)))).await.unwrap();
+            back.push(ids(&page));
+        }
+        back.reverse();
+        assert_eq!(back, numbered, "Previous by key, descending: {descending}");
+
+        // The key decides the rows, the number only labels them: after the 10th person come the
+        // 11th to the 60th, whatever page the link calls that.
+        let flat: Vec<String> = numbered.concat();
+        let keyed = browse::users(&db, &ada, &at(2, Some(Anchor::After(flat[9].clone())))).await.unwrap();
+        assert_eq!((keyed.page, ids(&keyed)), (2, flat[10..10 + PAGE_SIZE as usize].to_vec()));
+        let keyed = browse::users(&db, &ada, &at(3, Some(Anchor::Before(flat[70].clone())))).await.unwrap();
+        assert_eq!(ids(&keyed), flat[70 - PAGE_SIZE as usize..70].to_vec());
+
+        // Another organisation's person, a made-up id, and the very last person: read by number.
+        let last_person = numbered.last().unwrap().last().unwrap().clone();
+        for anchor in [stranger.clone(), "no-such-person".to_owned(), last_person] {
+            let page = browse::users(&db, &ada, &at(2, Some(Anchor::After(anchor.clone())))).await.unwrap();
+            assert_eq!(ids(&page), numbered[1], "anchor {anchor}");
+        }
+    }
+    // Another order ignores the anchor: the page number alone says which rows.
+    let by_update =
+        |page, anchor| UserQuery { sort: Some("updated".into()), page, anchor, ..UserQuery::default() };
+    let plain = browse::users(&db, &ada, &by_update(2, None)).await.unwrap();
+    let first = plain.rows[0].user.id.clone();
+    let anchored = browse::users(&db, &ada, &by_update(2, Some(Anchor::After(first)))).await.unwrap();
+    assert_eq!(ids(&anchored), ids(&plain));
+}
+
+/// Every page of the Users list by number, each page's ids.
+async fn numbered_pages(db: &DatabaseConnection, ada: &Actor, descending: bool) -> Vec<Vec<String>> {
+    let mut pages = Vec::new();
+    for page in 1.. {
+        let q = UserQuery { descending, page, ..UserQuery::default() };
+        let rows = browse::users(db, ada, &q).await.unwrap();
+        if rows.rows.is_empty() {
+            break;
+        }
+        pages.push(rows.rows.into_iter().map(|r| r.user.id).collect());
+    }
+    pages
 }

@@ -68,8 +68,28 @@ test('search, filters, sorting and paging over 250 provisioned users', async ({ 
   await open(page, '/users');
   await expect(page.getByTestId('pager-status')).toHaveText('Showing 1–50 of 251');
   await page.getByTestId('pager-next').click();
-  await expect(page).toHaveURL(/page=2/);
+  // By user name, "Next" and "Previous" name the person at the page's edge: the server seeks there.
+  await expect(page).toHaveURL(/\/users\?page=2&after=[^&]+$/);
   await expect(page.getByTestId('pager-status')).toHaveText('Showing 51–100 of 251');
+  await expect(page.getByTestId('user-row').first()).toContainText('user049@northwind.example');
+  await page.getByTestId('pager-next').click();
+  await expect(page).toHaveURL(/\/users\?page=3&after=[^&]+$/);
+  await expect(page.getByTestId('user-row').first()).toContainText('user099@northwind.example');
+  await page.getByTestId('pager-prev').click();
+  await expect(page).toHaveURL(/\/users\?page=2&before=[^&]+$/);
+  await expect(page.getByTestId('pager-status')).toHaveText('Showing 51–100 of 251');
+  await expect(page.getByTestId('user-row').first()).toContainText('user049@northwind.example');
+  await expect(page.getByTestId('user-row').last()).toContainText('user098@northwind.example');
+  await page.getByTestId('pager-prev').click();
+  await expect(page).toHaveURL(/\/users$/);
+  await expect(page.getByTestId('user-row').first()).toContainText(/admin\./);
+  // Other orders page by number.
+  await open(page, '/users?sort=email');
+  await page.getByTestId('pager-next').click();
+  await expect(page).toHaveURL(/\/users\?sort=email&page=2$/);
+  await expect(page.getByTestId('pager-status')).toHaveText('Showing 51–100 of 251');
+  await open(page, '/users?page=2&after=user-that-was-deleted');
+  await expect(page.getByTestId('user-row').first()).toContainText('user049@northwind.example');
 
   await page.getByLabel('Search').fill('special');
   await page.getByRole('button', { name: 'Apply' }).click();

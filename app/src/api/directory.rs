@@ -111,21 +111,33 @@ mod ssr {
     }
 }
 
-/// A page of users: `q` searches names and emails; `status` is `active`/`deactivated`; `source`
-/// is `scim`/`local`; `role` is `admin`/`member` (any other value is refused, as the CSV export
-/// refuses it); `sort` a column with `dir` `asc`/`desc`.
+/// What the Users table asks for, as its URL carries it: `q` searches names and emails; `status`
+/// is `active`/`deactivated`; `source` is `scim`/`local`; `role` is `admin`/`member` (any other
+/// value is refused, as the CSV export refuses it); `sort` a column with `dir` `asc`/`desc`;
+/// `page` the 1-based page (text, as in the URL: anything but a number reads as page 1, and a
+/// flattened field could not take a number from a form anyway); `after`/`before` the id of the person the page follows or precedes
+/// ("Next"/"Previous" by key, in the user-name order).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsersQuery {
+    pub q: Option<String>,
+    pub status: Option<String>,
+    pub source: Option<String>,
+    pub role: Option<String>,
+    pub sort: Option<String>,
+    pub dir: Option<String>,
+    pub page: Option<String>,
+    pub after: Option<String>,
+    pub before: Option<String>,
+}
+
+/// A page of users. The query's fields are the form's own (`q=…&page=…`), as the URL carries them.
 #[server(prefix = "/api", endpoint = "list_users")]
-pub async fn list_users(
-    q: Option<String>,
-    status: Option<String>,
-    source: Option<String>,
-    role: Option<String>,
-    sort: Option<String>,
-    dir: Option<String>,
-    page: Option<u64>,
-) -> Result<Paged<UserRow>, AppError> {
+pub async fn list_users(#[server(flatten)] query: UsersQuery) -> Result<Paged<UserRow>, AppError> {
+    use domain::browse::Anchor;
+
     use crate::server::{actor, app_context, into_app_error};
     let (ctx, actor) = (app_context()?, actor()?);
+    let UsersQuery { q, status, source, role, sort, dir, page, after, before } = query;
     let filter = domain::browse::UserFilter::parse(
         q.as_deref(),
         status.as_deref(),
@@ -137,7 +149,8 @@ pub async fn list_users(
         filter,
         sort,
         descending: dir.as_deref() == Some("desc"),
-        page: page.unwrap_or(1),
+        page: page.and_then(|p| p.parse().ok()).unwrap_or(1),
+        anchor: after.map(Anchor::After).or(before.map(Anchor::Before)),
     };
     let page = domain::browse::users(&ctx.db, &actor, &query).await.map_err(into_app_error)?;
     let last = domain::browse::last_active_admin(&ctx.db, &actor, page.rows.iter().map(|r| &r.user))

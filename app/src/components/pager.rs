@@ -4,21 +4,40 @@
 //!
 //! The page number is whatever the URL says, up to `u64::MAX`: a page past the end reads "nothing
 //! here" with a link back to the last page, and no arithmetic on it may overflow.
+//!
+//! A list read by key as well ([`Anchors`]: the Users page in user-name order) gets links that
+//! also name the row at the page's edge — `after=<last id>` on "Next", `before=<first id>` on
+//! "Previous" — so the server seeks to the neighbouring page instead of stepping over every row
+//! before it. Page 1 is linked plainly: it is cheap by number, and the true first page even when
+//! rows were added before the anchor meanwhile.
 
 use leptos::prelude::*;
 use leptos_router::params::ParamsMap;
 
 /// The query parameter holding the 1-based page number.
 pub const PAGE_PARAM: &str = "page";
+/// The query parameter naming the row the page follows ("Next" by key).
+pub const AFTER_PARAM: &str = "after";
+/// The query parameter naming the row the page precedes ("Previous" by key).
+pub const BEFORE_PARAM: &str = "before";
+/// The parameters that say where in the list a page is, as opposed to which list it is.
+const POSITION: [&str; 3] = [PAGE_PARAM, AFTER_PARAM, BEFORE_PARAM];
+
+/// The ids of the first and last rows shown, for links that read the neighbouring pages by key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Anchors {
+    pub first: String,
+    pub last: String,
+}
 
 /// `path` with `query`'s non-empty parameters, `set` applied on top (an empty value removes the
-/// parameter). Any change other than the page itself goes back to page 1.
+/// parameter). Any change other than the position itself goes back to page 1.
 pub fn href_with(path: &str, query: &ParamsMap, set: &[(&str, &str)]) -> String {
-    let resets_page = set.iter().any(|(k, _)| *k != PAGE_PARAM);
+    let resets_page = set.iter().any(|(k, _)| !POSITION.contains(k));
     let mut kept: ParamsMap = query
         .latest_values()
         .filter(|(k, v)| {
-            let replaced = set.iter().any(|(s, _)| s == k) || (resets_page && k.as_ref() == PAGE_PARAM);
+            let replaced = set.iter().any(|(s, _)| s == k) || (resets_page && POSITION.contains(&k.as_ref()));
             !v.is_empty() && !replaced
         })
         .map(|(k, v)| (k.to_string(), v.to_owned()))
@@ -29,10 +48,16 @@ pub fn href_with(path: &str, query: &ParamsMap, set: &[(&str, &str)]) -> String 
     format!("{path}{}", kept.to_query_string())
 }
 
-/// `path` with `query`'s filters and page `page` (page 1 leaves the parameter out).
-fn page_href(path: &str, query: &ParamsMap, page: u64) -> String {
-    let page = if page > 1 { page.to_string() } else { String::new() };
-    href_with(path, query, &[(PAGE_PARAM, &page)])
+/// `path` with `query`'s filters and page `page` (page 1 leaves the parameter out), read from
+/// `anchor` (an [`AFTER_PARAM`] or [`BEFORE_PARAM`] and a row id) when given; page 1 never is.
+fn page_href(path: &str, query: &ParamsMap, page: u64, anchor: Option<(&str, &str)>) -> String {
+    let (page, anchor) = if page > 1 { (page.to_string(), anchor) } else { (String::new(), None) };
+    let mut set = vec![(PAGE_PARAM, page.as_str()), (AFTER_PARAM, ""), (BEFORE_PARAM, "")];
+    if let Some((param, id)) = anchor {
+        set.retain(|(k, _)| *k != param);
+        set.push((param, id));
+    }
+    href_with(path, query, &set)
 }
 
 /// The status line for page `page` (1-based) of `total` matches, `page_size` to a page:
@@ -75,12 +100,17 @@ pub fn Pager(
     page_size: u64,
     /// Matches on all pages.
     total: u64,
+    /// The rows at the page's edges, when the list reads its neighbouring pages by key.
+    #[prop(default = None)]
+    anchors: Option<Anchors>,
 ) -> impl IntoView {
     let page = page.max(1);
     let status = status(page, page_size, total);
     let (prev, next) = neighbours(page, pages(page_size, total));
-    let prev = prev.map(|p| page_href(&path, &query, p));
-    let next = next.map(|p| page_href(&path, &query, p));
+    let before = anchors.as_ref().map(|a| (BEFORE_PARAM, a.first.as_str()));
+    let after = anchors.as_ref().map(|a| (AFTER_PARAM, a.last.as_str()));
+    let prev = prev.map(|p| page_href(&path, &query, p, before));
+    let next = next.map(|p| page_href(&path, &query, p, after));
     view! {
         <nav class="pager" aria-label="Pages">
             <span class="pager-status" data-testid="pager-status">{status}</span>
@@ -98,14 +128,31 @@ mod tests {
     fn links_keep_the_filters_and_drop_blank_ones() {
         let query: ParamsMap =
             [("result", "error"), ("key", ""), ("page", "3"), ("operation", "create")].into_iter().collect();
-        assert_eq!(page_href("/log", &query, 4), "/log?result=error&operation=create&page=4");
-        assert_eq!(page_href("/log", &query, 1), "/log?result=error&operation=create");
-        assert_eq!(page_href("/log", &ParamsMap::new(), 1), "/log");
+        assert_eq!(page_href("/log", &query, 4, None), "/log?result=error&operation=create&page=4");
+        assert_eq!(page_href("/log", &query, 1, None), "/log?result=error&operation=create");
+        assert_eq!(page_href("/log", &ParamsMap::new(), 1, None), "/log");
+    }
+
+    #[test]
+    fn links_by_key_name_one_anchor_and_page_one_none() {
+        let query: ParamsMap = [("q", "ann"), ("page", "3"), ("after", "u2")].into_iter().collect();
+        assert_eq!(page_href("/users", &query, 4, Some((AFTER_PARAM, "u9"))), "/users?q=ann&page=4&after=u9");
+        assert_eq!(
+            page_href("/users", &query, 2, Some((BEFORE_PARAM, "u5"))),
+            "/users?q=ann&page=2&before=u5"
+        );
+        assert_eq!(page_href("/users", &query, 1, Some((BEFORE_PARAM, "u5"))), "/users?q=ann");
+        assert_eq!(
+            page_href("/users", &query, 4, None),
+            "/users?q=ann&page=4",
+            "a plain link drops the anchor"
+        );
     }
 
     #[test]
     fn changing_a_filter_or_sort_returns_to_page_one() {
-        let query: ParamsMap = [("q", "ann"), ("page", "3"), ("sort", "email")].into_iter().collect();
+        let query: ParamsMap =
+            [("q", "ann"), ("page", "3"), ("before", "u7"), ("sort", "email")].into_iter().collect();
         assert_eq!(
             href_with("/users", &query, &[("sort", "updated"), ("dir", "desc")]),
             "/users?q=ann&sort=updated&dir=desc"

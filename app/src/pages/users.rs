@@ -12,12 +12,15 @@ use leptos_router::{
 };
 
 use crate::{
-    api::{SaveEntraAdminRole, SetUserRole, UserDetail, UserRow, entra_admin_role, get_user, list_users},
+    api::{
+        SaveEntraAdminRole, SetUserRole, UserDetail, UserRow, UsersQuery, entra_admin_role, get_user,
+        list_users,
+    },
     components::{
         dialog::{Escape, Modal},
         export::ExportLink,
         form::{FormError, last_error},
-        pager::{Pager, href_with},
+        pager::{AFTER_PARAM, Anchors, BEFORE_PARAM, Pager, href_with},
         table::TableBox,
         time::When,
     },
@@ -121,15 +124,17 @@ pub fn UsersPage() -> impl IntoView {
     let users = resource::new(
         move || query.get(),
         |q| {
-            list_users(
-                param(&q, "q"),
-                param(&q, "status"),
-                param(&q, "source"),
-                param(&q, "role"),
-                param(&q, "sort"),
-                param(&q, "dir"),
-                param(&q, "page").and_then(|p| p.parse().ok()),
-            )
+            list_users(UsersQuery {
+                q: param(&q, "q"),
+                status: param(&q, "status"),
+                source: param(&q, "source"),
+                role: param(&q, "role"),
+                sort: param(&q, "sort"),
+                dir: param(&q, "dir"),
+                page: param(&q, "page"),
+                after: param(&q, AFTER_PARAM),
+                before: param(&q, BEFORE_PARAM),
+            })
         },
     );
     let value = move |key: &'static str| move || query.with(|q| param(q, key).unwrap_or_default());
@@ -156,7 +161,15 @@ pub fn UsersPage() -> impl IntoView {
                             "No users match. People appear here when Entra ID provisions them: create an API key and paste it into Entra's provisioning settings."
                         </p>
                     }.into_any(),
-                    Ok(page) => view! {
+                    Ok(page) => {
+                    // In the user-name order, "Next" and "Previous" name the people at the page's
+                    // edges, and the server reads the neighbouring page from them by key.
+                    let by_name = query.with_untracked(|q| param(q, "sort").is_none_or(|s| s == "user_name"));
+                    let anchors = page.rows.first().zip(page.rows.last()).filter(|_| by_name).map(|(first, last)| Anchors {
+                        first: first.id.clone(),
+                        last: last.id.clone(),
+                    });
+                    view! {
                         <div class="list-tools">
                             <ExportLink
                                 path=routes::USERS_EXPORT
@@ -182,8 +195,9 @@ pub fn UsersPage() -> impl IntoView {
                                 <tbody>{user_rows(page.rows)}</tbody>
                             </table>
                         </TableBox>
-                        <Pager path="/users" query=query.get_untracked() page=page.page page_size=page.page_size total=page.total />
-                    }.into_any(),
+                        <Pager path="/users" query=query.get_untracked() page=page.page page_size=page.page_size total=page.total anchors=anchors />
+                    }.into_any()
+                    }
                     Err(e) => view! { <p class="banner error" role="alert">{e.to_string()}</p> }.into_any(),
                 }
             })}

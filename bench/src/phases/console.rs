@@ -15,7 +15,31 @@ use std::{
 use reqwest::Client;
 
 use super::Bench;
-use crate::{report::Row, rng::Rng};
+use crate::{
+    report::{BY_OFFSET, Row},
+    rng::Rng,
+};
+
+/// How a timed console page is reached.
+#[derive(Clone, Copy)]
+enum Depth {
+    /// Page 1.
+    First,
+    /// The pager's "Next" at a random depth: a page read by key, after a random person.
+    NextByKey,
+    /// A random page number of this many, typed into the URL: read by offset.
+    Number(u64),
+}
+
+impl Depth {
+    fn label(self) -> &'static str {
+        match self {
+            Depth::First => "page 1",
+            Depth::NextByKey => "Next at random depth",
+            Depth::Number(_) => BY_OFFSET,
+        }
+    }
+}
 
 /// A console session: the client holding its cookie, and the server's origin.
 struct Console {
@@ -48,37 +72,52 @@ impl Bench {
     }
 
     /// Times server-side rendering of the console's Users and Provisioning log pages, one request
-    /// at a time, signed in as the organisation's admin: the first page, then random deeper pages,
-    /// each its own row (mixed in one row, the first pages' speed would set the p50).
+    /// at a time, signed in as the organisation's admin: the first page, then deeper pages, each
+    /// way of reaching them its own row (mixed in one row, the first pages' speed would set the
+    /// p50). On Users, "Next" at a random depth is what the pager's links cost (by key: after a
+    /// random person); a random page number typed into the URL is read by offset, and its row
+    /// shows how that cost grows with the directory.
     pub(super) async fn console(&mut self, email: &str, password: &str) -> Result<(), String> {
         let Console { client, origin } = self.sign_in(email, password).await?;
         let users = self.ids.len() as u64;
         let mut rng = Rng(self.args.seed.wrapping_add(7));
-        for (name, path, pages) in
-            [(format!("/users at {users} users"), "/users", users / 50 + 1), ("/log".to_owned(), "/log", 100)]
-        {
-            for deep in [false, true] {
-                let phase = format!("console SSR {name}, {}", if deep { "random pages" } else { "page 1" });
-                eprintln!("scimpad-bench: {phase} ...");
-                let start = Instant::now();
-                let mut latencies = Vec::with_capacity(self.args.console_pages);
-                for _ in 0..self.args.console_pages {
-                    let page = if deep { 1 + rng.next() % pages } else { 1 };
-                    let t0 = Instant::now();
-                    let res = client
-                        .get(format!("{origin}{path}?page={page}"))
-                        .send()
-                        .await
-                        .map_err(|e| format!("{phase}: {e}"))?;
-                    let status = res.status();
-                    let body = res.text().await.map_err(|e| format!("{phase}: {e}"))?;
-                    if !status.is_success() || !body.contains("</html>") {
-                        return Err(format!("{phase}: GET {path}?page={page} answered {status}"));
+        let user_pages = users / 50 + 1;
+        let kinds = [
+            (format!("/users at {users} users"), "/users", Depth::First),
+            (format!("/users at {users} users"), "/users", Depth::NextByKey),
+            (format!("/users at {users} users"), "/users", Depth::Number(user_pages)),
+            ("/log".to_owned(), "/log", Depth::First),
+            ("/log".to_owned(), "/log", Depth::Number(100)),
+        ];
+        for (name, path, depth) in kinds {
+            let phase = format!("console SSR {name}, {}", depth.label());
+            eprintln!("scimpad-bench: {phase} ...");
+            let start = Instant::now();
+            let mut latencies = Vec::with_capacity(self.args.console_pages);
+            for _ in 0..self.args.console_pages {
+                let query = match depth {
+                    Depth::First => "page=1".to_owned(),
+                    Depth::NextByKey => {
+                        let k = rng.next() % users.max(1);
+                        let after = self.ids.get(k as usize).cloned().unwrap_or_default();
+                        format!("page={}&after={after}", 2 + k / 50)
                     }
-                    latencies.push(t0.elapsed());
+                    Depth::Number(pages) => format!("page={}", 1 + rng.next() % pages),
+                };
+                let t0 = Instant::now();
+                let res = client
+                    .get(format!("{origin}{path}?{query}"))
+                    .send()
+                    .await
+                    .map_err(|e| format!("{phase}: {e}"))?;
+                let status = res.status();
+                let body = res.text().await.map_err(|e| format!("{phase}: {e}"))?;
+                if !status.is_success() || !body.contains("</html>") {
+                    return Err(format!("{phase}: GET {path}?{query} answered {status}"));
                 }
-                self.report.push(Row::new(phase, start.elapsed().as_secs_f64(), latencies));
+                latencies.push(t0.elapsed());
             }
+            self.report.push(Row::new(phase, start.elapsed().as_secs_f64(), latencies));
         }
         Ok(())
     }
