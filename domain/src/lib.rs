@@ -27,6 +27,7 @@ pub mod origin;
 pub mod paging;
 pub mod password;
 pub mod password_reset;
+pub mod planner_statistics;
 pub mod provisioning_log;
 pub mod roles;
 pub mod session_store;
