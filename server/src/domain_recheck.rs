@@ -27,32 +27,26 @@ pub const MAX_BATCHES_PER_TICK: usize = 10;
 /// Starts the re-check task; it ends once the state it serves is dropped.
 pub fn spawn(state: Weak<Shared>, every_hours: u32) {
     let every_ms = i64::from(every_hours) * 3600 * 1000;
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + TICK, TICK);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            let Some(state) = state.upgrade() else { return };
-            for _ in 0..MAX_BATCHES_PER_TICK {
-                let plan = RecheckPlan {
-                    now: domain::clock::now_ms(),
-                    every_ms,
-                    batch: BATCH,
-                    concurrency: CONCURRENCY,
-                };
-                match domains::recheck_due(&state.db, &state.config.domains, plan).await {
-                    Ok(report) => {
-                        if report.checked > 0 {
-                            tracing::info!(?report, "re-checked verified SSO domains");
-                        }
-                        if (report.checked as u64) < BATCH {
-                            break;
-                        }
+    crate::periodic::every(state, TICK, move |state| async move {
+        for _ in 0..MAX_BATCHES_PER_TICK {
+            let plan = RecheckPlan {
+                now: domain::clock::now_ms(),
+                every_ms,
+                batch: BATCH,
+                concurrency: CONCURRENCY,
+            };
+            match domains::recheck_due(&state.db, &state.config.domains, plan).await {
+                Ok(report) => {
+                    if report.checked > 0 {
+                        tracing::info!(?report, "re-checked verified SSO domains");
                     }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "re-checking verified SSO domains failed");
+                    if (report.checked as u64) < BATCH {
                         break;
                     }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "re-checking verified SSO domains failed");
+                    break;
                 }
             }
         }

@@ -15,6 +15,7 @@ pub mod export;
 pub mod health;
 pub mod metrics;
 pub mod nul_guard;
+pub mod periodic;
 pub mod planner_statistics;
 pub mod request_target;
 pub mod router;

@@ -19,17 +19,11 @@ pub fn spawn(state: Weak<Shared>) {
     if !postgres {
         return;
     }
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + TICK, TICK);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            let Some(state) = state.upgrade() else { return };
-            match domain::planner_statistics::refresh(&state.db).await {
-                Ok(tables) if !tables.is_empty() => tracing::debug!(?tables, "analyzed directory tables"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "refreshing planner statistics failed"),
-            }
+    crate::periodic::every(state, TICK, |state| async move {
+        match domain::planner_statistics::refresh(&state.db).await {
+            Ok(tables) if !tables.is_empty() => tracing::debug!(?tables, "analyzed directory tables"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "refreshing planner statistics failed"),
         }
     });
 }
