@@ -1,7 +1,8 @@
 //! Background work an instance does every so often on its shared state (`Shared`): the first run
 //! one period after start, not at start (a fleet restarting together does not act at once, and
-//! short-lived servers, such as tests, may never act), later runs a period after the previous one
-//! ended, never overlapping. The task ends once the state it serves is dropped.
+//! short-lived servers, such as tests, may never act), then every period; runs never overlap, and
+//! one that overran its period delays the next by a whole period rather than running it at once.
+//! The task ends once the state it serves is dropped.
 
 use std::{
     future::Future,

@@ -115,8 +115,8 @@ mod ssr {
 /// is `active`/`deactivated`; `source` is `scim`/`local`; `role` is `admin`/`member` (any other
 /// value is refused, as the CSV export refuses it); `sort` a column with `dir` `asc`/`desc`;
 /// `page` the 1-based page (text, as in the URL: anything but a number reads as page 1, and a
-/// flattened field could not take a number from a form anyway); `after`/`before` the id of the person the page follows or precedes
-/// ("Next"/"Previous" by key, in the user-name order).
+/// flattened field could not take a number from a form anyway); `after`/`before` the id of the
+/// person the page follows or precedes ("Next"/"Previous" by key, in the user-name order).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UsersQuery {
     pub q: Option<String>,

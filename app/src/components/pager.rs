@@ -52,12 +52,13 @@ pub fn href_with(path: &str, query: &ParamsMap, set: &[(&str, &str)]) -> String 
 /// `anchor` (an [`AFTER_PARAM`] or [`BEFORE_PARAM`] and a row id) when given; page 1 never is.
 fn page_href(path: &str, query: &ParamsMap, page: u64, anchor: Option<(&str, &str)>) -> String {
     let (page, anchor) = if page > 1 { (page.to_string(), anchor) } else { (String::new(), None) };
-    let mut set = vec![(PAGE_PARAM, page.as_str()), (AFTER_PARAM, ""), (BEFORE_PARAM, "")];
-    if let Some((param, id)) = anchor {
-        set.retain(|(k, _)| *k != param);
-        set.push((param, id));
-    }
-    href_with(path, query, &set)
+    // The anchor's parameter gets its id; the other one is removed (an empty value).
+    let id = |param: &str| anchor.filter(|(p, _)| *p == param).map_or("", |(_, id)| id);
+    href_with(
+        path,
+        query,
+        &[(PAGE_PARAM, &page), (AFTER_PARAM, id(AFTER_PARAM)), (BEFORE_PARAM, id(BEFORE_PARAM))],
+    )
 }
 
 /// The status line for page `page` (1-based) of `total` matches, `page_size` to a page:

@@ -162,14 +162,13 @@ pub fn UsersPage() -> impl IntoView {
                         </p>
                     }.into_any(),
                     Ok(page) => {
-                    // In the user-name order, "Next" and "Previous" name the people at the page's
-                    // edges, and the server reads the neighbouring page from them by key.
-                    let by_name = query.with_untracked(|q| param(q, "sort").is_none_or(|s| s == "user_name"));
-                    let anchors = page.rows.first().zip(page.rows.last()).filter(|_| by_name).map(|(first, last)| Anchors {
-                        first: first.id.clone(),
-                        last: last.id.clone(),
-                    });
-                    view! {
+                        // In the user-name order, "Next" and "Previous" name the people at the
+                        // page's edges, and the server reads the neighbouring page from them by key.
+                        let by_name = query.with_untracked(|q| param(q, "sort").is_none_or(|s| s == "user_name"));
+                        let anchors = page.rows.first().zip(page.rows.last()).filter(|_| by_name).map(|(first, last)| {
+                            Anchors { first: first.id.clone(), last: last.id.clone() }
+                        });
+                        view! {
                         <div class="list-tools">
                             <ExportLink
                                 path=routes::USERS_EXPORT
@@ -196,7 +195,7 @@ pub fn UsersPage() -> impl IntoView {
                             </table>
                         </TableBox>
                         <Pager path="/users" query=query.get_untracked() page=page.page page_size=page.page_size total=page.total anchors=anchors />
-                    }.into_any()
+                        }.into_any()
                     }
                     Err(e) => view! { <p class="banner error" role="alert">{e.to_string()}</p> }.into_any(),
                 }
