@@ -27,12 +27,12 @@ pub mod origin;
 pub mod paging;
 pub mod password;
 pub mod password_reset;
-pub mod planner_statistics;
 pub mod provisioning_log;
 pub mod roles;
 pub mod session_store;
 pub mod sso;
 pub mod store;
+pub mod table_maintenance;
 #[doc(hidden)]
 pub mod testing;
 mod text;

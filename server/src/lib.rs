@@ -16,13 +16,13 @@ pub mod health;
 pub mod metrics;
 pub mod nul_guard;
 pub mod periodic;
-pub mod planner_statistics;
 pub mod request_target;
 pub mod router;
 pub mod scim_api;
 pub mod security_headers;
 pub mod sso;
 pub mod state;
+pub mod table_maintenance;
 pub mod telemetry;
 
 pub use config::Config;

@@ -136,7 +136,7 @@ impl AppState {
             draining: AtomicBool::new(false),
         }));
         crate::domain_recheck::spawn(Arc::downgrade(&state.0), recheck_hours);
-        crate::planner_statistics::spawn(Arc::downgrade(&state.0));
+        crate::table_maintenance::spawn(Arc::downgrade(&state.0));
         (state, Background { log: log_writer, mail: mail_worker })
     }
 
