@@ -330,7 +330,8 @@ pub async fn page(
     let page = page.max(1);
     let order = (event::Column::At, event::Column::Id);
     let (events, total) =
-        newest_first::<event::Entity>(db, filter.condition(&actor.org_id), order, page, PAGE_SIZE).await?;
+        newest_first::<event::Entity>(db, filter.condition(&actor.org_id), order, (page, PAGE_SIZE), None)
+            .await?;
     Ok(AuditPage { events, total, page, page_size: PAGE_SIZE })
 }
 

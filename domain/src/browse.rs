@@ -162,19 +162,23 @@ pub(crate) fn contains(
 }
 
 /// Page `page` (1-based) of `page_size` rows of `E` matching `cond`, newest first by `(at, id)`,
-/// and how many rows match in all: the logs' paging (provisioning log, audit log).
+/// and how many rows match in all (`kept` when the caller keeps that number, else counted): the
+/// logs' paging (provisioning log, audit log).
 pub(crate) async fn newest_first<E>(
     db: &DatabaseConnection,
     cond: Condition,
     (at, id): (E::Column, E::Column),
-    page: u64,
-    page_size: u64,
+    (page, page_size): (u64, u64),
+    kept: Option<u64>,
 ) -> Result<(Vec<E::Model>, u64), sea_orm::DbErr>
 where
     E: EntityTrait,
     E::Model: Sync,
 {
-    let total = E::find().filter(cond.clone()).count(db).await?;
+    let total = match kept {
+        Some(total) => total,
+        None => E::find().filter(cond.clone()).count(db).await?,
+    };
     let Some(offset) = page_offset(page, page_size, total) else { return Ok((Vec::new(), total)) };
     let Some(window) = Window::of(offset, page_size, total) else { return Ok((Vec::new(), total)) };
     let rows =

@@ -184,6 +184,8 @@ async fn write_loop(
 
 /// An hour, as the hourly rollup counts it.
 pub const HOUR_MS: i64 = 3_600_000;
+/// Responses from this status on count as errors (in the rollup and the log's filters alike).
+pub(crate) const FIRST_ERROR_STATUS: i16 = 400;
 
 /// Stores `events` and counts them into the hourly rollup, in one transaction (what the writer
 /// task does with each batch).
@@ -201,7 +203,7 @@ async fn insert(txn: &impl Exec, events: &[Event]) -> StoreResult<()> {
     for e in events {
         let slot = hours.entry((e.org_id.as_str(), e.at.div_euclid(HOUR_MS))).or_default();
         slot.0 += 1;
-        slot.1 += i64::from(e.status >= 400);
+        slot.1 += i64::from(e.status >= FIRST_ERROR_STATUS.unsigned_abs());
     }
     for ((org_id, hour), (requests, errors)) in hours {
         let rollup = hourly::Entity::insert(hourly::ActiveModel {
@@ -228,11 +230,19 @@ async fn insert(txn: &impl Exec, events: &[Event]) -> StoreResult<()> {
     Ok(())
 }
 
-/// Deletes events older than `retention_days`.
+/// Deletes events older than `retention_days`, whole hours at a time: the hourly rollup loses
+/// the same hours as the events, so its sums stay the log's counts (`activity::log_page` takes
+/// its totals from them).
 pub async fn purge(db: &DatabaseConnection, retention_days: u32) -> Result<u64, sea_orm::DbErr> {
-    let cutoff = now_ms() - i64::from(retention_days) * 24 * 3600 * 1000;
-    hourly::Entity::delete_many().filter(hourly::Column::Hour.lt(cutoff / HOUR_MS)).exec(db).await?;
-    Ok(event::Entity::delete_many().filter(event::Column::At.lt(cutoff)).exec(db).await?.rows_affected)
+    purge_before(db, now_ms() - i64::from(retention_days) * 24 * HOUR_MS).await
+}
+
+/// Deletes the events of the hours that ended by `cutoff` (ms), and those hours' rollup rows.
+pub async fn purge_before(db: &DatabaseConnection, cutoff: i64) -> Result<u64, sea_orm::DbErr> {
+    let hour = cutoff.div_euclid(HOUR_MS);
+    hourly::Entity::delete_many().filter(hourly::Column::Hour.lt(hour)).exec(db).await?;
+    let events = event::Entity::delete_many().filter(event::Column::At.lt(hour * HOUR_MS)).exec(db).await?;
+    Ok(events.rows_affected)
 }
 
 #[cfg(test)]
