@@ -9,8 +9,9 @@
 //! Nothing that writes may use the readers, and `query_only` makes any attempt an error instead of
 //! a race. Every write transaction begins `IMMEDIATE` ([`begin_write`]): it takes the write lock
 //! up front instead of failing with SQLITE_BUSY_SNAPSHOT when a read snapshot taken earlier in the
-//! transaction cannot be upgraded. PostgreSQL (`postgres://…`) uses one pool for everything, and
-//! its own durability.
+//! transaction cannot be upgraded. PostgreSQL (`postgres://…`) uses one pool of 16 for everything
+//! but SCIM reads, which have 4 connections of their own (`store::postgres`), and its own
+//! durability.
 //!
 //! A SQLite file and its `-wal`/`-shm` files are readable by their owner only (mode 0600; see
 //! `keep_private`): they hold password and API-key hashes, sessions and sealed client secrets.
@@ -27,7 +28,7 @@ use sea_orm::{
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
 };
 
-use crate::store::{Reader, sqlite::ReadPool};
+use crate::store::{Reader, postgres, sqlite::ReadPool};
 
 /// The database URL used when none is configured: a file under `./data`, created on first start.
 pub const DEFAULT_URL: &str = "sqlite://data/scimpad.db?mode=rwc";
@@ -145,11 +146,13 @@ async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
 }
 
 /// The reader for the database `db` was opened on (`url`): on a SQLite file, reader threads with
-/// `query_only` connections beside `db`'s writer; on PostgreSQL (or an in-memory SQLite
-/// database, which other connections cannot see) `db` itself.
+/// `query_only` connections beside `db`'s writer; on PostgreSQL, read connections of their own
+/// (`store::postgres`); on an in-memory SQLite database, which other connections cannot see, `db`
+/// itself.
 pub fn readers(db: &DatabaseConnection, url: &str) -> Result<Reader, DbErr> {
     match file_of(url) {
         Some(file) if backend(db) == DbBackend::Sqlite => Ok(Reader::Direct(ReadPool::open(&file)?)),
+        _ if backend(db) == DbBackend::Postgres => Ok(Reader::Postgres(postgres::ReadPool::of(db)?)),
         _ => Ok(Reader::Shared(db.clone())),
     }
 }

@@ -19,6 +19,7 @@
 //! filter (a `json_each` scan over 100,000 users takes a reader thread, not the runtime).
 
 mod columns;
+pub mod postgres;
 mod runs;
 pub mod sqlite;
 
@@ -126,10 +127,11 @@ impl<C: ConnectionTrait + Send + Sync> Exec for C {
     }
 }
 
-/// A connection a whole read runs on: the pool (PostgreSQL, in-memory SQLite), or a reader
-/// thread's SQLite connection.
+/// A connection a whole read runs on: the pool (in-memory SQLite), a read connection of
+/// PostgreSQL's, or a reader thread's SQLite connection.
 pub enum ReadConn {
     Shared(DatabaseConnection),
+    Postgres(postgres::PgReadConn),
     Sqlite(sqlite::SqliteConn),
 }
 
@@ -137,6 +139,7 @@ impl Rows for ReadConn {
     fn backend(&self) -> DbBackend {
         match self {
             Self::Shared(db) => db.get_database_backend(),
+            Self::Postgres(_) => DbBackend::Postgres,
             Self::Sqlite(_) => DbBackend::Sqlite,
         }
     }
@@ -144,6 +147,7 @@ impl Rows for ReadConn {
     async fn rows<M: Row>(&self, statement: Statement) -> StoreResult<Vec<M>> {
         match self {
             Self::Shared(db) => db.rows(statement).await,
+            Self::Postgres(conn) => conn.rows(statement).await,
             Self::Sqlite(conn) => conn.rows(&statement),
         }
     }
@@ -187,8 +191,10 @@ pub type ReadOp<T> = Box<dyn for<'c> FnOnce(&'c ReadConn) -> BoxFuture<'c, T> + 
 /// Where reads that need no transaction run; it sees every committed write.
 #[derive(Clone, Debug)]
 pub enum Reader {
-    /// The connection pool itself (PostgreSQL, in-memory SQLite).
+    /// The connection pool itself (in-memory SQLite, and wherever the others cannot be had).
     Shared(DatabaseConnection),
+    /// PostgreSQL's read connections.
+    Postgres(postgres::ReadPool),
     /// Reader threads over a SQLite file.
     Direct(sqlite::ReadPool),
 }
@@ -198,12 +204,14 @@ impl Reader {
     pub fn backend(&self) -> DbBackend {
         match self {
             Self::Shared(db) => db.get_database_backend(),
+            Self::Postgres(_) => DbBackend::Postgres,
             Self::Direct(_) => DbBackend::Sqlite,
         }
     }
 
-    /// Runs the read `op` and returns what it returned: on the pool, in this task; on a SQLite
-    /// file, on a reader thread. `Err` only when the reader threads have stopped.
+    /// Runs the read `op` and returns what it returned: on a pool, in this task; on a SQLite
+    /// file, on a reader thread. `Err` only when no PostgreSQL connection could be had in time,
+    /// or the reader threads have stopped.
     pub async fn run<T, F>(&self, op: F) -> Result<T, DbErr>
     where
         T: Send + 'static,
@@ -211,6 +219,7 @@ impl Reader {
     {
         match self {
             Self::Shared(db) => Ok(op(&ReadConn::Shared(db.clone())).await),
+            Self::Postgres(pool) => Ok(op(&ReadConn::Postgres(pool.conn().await?)).await),
             Self::Direct(pool) => pool.run(Box::new(op)).await,
         }
     }
