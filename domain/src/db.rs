@@ -33,13 +33,16 @@ use crate::store::{Reader, postgres, sqlite::ReadPool};
 /// The database URL used when none is configured: a file under `./data`, created on first start.
 pub const DEFAULT_URL: &str = "sqlite://data/scimpad.db?mode=rwc";
 
-/// How long a PostgreSQL connection may sit idle in the pool before it is pinged on acquire.
-const IDLE_PING: Duration = Duration::from_secs(1);
+/// How long a PostgreSQL connection may sit idle before it is pinged on its next use (the pool's,
+/// and the SCIM read connections of `store::postgres`).
+pub(crate) const IDLE_PING: Duration = Duration::from_secs(1);
+/// How long a statement waits for a connection (the pool's, or a SCIM read connection).
+pub(crate) const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Connects to `url` (sqlite: or postgres:) and runs pending migrations.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url);
-    options.sqlx_logging(false).acquire_timeout(Duration::from_secs(10));
+    options.sqlx_logging(false).acquire_timeout(ACQUIRE_TIMEOUT);
     let file = file_of(url);
     if url.starts_with("sqlite:") {
         create_parent_dir(url)?;

@@ -3,9 +3,10 @@
 //! The database three ways (see `domain::db` and `domain::group_commit`): `db`, the connection
 //! pool everything else uses (on SQLite its single writing connection); `read`, where SCIM reads
 //! and API-key lookups run (on SQLite a pool of read-only connections, so reads never queue
-//! behind writes; on PostgreSQL a few connections of their own, `domain::store::postgres`); and `writer`, through which SCIM writes
-//! run (group commit on SQLite, a transaction each on PostgreSQL). Starting the state also starts
-//! the periodic re-check of verified SSO domains (`crate::domain_recheck`), which ends with it.
+//! behind writes; on PostgreSQL a few connections of their own, `domain::store::postgres`); and
+//! `writer`, through which SCIM writes run (group commit on SQLite, a transaction each on
+//! PostgreSQL). Starting the state also starts the periodic re-check of verified SSO domains
+//! (`crate::domain_recheck`), which ends with it.
 
 use std::sync::{Arc, atomic::AtomicBool};
 

@@ -21,7 +21,7 @@
 //! or cut by an I/O error does not: its connection is marked before each statement and unmarked
 //! after, and a marked connection is closed instead of reused ([`Connector::recycle`]).
 
-use std::{sync::Arc, time::Duration};
+use std::sync::Arc;
 
 use deadpool::managed::{Manager, Metrics, Object, Pool, RecycleError, RecycleResult};
 use sea_orm::{
@@ -32,14 +32,10 @@ use sea_query_sqlx::SqlxValues;
 use tokio::sync::Mutex;
 
 use super::{Row, StoreError, StoreResult};
+use crate::db::{ACQUIRE_TIMEOUT, IDLE_PING};
 
 /// Connections for SCIM reads.
 const READERS: usize = 4;
-/// How long a read waits for a connection, or for a new one to open: as long as the shared pool
-/// lets a statement wait for its connection (`db::connect`).
-const WAIT: Duration = Duration::from_secs(10);
-/// How long a connection may sit idle before it is pinged on its next use (as `db::IDLE_PING`).
-const IDLE_PING: Duration = Duration::from_secs(1);
 
 /// Opens PostgreSQL connections for reads, with the shared pool's options.
 #[derive(Debug)]
@@ -49,7 +45,7 @@ struct Connector {
 
 /// A read connection, marked while a statement runs on it.
 #[derive(Debug)]
-pub struct Held {
+struct Held {
     conn: PgConnection,
     mid_statement: bool,
 }
@@ -83,8 +79,8 @@ impl ReadPool {
         let options = (*db.get_postgres_connection_pool().connect_options()).clone();
         Pool::builder(Connector { options })
             .max_size(READERS)
-            .wait_timeout(Some(WAIT))
-            .create_timeout(Some(WAIT))
+            .wait_timeout(Some(ACQUIRE_TIMEOUT))
+            .create_timeout(Some(ACQUIRE_TIMEOUT))
             .runtime(deadpool::Runtime::Tokio1)
             .build()
             .map(Self)
@@ -109,7 +105,7 @@ impl PgReadConn {
         let values = SqlxValues(statement.values.unwrap_or_else(|| Values(Vec::new())));
         let fetched =
             sqlx::query_with(sqlx::AssertSqlSafe(statement.sql), values).fetch_all(&mut held.conn).await;
-        // PostgreSQL's refusals (a bad cast, a timeout) end with the connection ready; an I/O or
+        // PostgreSQL's refusals (a bad cast, a division by zero) end with the connection ready; an I/O or
         // protocol error may not.
         held.mid_statement = matches!(&fetched, Err(e) if !matches!(e, sqlx::Error::Database(_)));
         drop(held);
